@@ -1,0 +1,133 @@
+/**
+ * The only module that reads `process.env`. Every process (API, worker, mock data
+ * platform, scripts, tests) gets its settings from {@link loadConfig}, which validates
+ * the environment with zod and returns one frozen, typed object with local defaults, so
+ * `npm start` works on a fresh machine without any variable set.
+ */
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** PostgreSQL connection URL of the application database. */
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas'),
+  /** Size of the MikroORM connection pool per process. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /** host:port of the Temporal frontend (gRPC). */
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('sagas'),
+  /** Port of the Temporal Web UI that the dev server serves. */
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Path of a `temporal` CLI binary; else PATH, then the cached build in .tools/. */
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TASK_QUEUE: z.string().min(1).default('sagas'),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /** How long POST /orders waits for the business outcome before answering 202, in ms. */
+  ORDER_OUTCOME_WAIT_MS: positiveMs.default(5000),
+  /** Largest accepted JSON request body, in bytes. */
+  API_BODY_LIMIT_BYTES: positiveMs.default(64 * 1024),
+  DATA_PLATFORM_URL: z.url().default('http://127.0.0.1:4100'),
+  DATA_PLATFORM_HOST: z.string().default('127.0.0.1'),
+  DATA_PLATFORM_PORT: port.default(4100),
+  /** Per-request timeout of the data platform client, in ms. */
+  DATA_PLATFORM_TIMEOUT_MS: positiveMs.default(10_000),
+  /** Mock data platform: added latency per request, in ms. */
+  DATA_PLATFORM_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  /** Mock data platform: share of requests answered with 500, 0..1. */
+  DATA_PLATFORM_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** Mock data platform: answer every request with 503. */
+  DATA_PLATFORM_DOWN: flag,
+  /** Worker: concurrent activity executions. */
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  /** Worker: concurrent workflow task executions. */
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(40),
+  /** Worker: how long to let running activities finish on SIGTERM, in ms. */
+  WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+});
+
+/** The validated, frozen settings of a process. Units are in the field names (ms, bytes). */
+export type AppConfig = Readonly<{
+  env: 'development' | 'test' | 'production';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  database: Readonly<{ url: string; poolMax: number }>;
+  temporal: Readonly<{
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    cliPath: string | undefined;
+  }>;
+  api: Readonly<{ host: string; port: number; orderOutcomeWaitMs: number; bodyLimitBytes: number }>;
+  dataPlatform: Readonly<{
+    url: string;
+    host: string;
+    port: number;
+    timeoutMs: number;
+    latencyMs: number;
+    failureRate: number;
+    down: boolean;
+  }>;
+  worker: Readonly<{ maxActivities: number; maxWorkflowTasks: number; shutdownGraceMs: number }>;
+}>;
+
+/**
+ * Parses an environment (default: `process.env`) into an {@link AppConfig}.
+ *
+ * @throws Error listing every invalid variable by name, so a bad deployment fails at
+ *   start-up rather than on the first request.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return deepFreeze({
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TASK_QUEUE,
+      uiPort: e.TEMPORAL_UI_PORT,
+      cliPath: e.TEMPORAL_CLI_PATH || undefined,
+    },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      orderOutcomeWaitMs: e.ORDER_OUTCOME_WAIT_MS,
+      bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
+    },
+    dataPlatform: {
+      url: e.DATA_PLATFORM_URL,
+      host: e.DATA_PLATFORM_HOST,
+      port: e.DATA_PLATFORM_PORT,
+      timeoutMs: e.DATA_PLATFORM_TIMEOUT_MS,
+      latencyMs: e.DATA_PLATFORM_LATENCY_MS,
+      failureRate: e.DATA_PLATFORM_FAILURE_RATE,
+      down: e.DATA_PLATFORM_DOWN,
+    },
+    worker: {
+      maxActivities: e.WORKER_MAX_ACTIVITIES,
+      maxWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+    },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const v of Object.values(value)) {
+    if (v && typeof v === 'object') deepFreeze(v);
+  }
+  return Object.freeze(value);
+}
