@@ -1,0 +1,33 @@
+/**
+ * Runs the mock data platform from the environment (`npm run data-platform`):
+ * listens on `DATA_PLATFORM_HOST:DATA_PLATFORM_PORT` with the latency, failure rate and
+ * outage flag of `DATA_PLATFORM_LATENCY_MS`, `DATA_PLATFORM_FAILURE_RATE` and
+ * `DATA_PLATFORM_DOWN`, and stops cleanly on SIGINT/SIGTERM.
+ */
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../config/logger.ts';
+import { createDataPlatformServer } from './server.ts';
+
+const config = loadConfig();
+const log = createLogger(config, 'data-platform');
+const { host, port, latencyMs, failureRate, down } = config.dataPlatform;
+
+const server = createDataPlatformServer({ latencyMs, failureRate, down, logger: log });
+const { url } = await server.listen(port, host);
+log.info({ url, settings: server.settings }, 'mock data platform listening');
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'mock data platform stopping');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'mock data platform failed to stop cleanly');
+        process.exit(1);
+      },
+    );
+  });
+}
