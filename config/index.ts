@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** PostgreSQL connection URL of the application database. */
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas'),
+  /** Database the tests create, migrate and use (never the application database). */
+  TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas_test'),
   /** Size of the MikroORM connection pool per process. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   /** host:port of the Temporal frontend (gRPC). */
@@ -57,7 +59,7 @@ const EnvSchema = z.object({
 export type AppConfig = Readonly<{
   env: 'development' | 'test' | 'production';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  database: Readonly<{ url: string; poolMax: number }>;
+  database: Readonly<{ url: string; testUrl: string; poolMax: number }>;
   temporal: Readonly<{
     address: string;
     namespace: string;
@@ -94,7 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return deepFreeze({
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
-    database: { url: e.DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: { url: e.DATABASE_URL, testUrl: e.TEST_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,

@@ -1,0 +1,34 @@
+/**
+ * Failure types: the stable `type` of the non-retryable `ApplicationFailure`s that
+ * activities throw for business rejections, and of the reasons a saga ends with.
+ * The API maps them to HTTP statuses; they are part of the public contract
+ * (persisted in workflow histories and in `orders.cancellation_reason`), so never rename.
+ */
+export const FailureType = {
+  /** Not enough stock for a line; nothing was reserved. */
+  OutOfStock: 'OutOfStock',
+  /** The user's point balance is below the amount to pay; nothing was charged. */
+  InsufficientPoints: 'InsufficientPoints',
+  /** A product id in the order does not exist. */
+  UnknownProduct: 'UnknownProduct',
+  /** The user (point account) does not exist. */
+  UnknownUser: 'UnknownUser',
+  /** A step arrived after its saga had already compensated it (a late retry). */
+  SagaAlreadyCompensated: 'SagaAlreadyCompensated',
+  /** A step failed in a way that is neither a business rejection nor transient. */
+  UnexpectedError: 'UnexpectedError',
+  /** A compensation failed for good; the saga needs an operator. */
+  CompensationFailed: 'CompensationFailed',
+} as const;
+
+/** One of {@link FailureType}'s values. */
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Failure types that are business rejections: never retried, always compensated. */
+export const BUSINESS_FAILURE_TYPES: readonly FailureType[] = [
+  FailureType.OutOfStock,
+  FailureType.InsufficientPoints,
+  FailureType.UnknownProduct,
+  FailureType.UnknownUser,
+  FailureType.SagaAlreadyCompensated,
+];

@@ -1,0 +1,60 @@
+/**
+ * The order checkout contract shared by the API, the workflow and the activities:
+ * inputs, results, and the Query/Update definitions of `orderCheckout`.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { FailureType } from './failures.ts';
+import type { SagaProgress } from './saga.ts';
+
+/** Business status of an order. PENDING is the saga's semantic lock on the order. */
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'COMPENSATION_FAILED';
+
+/** One requested line: `quantity` units (integer >= 1) of product `productId`. */
+export interface OrderItem {
+  productId: number;
+  quantity: number;
+}
+
+/**
+ * Input of the `orderCheckout` workflow.
+ * - `orderId`: UUID chosen by the API (derived from the Idempotency-Key when given).
+ * - `items`: distinct product ids, sorted by product id.
+ * - `requestHash`: hex SHA-256 of the normalized request, so a reused Idempotency-Key
+ *   with a different body is detected.
+ */
+export interface OrderCheckoutInput {
+  orderId: string;
+  userId: number;
+  items: OrderItem[];
+  requestHash: string;
+}
+
+/**
+ * The business outcome of a checkout, known as soon as the order is CONFIRMED or
+ * CANCELLED (the data-platform notification may still be running). Amounts in won;
+ * one point pays one won.
+ */
+export interface OrderOutcome {
+  orderId: string;
+  status: Exclude<OrderStatus, 'PENDING'>;
+  totalWon: number;
+  reason?: FailureType;
+  message?: string;
+  requestHash: string;
+}
+
+/** Saga progress of an order checkout. */
+export type OrderProgress = SagaProgress<OrderStatus>;
+
+/** Query: the saga's progress (steps done, compensations run, status). */
+export const orderProgressQuery = defineQuery<OrderProgress>('orderProgress');
+
+/**
+ * Update: waits until the business outcome is known and returns it. The API sends it
+ * with update-with-start, so one round trip starts the saga and answers the user; it
+ * never waits for the data platform.
+ */
+export const orderOutcomeUpdate = defineUpdate<OrderOutcome>('orderOutcome');
+
+/** Event type and payload sent to the data platform for a confirmed order. */
+export const ORDER_CONFIRMED_EVENT = 'order.confirmed';
