@@ -1,0 +1,79 @@
+/**
+ * Test database helpers: an ORM on the test database and fixtures that create fresh,
+ * uniquely named rows, so suites never depend on each other's data or order.
+ */
+import { randomUUID } from 'node:crypto';
+import { loadConfig, type AppConfig } from '../../config/index.ts';
+import { openOrm, type Orm } from '../../db/orm.ts';
+import { AppUser, PointAccount, PointLedgerEntry, Product } from '../../db/entities/index.ts';
+
+/** The app config with the database pointed at the test database and quiet logs. */
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  const base = loadConfig();
+  return loadConfig({
+    ...overrides,
+    NODE_ENV: 'test',
+    LOG_LEVEL: overrides.LOG_LEVEL ?? 'warn',
+    DATABASE_URL: base.database.testUrl,
+    TEMPORAL_CLI_PATH: base.temporal.cliPath ?? '',
+  });
+}
+
+/** Opens an ORM on the test database (migrated by test/global-setup.ts). */
+export async function openTestOrm(config: AppConfig = testConfig()): Promise<Orm> {
+  return openOrm({ url: config.database.url, poolMax: 10 });
+}
+
+/** Creates a product with `stock` units at `priceWon` won each; returns its id. */
+export async function createProduct(orm: Orm, stock: number, priceWon = 1000): Promise<number> {
+  const em = orm.em.fork();
+  const product = em.create(Product, {
+    sku: `test-${randomUUID()}`,
+    name: 'Test product',
+    priceWon,
+    stock,
+    createdAt: new Date(),
+  });
+  await em.flush();
+  return product.id;
+}
+
+/**
+ * Creates a user whose point account was topped up with `balancePoints` (one TOP_UP
+ * ledger row, so point conservation holds); returns the user id.
+ */
+export async function createUser(orm: Orm, balancePoints: number): Promise<number> {
+  const em = orm.em.fork();
+  const user = em.create(AppUser, { name: `test-${randomUUID()}`, createdAt: new Date() });
+  const account = em.create(PointAccount, { user, balancePoints, updatedAt: new Date() });
+  if (balancePoints > 0) {
+    em.create(PointLedgerEntry, {
+      account,
+      kind: 'TOP_UP',
+      amountPoints: balancePoints,
+      reference: `fixture-${randomUUID()}`,
+      idempotencyKey: `fixture-${randomUUID()}`,
+      createdAt: new Date(),
+    });
+  }
+  await em.flush();
+  return user.id;
+}
+
+/** Current stock of a product. */
+export async function stockOf(orm: Orm, productId: number): Promise<number> {
+  const product = await orm.em.fork().findOneOrFail(Product, productId);
+  return product.stock;
+}
+
+/** Current point balance of a user. */
+export async function balanceOf(orm: Orm, userId: number): Promise<number> {
+  const account = await orm.em.fork().findOneOrFail(PointAccount, { user: userId });
+  return account.balancePoints;
+}
+
+/** Ledger rows of a user, oldest first, as plain objects. */
+export async function ledgerOf(orm: Orm, userId: number): Promise<{ kind: string; amountPoints: number; reference: string }[]> {
+  const rows = await orm.em.fork().find(PointLedgerEntry, { account: userId }, { orderBy: { id: 'asc' } });
+  return rows.map((r) => ({ kind: r.kind, amountPoints: r.amountPoints, reference: r.reference }));
+}
