@@ -13,8 +13,12 @@ export const FailureType = {
   UnknownProduct: 'UnknownProduct',
   /** The user (point account) does not exist. */
   UnknownUser: 'UnknownUser',
+  /** The order's total exceeds what one order may cost (2,147,483,647 won). */
+  OrderTooLarge: 'OrderTooLarge',
   /** A step arrived after its saga had already compensated it (a late retry). */
   SagaAlreadyCompensated: 'SagaAlreadyCompensated',
+  /** The saga was cancelled (workflow cancellation) before its pivot step. */
+  Cancelled: 'Cancelled',
   /** A step failed in a way that is neither a business rejection nor transient. */
   UnexpectedError: 'UnexpectedError',
   /** A compensation failed for good; the saga needs an operator. */
@@ -30,5 +34,6 @@ export const BUSINESS_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.InsufficientPoints,
   FailureType.UnknownProduct,
   FailureType.UnknownUser,
+  FailureType.OrderTooLarge,
   FailureType.SagaAlreadyCompensated,
 ];

@@ -1,0 +1,127 @@
+/**
+ * The external data platform: its HTTP client and the `notifyDataPlatform` activity.
+ * Delivery is at-least-once from our side (Temporal retries the activity) and exactly
+ * once at the receiver, which deduplicates by `eventId`; the `data_platform_deliveries`
+ * row records attempts and the outcome for operators.
+ */
+import { request } from 'undici';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Orm } from '../db/orm.ts';
+import { inTransaction, sql } from './tx.ts';
+
+/** An event sent to the data platform. `occurredAt` is an ISO-8601 instant. */
+export interface DataPlatformEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string;
+  payload: Record<string, unknown>;
+}
+
+/** Answer of the data platform to one POST: the HTTP status and whether it was a repeat. */
+export interface DeliveryReceipt {
+  status: number;
+  duplicate: boolean;
+}
+
+/** What the activities need of the data platform. */
+export interface DataPlatformClient {
+  /**
+   * POSTs `event` to `<baseUrl>/events`.
+   *
+   * @throws Error on a network error, timeout or 5xx/429 (transient: retry);
+   *   ApplicationFailure `DataPlatformRejected` (non-retryable) on any other 4xx.
+   */
+  send(event: DataPlatformEvent): Promise<DeliveryReceipt>;
+}
+
+/** Settings of {@link createDataPlatformClient}: base URL and per-request timeout in ms. */
+export interface DataPlatformClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+}
+
+/** Builds the HTTP client of the data platform on undici. */
+export function createDataPlatformClient({ baseUrl, timeoutMs }: DataPlatformClientOptions): DataPlatformClient {
+  const url = new URL('/events', baseUrl).toString();
+  return {
+    async send(event) {
+      const res = await request(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': event.eventId },
+        body: JSON.stringify(event),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 200 && res.statusCode < 300) {
+        const body = text ? (JSON.parse(text) as { duplicate?: boolean }) : {};
+        return { status: res.statusCode, duplicate: body.duplicate === true };
+      }
+      const message = `Data platform answered ${res.statusCode}: ${text.slice(0, 200)}`;
+      if (res.statusCode >= 500 || res.statusCode === 429 || res.statusCode === 408) throw new Error(message);
+      throw ApplicationFailure.nonRetryable(message, 'DataPlatformRejected', { status: res.statusCode });
+    },
+  };
+}
+
+/** Input of {@link notifyDataPlatform}: the event and the saga (workflow id) it reports. */
+export interface NotifyInput {
+  sagaId: string;
+  event: DataPlatformEvent;
+}
+
+/** Dependencies of the data-platform activity. */
+export interface DataPlatformDeps {
+  orm: Orm;
+  dataPlatform: DataPlatformClient;
+}
+
+/** Builds the data-platform activity. */
+export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatformDeps) {
+  return {
+    /**
+     * Step 5 of both sagas, after the pivot: delivers the saga's event to the data
+     * platform. Has no compensation; its failure never reverts the business result.
+     * Idempotent: once the delivery row is DELIVERED a retry sends nothing; a resend
+     * after an ambiguous failure is deduplicated by the receiver through `eventId`.
+     *
+     * @throws Error on transient failures (retried by the activity retry policy);
+     *   `DataPlatformRejected` (non-retryable) when the platform refuses the event.
+     */
+    async notifyDataPlatform({ sagaId, event }: NotifyInput): Promise<{ eventId: string; attempts: number; duplicate: boolean }> {
+      const [row] = await inTransaction(orm, (em) =>
+        sql<{ status: string; attempts: number }>(
+          em,
+          `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, created_at)
+           values (?, ?, ?, 'PENDING', 1, ?::jsonb, now())
+           on conflict (event_id) do update set attempts = data_platform_deliveries.attempts
+             + (case when data_platform_deliveries.status = 'DELIVERED' then 0 else 1 end)
+           returning status, attempts`,
+          [event.eventId, sagaId, event.type, JSON.stringify(event)],
+        ),
+      );
+      if (row?.status === 'DELIVERED') return { eventId: event.eventId, attempts: row.attempts, duplicate: true };
+      try {
+        const receipt = await dataPlatform.send(event);
+        await inTransaction(orm, (em) =>
+          sql(
+            em,
+            `update data_platform_deliveries set status = 'DELIVERED', delivered_at = now(), last_error = null where event_id = ?`,
+            [event.eventId],
+          ),
+        );
+        return { eventId: event.eventId, attempts: row?.attempts ?? 1, duplicate: receipt.duplicate };
+      } catch (err) {
+        const failed = err instanceof ApplicationFailure && err.nonRetryable;
+        await inTransaction(orm, (em) =>
+          sql(em, `update data_platform_deliveries set last_error = ?, status = ? where event_id = ?`, [
+            String((err as Error).message).slice(0, 1000),
+            failed ? 'FAILED' : 'PENDING',
+            event.eventId,
+          ]),
+        );
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,198 @@
+/**
+ * Orders bounded context: creating the PENDING order (the saga's semantic lock), and
+ * moving it to CONFIRMED, CANCELLED or COMPENSATION_FAILED. One transaction each,
+ * idempotent by order id.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.ts';
+import { FailureType } from '../common/failures.ts';
+import type { OrderItem, OrderStatus } from '../common/orders.ts';
+import { businessFailure, inTransaction, sql } from './tx.ts';
+
+/** Largest total one order may have, in won (the `integer` column's range). */
+export const MAX_ORDER_TOTAL_WON = 2_147_483_647;
+
+/** Input of {@link createOrder}. `items` hold distinct product ids. */
+export interface CreateOrderInput {
+  orderId: string;
+  userId: number;
+  items: OrderItem[];
+  workflowId: string;
+  requestHash: string;
+}
+
+/** A created (or found) order: its lines priced at order time, amounts in won. */
+export interface CreatedOrder {
+  orderId: string;
+  status: OrderStatus;
+  totalWon: number;
+  lines: { productId: number; quantity: number; unitPriceWon: number }[];
+}
+
+/** Input of {@link cancelOrder}: why the saga gave up (a failure type and a message). */
+export interface CancelOrderInput {
+  orderId: string;
+  reason: string;
+  message: string;
+}
+
+/** Dependencies of the order activities. */
+export interface OrderDeps {
+  orm: Orm;
+}
+
+/** Builds the order activities. */
+export function createOrderActivities({ orm }: OrderDeps) {
+  return {
+    /**
+     * Step 0 of the order saga: inserts the order as PENDING with its lines priced from
+     * the catalog. Idempotent: a retry returns the order already written. Changes no
+     * other context, so it needs no compensation (cancelOrder closes the order).
+     *
+     * @throws UnknownUser / UnknownProduct / OrderTooLarge (non-retryable); nothing is written.
+     */
+    async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
+      return inTransaction(orm, async (em) => {
+        const existing = await readOrder(em, input.orderId);
+        if (existing) return existing;
+        const users = await sql(em, 'select user_id from point_accounts where user_id = ?', [input.userId]);
+        if (users.length === 0) {
+          throw businessFailure(FailureType.UnknownUser, `User ${input.userId} does not exist`, { userId: input.userId });
+        }
+        const ids = input.items.map((i) => i.productId);
+        const products = await sql<{ id: number; price_won: number }>(
+          em,
+          'select id, price_won from products where id = any(?)',
+          [ids],
+        );
+        const prices = new Map(products.map((p) => [p.id, p.price_won]));
+        const unknown = ids.filter((id) => !prices.has(id));
+        if (unknown.length > 0) {
+          throw businessFailure(FailureType.UnknownProduct, `Unknown products ${unknown.join(', ')}`, { productIds: unknown });
+        }
+        const lines = input.items.map((i) => ({ ...i, unitPriceWon: prices.get(i.productId)! }));
+        const totalWon = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceWon, 0);
+        if (totalWon > MAX_ORDER_TOTAL_WON) {
+          throw businessFailure(FailureType.OrderTooLarge, `Order total ${totalWon} won exceeds ${MAX_ORDER_TOTAL_WON}`, {
+            totalWon,
+          });
+        }
+        await sql(
+          em,
+          `insert into orders (id, user_id, status, total_won, workflow_id, request_hash, created_at, updated_at)
+           values (?, ?, 'PENDING', ?, ?, ?, now(), now())`,
+          [input.orderId, input.userId, totalWon, input.workflowId, input.requestHash],
+        );
+        for (const line of lines) {
+          await sql(
+            em,
+            'insert into order_lines (order_id, product_id, quantity, unit_price_won) values (?, ?, ?, ?)',
+            [input.orderId, line.productId, line.quantity, line.unitPriceWon],
+          );
+        }
+        return { orderId: input.orderId, status: 'PENDING', totalWon, lines };
+      });
+    },
+
+    /**
+     * Step 4, the pivot: PENDING -> CONFIRMED, and the order's RESERVED stock becomes
+     * COMMITTED (sold). Idempotent. Checks that every effect is in place first.
+     *
+     * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
+     *   or CONFIRMED, or its stock or payment is missing.
+     */
+    async confirmOrder({ orderId }: { orderId: string }): Promise<{ orderId: string; status: OrderStatus }> {
+      return inTransaction(orm, async (em) => {
+        const status = await lockOrderStatus(em, orderId);
+        if (status === 'CONFIRMED') return { orderId, status };
+        const [effects] = await sql<{ lines: number; reserved: number; paid: number }>(
+          em,
+          `select (select count(*)::int from order_lines where order_id = o.id) as lines,
+                  (select count(*)::int from stock_reservations where order_id = o.id and status = 'RESERVED') as reserved,
+                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'PAYMENT') as paid
+           from orders o where o.id = ?`,
+          [orderId],
+        );
+        if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1) {
+          throw businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, {
+            orderId,
+            status,
+            effects,
+          });
+        }
+        await sql(
+          em,
+          `update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'`,
+          [orderId],
+        );
+        await sql(
+          em,
+          `update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
+          [orderId],
+        );
+        return { orderId, status: 'CONFIRMED' };
+      });
+    },
+
+    /**
+     * Ends a PENDING order as CANCELLED with `reason` after its compensations ran.
+     * Idempotent; never touches a CONFIRMED order (it returns its status unchanged).
+     */
+    async cancelOrder(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus }> {
+      return setFinalStatus(orm, input.orderId, 'CANCELLED', input.reason, input.message);
+    },
+
+    /**
+     * Marks a PENDING order COMPENSATION_FAILED: a compensation failed for good and the
+     * order's effects may be partly left; an operator must look. Idempotent.
+     */
+    async markOrderCompensationFailed(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus }> {
+      return setFinalStatus(orm, input.orderId, 'COMPENSATION_FAILED', input.reason, input.message);
+    },
+  };
+}
+
+async function setFinalStatus(
+  orm: Orm,
+  orderId: string,
+  status: 'CANCELLED' | 'COMPENSATION_FAILED',
+  reason: string,
+  message: string,
+): Promise<{ orderId: string; status: OrderStatus }> {
+  return inTransaction(orm, async (em) => {
+    const current = await lockOrderStatus(em, orderId);
+    if (current !== 'PENDING' && current !== 'COMPENSATION_FAILED') return { orderId, status: current };
+    await sql(
+      em,
+      `update orders set status = ?, cancellation_reason = ?, cancellation_message = ?, updated_at = now() where id = ?`,
+      [status, reason.slice(0, 64), message, orderId],
+    );
+    return { orderId, status };
+  });
+}
+
+async function lockOrderStatus(em: EntityManager, orderId: string): Promise<OrderStatus> {
+  const [row] = await sql<{ status: OrderStatus }>(em, 'select status from orders where id = ? for update', [orderId]);
+  if (!row) throw new Error(`Order ${orderId} does not exist`);
+  return row.status;
+}
+
+async function readOrder(em: EntityManager, orderId: string): Promise<CreatedOrder | null> {
+  const [order] = await sql<{ status: OrderStatus; total_won: number }>(
+    em,
+    'select status, total_won from orders where id = ?',
+    [orderId],
+  );
+  if (!order) return null;
+  const lines = await sql<{ product_id: number; quantity: number; unit_price_won: number }>(
+    em,
+    'select product_id, quantity, unit_price_won from order_lines where order_id = ? order by product_id',
+    [orderId],
+  );
+  return {
+    orderId,
+    status: order.status,
+    totalWon: order.total_won,
+    lines: lines.map((l) => ({ productId: l.product_id, quantity: l.quantity, unitPriceWon: l.unit_price_won })),
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Points bounded context: paying with, refunding and topping up a user's prepaid point
+ * balance, kept as an append-only ledger (`point_ledger`) plus a balance row.
+ *
+ * Every movement locks the user's account row (`FOR UPDATE`) first, so payments of one
+ * user are serialized and the balance can never go negative; the ledger's unique
+ * (reference, kind) makes a retried payment or refund a lookup instead of a second movement.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.ts';
+import { FailureType } from '../common/failures.ts';
+import { businessFailure, inTransaction, sql } from './tx.ts';
+
+/** Input of {@link payWithPoints}: charge `amountPoints` (integer >= 0) to `userId` for saga `sagaId`. */
+export interface PayInput {
+  userId: number;
+  amountPoints: number;
+  /** Workflow id of the paying saga: the ledger reference, unique per kind. */
+  sagaId: string;
+  /** `<sagaId>:pay`, stored under a unique constraint. */
+  idempotencyKey: string;
+}
+
+/** Input of {@link refundPoints}: give back what saga `sagaId` paid, if anything. */
+export interface RefundInput {
+  userId: number;
+  sagaId: string;
+  /** `<sagaId>:refund`. */
+  idempotencyKey: string;
+}
+
+/** A ledger movement and the balance after it, in points. */
+export interface PointsResult {
+  ledgerEntryId: number | null;
+  amountPoints: number;
+  balancePoints: number;
+}
+
+/** Input of {@link topUpPoints}: credit `amountPoints` (integer >= 1) once per `topUpId`. */
+export interface TopUpPointsInput {
+  topUpId: string;
+  userId: number;
+  amountPoints: number;
+}
+
+interface LedgerRow {
+  id: string;
+  kind: 'TOP_UP' | 'PAYMENT' | 'REFUND';
+  amount_points: number;
+}
+
+/** Dependencies of the points activities. */
+export interface PointsDeps {
+  orm: Orm;
+}
+
+/** Builds the points activities. */
+export function createPointsActivities({ orm }: PointsDeps) {
+  return {
+    /**
+     * Pays `amountPoints` from the user's balance and appends a PAYMENT ledger row.
+     * Idempotent per saga: a retry returns the existing payment. Compensation:
+     * {@link refundPoints}.
+     *
+     * @throws InsufficientPoints (non-retryable) when the balance is lower; nothing changes.
+     * @throws UnknownUser (non-retryable) when the user has no point account.
+     * @throws SagaAlreadyCompensated (non-retryable) when the saga already ran its refund.
+     */
+    async payWithPoints(input: PayInput): Promise<PointsResult> {
+      return inTransaction(orm, async (em) => {
+        const balance = await lockAccount(em, input.userId);
+        const movements = await movementsOf(em, input.sagaId);
+        const paid = movements.find((m) => m.kind === 'PAYMENT');
+        if (paid) return { ledgerEntryId: Number(paid.id), amountPoints: paid.amount_points, balancePoints: balance };
+        if (movements.some((m) => m.kind === 'REFUND')) {
+          throw businessFailure(FailureType.SagaAlreadyCompensated, `Saga ${input.sagaId} was already refunded`, {
+            sagaId: input.sagaId,
+          });
+        }
+        if (balance < input.amountPoints) {
+          throw businessFailure(
+            FailureType.InsufficientPoints,
+            `Balance ${balance} points is below the ${input.amountPoints} points to pay`,
+            { userId: input.userId, balancePoints: balance, requiredPoints: input.amountPoints },
+          );
+        }
+        return appendMovement(em, input.userId, 'PAYMENT', input.amountPoints, input.sagaId, input.idempotencyKey);
+      });
+    },
+
+    /**
+     * Compensation of {@link payWithPoints}: credits back what the saga paid and appends
+     * a REFUND row. Idempotent and a no-op when nothing was paid; in that case it writes a
+     * 0-point REFUND tombstone so a late payment attempt of the saga is refused.
+     */
+    async refundPoints(input: RefundInput): Promise<PointsResult> {
+      return inTransaction(orm, async (em) => {
+        const balance = await lockAccount(em, input.userId);
+        const movements = await movementsOf(em, input.sagaId);
+        const refunded = movements.find((m) => m.kind === 'REFUND');
+        if (refunded) return { ledgerEntryId: Number(refunded.id), amountPoints: refunded.amount_points, balancePoints: balance };
+        const paid = movements.find((m) => m.kind === 'PAYMENT');
+        return appendMovement(em, input.userId, 'REFUND', paid?.amount_points ?? 0, input.sagaId, input.idempotencyKey);
+      });
+    },
+
+    /**
+     * Credits `amountPoints` to the user once per `topUpId` (TOP_UP ledger row with
+     * reference `points-top-up-<topUpId>`). A retry returns the first result.
+     *
+     * @throws UnknownUser (non-retryable) when the user has no point account.
+     */
+    async topUpPoints(input: TopUpPointsInput): Promise<PointsResult> {
+      const reference = `points-top-up-${input.topUpId}`;
+      return inTransaction(orm, async (em) => {
+        const balance = await lockAccount(em, input.userId);
+        const done = (await movementsOf(em, reference)).find((m) => m.kind === 'TOP_UP');
+        if (done) return { ledgerEntryId: Number(done.id), amountPoints: done.amount_points, balancePoints: balance };
+        return appendMovement(em, input.userId, 'TOP_UP', input.amountPoints, reference, reference);
+      });
+    },
+  };
+}
+
+async function lockAccount(em: EntityManager, userId: number): Promise<number> {
+  const rows = await sql<{ balance_points: number }>(
+    em,
+    'select balance_points from point_accounts where user_id = ? for update',
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) throw businessFailure(FailureType.UnknownUser, `User ${userId} has no point account`, { userId });
+  return row.balance_points;
+}
+
+function movementsOf(em: EntityManager, reference: string): Promise<LedgerRow[]> {
+  return sql<LedgerRow>(em, 'select id, kind, amount_points from point_ledger where reference = ?', [reference]);
+}
+
+async function appendMovement(
+  em: EntityManager,
+  userId: number,
+  kind: LedgerRow['kind'],
+  amountPoints: number,
+  reference: string,
+  idempotencyKey: string,
+): Promise<PointsResult> {
+  const delta = kind === 'PAYMENT' ? -amountPoints : amountPoints;
+  const [account] = await sql<{ balance_points: number }>(
+    em,
+    'update point_accounts set balance_points = balance_points + ?, updated_at = now() where user_id = ? returning balance_points',
+    [delta, userId],
+  );
+  const [entry] = await sql<{ id: string }>(
+    em,
+    `insert into point_ledger (account_user_id, kind, amount_points, reference, idempotency_key, created_at)
+     values (?, ?, ?, ?, ?, now()) returning id`,
+    [userId, kind, amountPoints, reference, idempotencyKey],
+  );
+  return { ledgerEntryId: Number(entry!.id), amountPoints, balancePoints: account!.balance_points };
+}

@@ -1,0 +1,27 @@
+/**
+ * One local database transaction per activity. Each activity forks its own
+ * EntityManager (never the global one) and runs in `em.transactional`, so a retry after
+ * a crash sees either everything the attempt wrote or nothing.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.ts';
+import type { FailureType } from '../common/failures.ts';
+
+/** Runs `work` in a new transaction on a fresh EntityManager fork and commits it. */
+export function inTransaction<T>(orm: Orm, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  return orm.em.fork().transactional(work);
+}
+
+/** Runs a SQL statement with `?` placeholders in `em`'s transaction and returns its rows. */
+export function sql<Row extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<Row[]> {
+  return em.execute<Row[]>(query, params as never[], 'all');
+}
+
+/**
+ * A business rejection: a non-retryable ApplicationFailure whose `type` is one of
+ * common/failures.ts, with `details` as its first detail for the caller.
+ */
+export function businessFailure(type: FailureType, message: string, details: Record<string, unknown> = {}): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, type, details);
+}

@@ -1,0 +1,43 @@
+/**
+ * The worker process (`npm run worker`): registers both sagas and all activities on the
+ * task queue and runs until SIGTERM/SIGINT, then stops polling, lets running activities
+ * finish (up to WORKER_SHUTDOWN_GRACE_MS) and closes its connections. Run as many
+ * replicas as needed; they share the task queue.
+ */
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../config/logger.ts';
+import { openOrm } from '../db/orm.ts';
+import { createDataPlatformClient } from '../activities/data-platform.ts';
+import { createSagaWorker, temporalLoggerFrom } from './worker.ts';
+
+const config = loadConfig();
+const log = createLogger(config, 'worker');
+Runtime.install({ logger: temporalLoggerFrom(log) });
+
+const orm = await openOrm(config.database);
+const connection = await NativeConnection.connect({ address: config.temporal.address });
+const worker = await createSagaWorker({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  deps: {
+    orm,
+    dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
+  },
+  tuning: {
+    maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  },
+});
+
+// Worker.run() already reacts to SIGTERM/SIGINT (Runtime shutdown signals) by shutting down gracefully.
+log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address }, 'worker started');
+try {
+  await worker.run();
+} finally {
+  await connection.close();
+  await orm.close();
+  log.info('worker stopped');
+}

@@ -1,0 +1,37 @@
+/**
+ * Activity groups and their timeouts and retry policies. Database steps, compensations,
+ * and the remote data-platform call are separate groups because they fail differently.
+ */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Forward database steps (one local transaction each): short start-to-close, retried
+ * with backoff for up to 5 minutes (a database restart), then the saga compensates.
+ * Business rejections are non-retryable ApplicationFailures and fail at once.
+ */
+export const FORWARD_STEP_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/**
+ * The pivot step (confirm) and the compensations: retried indefinitely for transient
+ * errors. A pivot that may have committed must never be followed by compensations, and
+ * a compensation gives up only on a non-retryable failure.
+ */
+export const MUST_COMPLETE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+};
+
+/**
+ * The data-platform notification, after the pivot: retried for up to a day with backoff
+ * capped at 30 s, so a platform that is down for hours still gets the event once it
+ * returns. Nobody waits for it.
+ */
+export const NOTIFY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '24h',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+};

@@ -1,0 +1,3 @@
+/** The workflows the worker registers. Function names are persisted workflow types. */
+export { orderCheckout } from './order-checkout.ts';
+export { topUpPoints } from './points-top-up.ts';

@@ -1,0 +1,141 @@
+/**
+ * The order checkout saga (`order-<orderId>`), after ../shared/DESIGN.md:
+ * createOrder (PENDING) -> reserveStock -> payWithPoints -> confirmOrder (the pivot)
+ * -> notifyDataPlatform. Each compensation is registered before its step; on a business
+ * failure or an unrecoverable error the compensations run in reverse and the order ends
+ * CANCELLED with the failure type as reason.
+ */
+import {
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { confirmedEventId, stepKey } from '../common/ids.ts';
+import {
+  ORDER_CONFIRMED_EVENT,
+  orderOutcomeUpdate,
+  orderProgressQuery,
+  type OrderCheckoutInput,
+  type OrderOutcome,
+  type OrderProgress,
+  type OrderStatus,
+} from '../common/orders.ts';
+import { FailureType } from '../common/failures.ts';
+import { SagaStatusSearchAttribute } from '../common/saga.ts';
+import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS, NOTIFY_OPTIONS } from './activity-options.ts';
+import { failureOf, type FailureSummary } from './failures.ts';
+import { Saga } from './saga.ts';
+import type { CreatedOrder } from '../activities/orders.ts';
+
+const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
+const mustComplete = proxyActivities<Activities>(MUST_COMPLETE_OPTIONS);
+const notifier = proxyActivities<Activities>(NOTIFY_OPTIONS);
+
+/**
+ * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
+ * reason, or COMPENSATION_FAILED) once the data-platform notification is done; callers
+ * that only need the outcome use the `orderOutcome` Update, which answers as soon as
+ * the order is CONFIRMED or CANCELLED.
+ */
+export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
+  const { workflowId } = workflowInfo();
+  const progress: OrderProgress = { workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE' };
+  let outcome: OrderOutcome | undefined;
+  setHandler(orderProgressQuery, () => progress);
+  setHandler(orderOutcomeUpdate, async () => {
+    await condition(() => outcome !== undefined);
+    return outcome!;
+  });
+  setStatus(progress, 'PENDING');
+
+  const finish = (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary): OrderOutcome => {
+    setStatus(progress, status);
+    outcome = { orderId: input.orderId, status, totalWon, requestHash: input.requestHash };
+    if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
+    return outcome;
+  };
+
+  const saga = new Saga(progress);
+  let order: CreatedOrder | undefined;
+  try {
+    order = await saga.step('createOrder', () => steps.createOrder({ ...input, workflowId }));
+    saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId: input.orderId }));
+    await saga.step('reserveStock', () => steps.reserveStock({ orderId: input.orderId }));
+    saga.addCompensation('refundPoints', () =>
+      mustComplete.refundPoints({ userId: input.userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
+    );
+    const amountPoints = order.totalWon;
+    await saga.step('payWithPoints', () =>
+      steps.payWithPoints({ userId: input.userId, amountPoints, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
+    );
+    await saga.step('confirmOrder', () => mustComplete.confirmOrder({ orderId: input.orderId }));
+  } catch (err) {
+    const failure = failureOf(err);
+    progress.failure = failure;
+    log.warn('order checkout failed; compensating', { orderId: input.orderId, failureType: failure.type });
+    return compensateAndClose(saga, input.orderId, order, failure, finish);
+  }
+
+  const result = finish('CONFIRMED', order.totalWon);
+  log.info('order confirmed', { orderId: input.orderId, totalWon: order.totalWon });
+  await notifyConfirmed(progress, workflowId, input, order);
+  await condition(allHandlersFinished);
+  return result;
+}
+
+async function compensateAndClose(
+  saga: Saga,
+  orderId: string,
+  order: CreatedOrder | undefined,
+  failure: FailureSummary,
+  finish: (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary) => OrderOutcome,
+): Promise<OrderOutcome> {
+  const totalWon = order?.totalWon ?? 0;
+  // The workflow may have been cancelled: closing the order must still happen.
+  return CancellationScope.nonCancellable(async () => {
+    try {
+      await saga.compensate();
+    } catch (err) {
+      const compensationFailure = failureOf(err);
+      log.error('order compensation failed; operator needed', { orderId, failureType: compensationFailure.type });
+      if (order) {
+        await mustComplete.markOrderCompensationFailed({ orderId, reason: FailureType.CompensationFailed, message: compensationFailure.message });
+      }
+      return finish('COMPENSATION_FAILED', totalWon, { type: FailureType.CompensationFailed, message: compensationFailure.message });
+    }
+    if (order) await mustComplete.cancelOrder({ orderId, reason: failure.type, message: failure.message });
+    return finish('CANCELLED', totalWon, failure);
+  });
+}
+
+async function notifyConfirmed(progress: OrderProgress, workflowId: string, input: OrderCheckoutInput, order: CreatedOrder): Promise<void> {
+  progress.notification = 'PENDING';
+  const occurredAt = new Date().toISOString();
+  try {
+    await notifier.notifyDataPlatform({
+      sagaId: workflowId,
+      event: {
+        eventId: confirmedEventId(workflowId),
+        type: ORDER_CONFIRMED_EVENT,
+        occurredAt,
+        payload: { orderId: input.orderId, userId: input.userId, totalWon: order.totalWon, lines: order.lines },
+      },
+    });
+    progress.notification = 'DELIVERED';
+  } catch (err) {
+    // The order stays CONFIRMED: the notification never reverts the business result.
+    progress.notification = 'FAILED';
+    log.error('data platform notification failed for good', { orderId: input.orderId, failureType: failureOf(err).type });
+  }
+}
+
+function setStatus(progress: OrderProgress, status: OrderStatus): void {
+  progress.status = status;
+  upsertSearchAttributes([{ key: SagaStatusSearchAttribute, value: status }]);
+}
