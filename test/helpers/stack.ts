@@ -1,0 +1,113 @@
+/**
+ * The whole service in one test process, on real parts: a Temporal dev server, the
+ * saga worker, PostgreSQL (test database), the mock data platform over HTTP, and the
+ * Koa API listening on a free port. One stack per test file (beforeAll/afterAll).
+ */
+import pino from 'pino';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { AppConfig } from '../../config/index.ts';
+import type { Orm } from '../../db/orm.ts';
+import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
+import { createDataPlatformClient } from '../../activities/data-platform.ts';
+import { startApiServer } from '../../api/server.ts';
+import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { openTestOrm, testConfig } from './db.ts';
+import { bundleWorkflows, startTestTemporal, uniqueTaskQueue } from './temporal.ts';
+
+/** A running stack and the handles a test needs. */
+export interface TestStack {
+  config: AppConfig;
+  env: TestWorkflowEnvironment;
+  orm: Orm;
+  dataPlatform: DataPlatformServer;
+  apiUrl: string;
+  /** Stops the worker (e.g. to test a restart); resolves once it has shut down. */
+  stopWorker(): Promise<void>;
+  /** Starts a new worker on the same task queue. */
+  startWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startStack}: extra environment for the config (e.g. ORDER_OUTCOME_WAIT_MS). */
+export interface StackOptions {
+  env?: Record<string, string>;
+}
+
+/** Starts a stack; call `close()` in afterAll. */
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  const logger = pino({ level: 'warn' });
+  const env = await startTestTemporal(testConfig());
+  const dataPlatform = createDataPlatformServer({ logger });
+  const { url: dataPlatformUrl } = await dataPlatform.listen(0, '127.0.0.1');
+  const config = testConfig({
+    ...options.env,
+    TASK_QUEUE: uniqueTaskQueue('orders'),
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    DATA_PLATFORM_URL: dataPlatformUrl,
+    DATA_PLATFORM_TIMEOUT_MS: '5000',
+  });
+  const orm = await openTestOrm(config);
+  const bundle: WorkflowBundleWithSourceMap = await bundleWorkflows(WORKFLOWS_PATH);
+
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  const startWorker = async () => {
+    worker = await createSagaWorker({
+      connection: env.nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: bundle,
+      deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) },
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker && worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  await startWorker();
+
+  const api = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+
+  return {
+    config,
+    env,
+    orm,
+    dataPlatform,
+    apiUrl: api.url,
+    stopWorker,
+    startWorker,
+    async close() {
+      await api.close();
+      await stopWorker();
+      await dataPlatform.close();
+      await orm.close();
+      await env.teardown();
+    },
+  };
+}
+
+/** A JSON answer of the API: status, headers and parsed body. */
+export interface ApiAnswer<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Sends a JSON request to the stack's API. */
+export async function callApi<T = any>(
+  stack: Pick<TestStack, 'apiUrl'>,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiAnswer<T>> {
+  const res = await fetch(new URL(path, stack.apiUrl), {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
