@@ -1,0 +1,38 @@
+/**
+ * The Koa application of the HTTP API, built from its dependencies (no listen: see
+ * server.ts). Middleware order: error handler, request context (request id and logger),
+ * routes (JSON body parsing only on the routes that take a body), allowed methods.
+ *
+ * Routes: `GET /healthz`, `POST /orders`, `GET /orders/:id`, `GET /products`,
+ * `GET /products/:id`, `GET /users/:id/points`, `POST /users/:id/points/top-ups`
+ * (see routes/*.ts for bodies, statuses and error codes).
+ */
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { AppDeps, AppState } from './context.ts';
+import { errorHandler } from './middleware/error-handler.ts';
+import { requestContext } from './middleware/request-context.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerOrderRoutes } from './routes/orders.ts';
+import { registerPointRoutes } from './routes/points.ts';
+import { registerProductRoutes } from './routes/products.ts';
+
+export type { AppDeps, AppState } from './context.ts';
+
+/** Builds the API application. It owns none of `deps`: the caller closes them. */
+export function createApp(deps: AppDeps): Koa<AppState> {
+  const app = new Koa<AppState>();
+  // Behind a proxy the client address comes from X-Forwarded-For; the API trusts none by default.
+  app.proxy = false;
+  const router = new Router<AppState>();
+  registerHealthRoutes(router, deps);
+  registerOrderRoutes(router, deps);
+  registerProductRoutes(router, deps);
+  registerPointRoutes(router, deps);
+
+  app.use(errorHandler(deps.logger));
+  app.use(requestContext(deps.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

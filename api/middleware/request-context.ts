@@ -1,0 +1,35 @@
+/** Request id and per-request logger. */
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from '../../config/logger.ts';
+import type { AppState } from '../context.ts';
+
+/** Header carrying the request id, in and out. */
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+const MAX_REQUEST_ID_LENGTH = 100;
+
+/**
+ * Returns a safe version of an incoming request id: only `[A-Za-z0-9._:-]` kept, at most
+ * 100 characters; undefined when nothing usable is left (then a new id is generated).
+ */
+export function sanitizeRequestId(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const cleaned = raw.replace(/[^A-Za-z0-9._:-]/g, '').slice(0, MAX_REQUEST_ID_LENGTH);
+  return cleaned.length > 0 ? cleaned : undefined;
+}
+
+/**
+ * Middleware: sets `ctx.state.requestId` (the incoming `X-Request-Id`, sanitized, or a new
+ * UUID), echoes it in the `X-Request-Id` response header, and puts a child logger with
+ * `requestId` in `ctx.state.log`.
+ */
+export function requestContext(logger: Logger): Middleware<AppState> {
+  return async (ctx, next) => {
+    const requestId = sanitizeRequestId(ctx.get(REQUEST_ID_HEADER)) ?? randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ requestId });
+    ctx.set(REQUEST_ID_HEADER, requestId);
+    await next();
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Order routes.
+ *
+ * `POST /orders` body `{ userId, items: [{ productId, quantity }] }`, optional
+ * `Idempotency-Key` header. Starts (or rejoins) the checkout saga and waits up to
+ * `ORDER_OUTCOME_WAIT_MS` for its business outcome:
+ * - 201 order view (CONFIRMED), `Location: /orders/<id>`;
+ * - 202 `{ orderId, status: 'PENDING', links: { self } }` when the outcome is not known yet;
+ * - 409 `OutOfStock` / other cancellation reasons, 422 `InsufficientPoints`, 409
+ *   `CompensationFailed`: the order was not placed (`details.order` is the order view);
+ * - 400 `ValidationFailed` (body, duplicate productId, Idempotency-Key), 400/413/415 body
+ *   errors, 422 `UnknownUser` / `UnknownProduct` (`details.productIds`), 422
+ *   `IdempotencyKeyReused`, 503 `TemporalUnavailable`. Nothing starts on a 4xx.
+ *
+ * `GET /orders/:id` (UUID): 200 order view with live saga progress; 400 for a bad id;
+ * 404 `NotFound` when neither an order row nor its saga exists.
+ */
+import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import { orderWorkflowId, type OrderCheckoutInput, type OrderItem, type OrderOutcome } from '../../common/index.ts';
+import { PointAccount, Product } from '../../db/entities/index.ts';
+import type { Orm } from '../../db/orm.ts';
+import type { Logger } from '../../config/logger.ts';
+import type { AppDeps, AppRouter } from '../context.ts';
+import { ApiError, ErrorCode, notFound } from '../errors.ts';
+import { orderIdFor, orderRequestHash, readIdempotencyKey } from '../idempotency.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { entityId, OrderIdParams } from '../validation.ts';
+import { startCheckout, startedRequestHash } from '../orders/checkout.ts';
+import {
+  findOrderView,
+  loadOrderRecord,
+  querySagaProgress,
+  toOrderView,
+  pendingOrderView,
+  type OrderRecord,
+  type OrderView,
+} from '../orders/order-view.ts';
+
+/** One requested line: `quantity` units (integer 1..1000) of product `productId`. */
+const OrderItemSchema = z.strictObject({
+  productId: entityId,
+  quantity: z.number().int().min(1).max(1000),
+});
+
+/** Body of `POST /orders`: a user and 1..50 lines with distinct product ids. */
+export const CreateOrderBody = z.strictObject({
+  userId: entityId,
+  items: z
+    .array(OrderItemSchema)
+    .min(1)
+    .max(50)
+    .superRefine((items, ctx) => {
+      const firstIndex = new Map<number, number>();
+      items.forEach((item, index) => {
+        const first = firstIndex.get(item.productId);
+        if (first === undefined) firstIndex.set(item.productId, index);
+        else ctx.addIssue({ code: 'custom', path: [index, 'productId'], message: `duplicate of items.${first}.productId` });
+      });
+    }),
+});
+
+/** Answer of `POST /orders` while the outcome is not known yet (202). */
+export interface PendingOrderBody {
+  orderId: string;
+  status: 'PENDING';
+  links: { self: string };
+}
+
+/** HTTP status of a cancelled order, by its reason; unlisted reasons are 409. */
+const CANCELLED_STATUS: Readonly<Record<string, number>> = { InsufficientPoints: 422 };
+
+type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body: PendingOrderBody };
+
+function orderPath(orderId: string): string {
+  return `/orders/${orderId}`;
+}
+
+/** Refuses an order whose user or products do not exist (422), before anything starts. */
+async function checkReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
+  const em = orm.em.fork();
+  if ((await em.count(PointAccount, { user: userId })) === 0) {
+    throw new ApiError(422, ErrorCode.UnknownUser, `User ${userId} has no point account`, { details: { userId } });
+  }
+  const found = await em.find(Product, { id: { $in: productIds } }, { fields: ['id'] });
+  const known = new Set(found.map((p) => p.id));
+  const missing = productIds.filter((id) => !known.has(id));
+  if (missing.length > 0) {
+    throw new ApiError(422, ErrorCode.UnknownProduct, `Unknown product ids: ${missing.join(', ')}`, {
+      details: { productIds: missing },
+    });
+  }
+}
+
+function keyReused(orderId: string): ApiError {
+  return new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different request body', {
+    details: { orderId },
+  });
+}
+
+/** Maps a finished order view to the answer: 201 when CONFIRMED, else the business error. */
+function answerFor(view: OrderView): OrderAnswer {
+  const headers = { Location: orderPath(view.orderId) };
+  switch (view.status) {
+    case 'CONFIRMED':
+      return { status: 201, body: view };
+    case 'PENDING':
+      return { status: 202, body: { orderId: view.orderId, status: 'PENDING', links: { self: headers.Location } } };
+    case 'COMPENSATION_FAILED':
+      throw new ApiError(409, ErrorCode.CompensationFailed, view.message ?? 'The order failed and could not be fully undone', {
+        details: { order: view },
+        headers,
+      });
+    case 'CANCELLED': {
+      const reason = view.reason ?? 'OrderCancelled';
+      throw new ApiError(CANCELLED_STATUS[reason] ?? 409, reason, view.message ?? `The order was cancelled: ${reason}`, {
+        details: { order: view },
+        headers,
+      });
+    }
+  }
+}
+
+/** The view after an outcome: the row when written, with the outcome as the latest word. */
+function outcomeView(input: OrderCheckoutInput, outcome: OrderOutcome, record: OrderRecord | null): OrderView {
+  const base = record ? toOrderView(record, null) : { ...pendingOrderView(input.orderId, null), userId: input.userId };
+  return {
+    ...base,
+    status: outcome.status,
+    totalWon: outcome.totalWon,
+    reason: outcome.reason ?? base.reason,
+    message: outcome.message ?? base.message,
+  };
+}
+
+/** Decides the answer of a checkout from what starting the saga gave. */
+async function checkoutAnswer(deps: AppDeps, log: Logger, input: OrderCheckoutInput): Promise<OrderAnswer> {
+  const { orm, client, config } = deps;
+  const answer = await startCheckout(client, config.temporal.taskQueue, config.api.orderOutcomeWaitMs, input);
+  log.info({ answer: answer.kind }, 'checkout started');
+  if (answer.kind === 'outcome') {
+    if (answer.outcome.requestHash !== input.requestHash) throw keyReused(input.orderId);
+    const view = outcomeView(input, answer.outcome, await loadOrderRecord(orm, input.orderId));
+    return answerFor({ ...view, saga: await querySagaProgress(client, log, input.orderId) });
+  }
+  if (answer.kind === 'closed') {
+    const record = await loadOrderRecord(orm, input.orderId);
+    if (!record) throw new ApiError(409, ErrorCode.AlreadyStarted, 'This order was already processed and has no record');
+    if (record.requestHash !== input.requestHash) throw keyReused(input.orderId);
+    return answerFor(toOrderView(record, await querySagaProgress(client, log, input.orderId)));
+  }
+  return pendingAnswer(client, input);
+}
+
+async function pendingAnswer(client: Client, input: OrderCheckoutInput): Promise<OrderAnswer> {
+  const startedWith = await startedRequestHash(client, input.orderId);
+  if (startedWith === null) {
+    throw new ApiError(503, ErrorCode.TemporalUnavailable, 'The order could not be started in time; retry with the same Idempotency-Key');
+  }
+  if (startedWith !== undefined && startedWith !== input.requestHash) throw keyReused(input.orderId);
+  return answerFor(pendingOrderView(input.orderId, null));
+}
+
+/** Registers `POST /orders` and `GET /orders/:id`. */
+export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
+  router.post<object, object, OrderView | PendingOrderBody>(
+    '/orders',
+    jsonBody(deps.config.api.bodyLimitBytes),
+    async (ctx) => {
+      const idempotencyKey = readIdempotencyKey(ctx.headers);
+      const body = CreateOrderBody.parse(ctx.request.body);
+      const items: OrderItem[] = body.items
+        .map((i) => ({ productId: i.productId, quantity: i.quantity }))
+        .sort((a, b) => a.productId - b.productId);
+      await checkReferences(deps.orm, body.userId, items.map((i) => i.productId));
+      const orderId = orderIdFor(body.userId, idempotencyKey);
+      const input: OrderCheckoutInput = {
+        orderId,
+        userId: body.userId,
+        items,
+        requestHash: orderRequestHash(body.userId, items),
+      };
+      const log = ctx.state.log.child({ orderId, workflowId: orderWorkflowId(orderId), idempotencyKey });
+      const answer = await checkoutAnswer(deps, log, input);
+      ctx.set('Location', orderPath(orderId));
+      ctx.status = answer.status;
+      ctx.body = answer.body;
+    },
+  );
+
+  router.get<object, object, OrderView>('/orders/:id', async (ctx) => {
+    const { id } = OrderIdParams.parse(ctx.params);
+    const view = await findOrderView(deps, ctx.state.log, id);
+    if (!view) throw notFound(`order ${id}`);
+    ctx.body = view;
+  });
+}

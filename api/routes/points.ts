@@ -1,0 +1,140 @@
+/**
+ * Point routes (Points read model and top-ups).
+ *
+ * - `GET /users/:id/points`: 200 {@link PointsView} (balance and the 50 latest ledger rows,
+ *   newest first); 400 for a bad id; 404 `NotFound` when the user has no point account.
+ * - `POST /users/:id/points/top-ups` body `{ amount }` (integer points 1..10,000,000),
+ *   optional `Idempotency-Key`: runs the `topUpPoints` workflow and answers 201
+ *   `TopUpResult` (new balance) with `Location: /users/<id>/points`; 202
+ *   `{ topUpId, userId, amountPoints, status: 'PENDING' }` when it takes longer than
+ *   `ORDER_OUTCOME_WAIT_MS` (retry with the same key to get the result); 400
+ *   `ValidationFailed`; 404 `NotFound` (no point account, nothing starts); 422
+ *   `IdempotencyKeyReused` (same key, other amount); 503 `TemporalUnavailable`.
+ */
+import { z } from 'zod';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  isGrpcDeadlineError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { topUpWorkflowId, type TopUpInput, type TopUpResult } from '../../common/index.ts';
+import { PointAccount, PointLedgerEntry, type LedgerKind } from '../../db/entities/index.ts';
+import type { AppDeps, AppRouter } from '../context.ts';
+import { ApiError, ErrorCode, notFound } from '../errors.ts';
+import { readIdempotencyKey, topUpIdFor } from '../idempotency.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { TOP_UP_POINTS_WORKFLOW, type TopUpPointsWorkflow } from '../temporal.ts';
+import { EntityIdParams } from '../validation.ts';
+
+/** One ledger movement; `amountPoints` is positive, `kind` gives the sign (PAYMENT debits). */
+export interface LedgerEntryView {
+  kind: LedgerKind;
+  amountPoints: number;
+  reference: string;
+  createdAt: string;
+}
+
+/** A user's points: balance in points and the latest movements, newest first. */
+export interface PointsView {
+  userId: number;
+  balancePoints: number;
+  ledger: LedgerEntryView[];
+}
+
+/** Answer of a top-up that has not finished within the wait (202). */
+export interface PendingTopUpBody {
+  topUpId: string;
+  userId: number;
+  amountPoints: number;
+  status: 'PENDING';
+}
+
+/** Body of `POST /users/:id/points/top-ups`: `amount` in points. */
+export const TopUpBody = z.strictObject({ amount: z.number().int().min(1).max(10_000_000) });
+
+/** Number of ledger rows `GET /users/:id/points` shows. */
+export const LEDGER_PAGE_SIZE = 50;
+
+/**
+ * Starts the top-up workflow, or finds the one with the same id: a running one is joined
+ * (USE_EXISTING); a completed one is not run again, its result is read instead; only a
+ * failed one may run again (ALLOW_DUPLICATE_FAILED_ONLY).
+ */
+async function topUpHandle(client: Client, taskQueue: string, input: TopUpInput): Promise<WorkflowHandle<TopUpPointsWorkflow>> {
+  try {
+    return await client.workflow.start<TopUpPointsWorkflow>(TOP_UP_POINTS_WORKFLOW, {
+      workflowId: topUpWorkflowId(input.topUpId),
+      taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return client.workflow.getHandle<TopUpPointsWorkflow>(topUpWorkflowId(input.topUpId));
+  }
+}
+
+/** Runs a top-up within `waitMs`; undefined when it has not finished by then. */
+async function runTopUp(deps: AppDeps, input: TopUpInput): Promise<TopUpResult | undefined> {
+  const { client, config } = deps;
+  const deadline = Date.now() + config.api.orderOutcomeWaitMs;
+  const handle = await client.connection.withDeadline(deadline, () => topUpHandle(client, config.temporal.taskQueue, input));
+  try {
+    return await client.connection.withDeadline(deadline, () => handle.result());
+  } catch (err) {
+    if (isGrpcDeadlineError(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Registers `GET /users/:id/points` and `POST /users/:id/points/top-ups`. */
+export function registerPointRoutes(router: AppRouter, deps: AppDeps): void {
+  router.get<object, object, PointsView>('/users/:id/points', async (ctx) => {
+    const { id } = EntityIdParams.parse(ctx.params);
+    const em = deps.orm.em.fork();
+    const account = await em.findOne(PointAccount, { user: id });
+    if (!account) throw notFound(`point account for user ${id}`);
+    const rows = await em.find(PointLedgerEntry, { account: id }, { orderBy: { id: 'desc' }, limit: LEDGER_PAGE_SIZE });
+    ctx.body = {
+      userId: id,
+      balancePoints: account.balancePoints,
+      ledger: rows.map((r) => ({
+        kind: r.kind,
+        amountPoints: r.amountPoints,
+        reference: r.reference,
+        createdAt: r.createdAt.toISOString(),
+      })),
+    };
+  });
+
+  router.post<object, object, TopUpResult | PendingTopUpBody>(
+    '/users/:id/points/top-ups',
+    jsonBody(deps.config.api.bodyLimitBytes),
+    async (ctx) => {
+      const { id: userId } = EntityIdParams.parse(ctx.params);
+      const idempotencyKey = readIdempotencyKey(ctx.headers);
+      const { amount } = TopUpBody.parse(ctx.request.body);
+      if ((await deps.orm.em.fork().count(PointAccount, { user: userId })) === 0) {
+        throw notFound(`point account for user ${userId}`);
+      }
+      const input: TopUpInput = { topUpId: topUpIdFor(userId, idempotencyKey), userId, amountPoints: amount };
+      ctx.state.log.info({ topUpId: input.topUpId, userId, amountPoints: amount, idempotencyKey }, 'top-up requested');
+      const result = await runTopUp(deps, input);
+      ctx.set('Location', `/users/${userId}/points`);
+      if (!result) {
+        ctx.status = 202;
+        ctx.body = { ...input, status: 'PENDING' };
+        return;
+      }
+      if (result.amountPoints !== amount) {
+        throw new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different amount', {
+          details: { topUpId: input.topUpId },
+        });
+      }
+      ctx.status = 201;
+      ctx.body = result;
+    },
+  );
+}

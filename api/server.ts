@@ -1,0 +1,99 @@
+/**
+ * The API process (`npm run api`): config, logger, ORM (no migrations: `npm run db:setup`
+ * or `npm start` runs them), Temporal client, HTTP server, graceful shutdown on
+ * SIGTERM/SIGINT. {@link startApiServer} runs the same server in-process for tests and
+ * the start-all script.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/index.ts';
+import { createLogger } from '../config/logger.ts';
+import { openOrm } from '../db/orm.ts';
+import { createApp, type AppDeps } from './app.ts';
+
+/** A listening API server. */
+export interface RunningApiServer {
+  /** Base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string;
+  /**
+   * Stops accepting connections, lets requests in flight finish (closing idle keep-alive
+   * connections at once) and resolves when the server is closed. Does not close `deps`.
+   */
+  close(): Promise<void>;
+}
+
+/** How long {@link RunningApiServer.close} lets requests in flight finish before cutting connections, in ms. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Builds the app from `deps` and listens on `host:port` (port 0 picks a free port).
+ *
+ * @throws the listen error (e.g. `EADDRINUSE`).
+ */
+export async function startApiServer(deps: AppDeps, options: { host: string; port: number }): Promise<RunningApiServer> {
+  const app = createApp(deps);
+  const server: Server = createServer(app.callback());
+  server.listen(options.port, options.host);
+  await once(server, 'listening');
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= closeServer(server);
+      return closing;
+    },
+  };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  force.unref();
+  try {
+    await closed;
+  } finally {
+    clearTimeout(force);
+  }
+}
+
+/** Process entry: runs the API until SIGTERM/SIGINT, then shuts down in order. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config, 'api');
+  const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const server = await startApiServer({ orm, client, config, logger }, { host: config.api.host, port: config.api.port });
+  logger.info({ url: server.url, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, `API listening on ${server.url}`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'API shutting down');
+    try {
+      await server.close();
+      await orm.close();
+      await connection.close();
+      logger.info('API stopped');
+    } catch (err) {
+      logger.error({ err }, 'API shutdown failed');
+      process.exitCode = 1;
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err: unknown) => {
+    console.error('API failed to start:', err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * How the API reaches workflows: by type name (it never imports workflows/), with
+ * signatures declared here from the common/ contract, and always under a deadline so a
+ * request never waits on Temporal for longer than it can afford.
+ */
+import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import type { OrderCheckoutInput, TopUpInput, TopUpResult } from '../common/index.ts';
+
+/** Workflow type name of the order checkout saga (the workflow function's name). */
+export const ORDER_CHECKOUT_WORKFLOW = 'orderCheckout';
+/** Workflow type name of a point top-up. */
+export const TOP_UP_POINTS_WORKFLOW = 'topUpPoints';
+
+/**
+ * Signature of `orderCheckout`, for typed `args` without importing workflows/. The API
+ * reads the outcome through the `orderOutcome` Update, never through the workflow result.
+ */
+export type OrderCheckoutWorkflow = (input: OrderCheckoutInput) => Promise<unknown>;
+/** Signature of `topUpPoints`: credits the points and returns the new balance. */
+export type TopUpPointsWorkflow = (input: TopUpInput) => Promise<TopUpResult>;
+
+/** Deadline of short calls made for reads and health checks (Query, Describe, system info), in ms. */
+export const SHORT_CALL_DEADLINE_MS = 2000;
+
+// gRPC status codes that mean "the service is not there or too slow" (not a client mistake).
+const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+
+/**
+ * True when `err` (or any error in its `cause` chain) says Temporal was unreachable,
+ * overloaded, or did not answer before the deadline.
+ */
+export function isTemporalUnavailable(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    if (current instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+    if (isGrpcServiceError(current) && UNAVAILABLE_CODES.has(current.code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+/**
+ * Runs `fn` with a gRPC deadline `ms` from now on every call it makes through `client`.
+ *
+ * @throws what `fn` throws; calls past the deadline fail with DEADLINE_EXCEEDED, which
+ *   {@link isTemporalUnavailable} recognizes.
+ */
+export function withDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
+  return client.connection.withDeadline(Date.now() + ms, fn);
+}

@@ -1,0 +1,21 @@
+/** Zod building blocks shared by the route schemas. */
+import { z } from 'zod';
+
+/** Largest id of a user or product: ids are positive 32-bit integers. */
+export const MAX_INT32 = 2_147_483_647;
+
+/** A user or product id in a JSON body: an integer 1..2^31-1. */
+export const entityId = z.number().int().min(1).max(MAX_INT32);
+
+/** A user or product id in a path: decimal digits, no sign or leading zero, 1..2^31-1. */
+export const entityIdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,9}$/, 'must be a positive integer')
+  .transform(Number)
+  .pipe(z.number().max(MAX_INT32, 'must be at most 2147483647'));
+
+/** Path parameters `{ id }` of a user or product route. */
+export const EntityIdParams = z.object({ id: entityIdParam });
+
+/** Path parameters `{ id }` of an order route: a UUID, lower-cased (workflow ids are case-sensitive). */
+export const OrderIdParams = z.object({ id: z.uuid('must be a UUID').transform((id) => id.toLowerCase()) });
