@@ -1,0 +1,220 @@
+/**
+ * The API's read side against PostgreSQL (test database) and a real Temporal dev server:
+ * products, point balances and ledgers, order views, 404s, request ids and health.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startApiServer, type RunningApiServer } from '../../api/server.ts';
+import { orderWorkflowId } from '../../common/ids.ts';
+import type { AppConfig } from '../../config/index.ts';
+import { Order, OrderLine, PointAccount, PointLedgerEntry } from '../../db/entities/index.ts';
+import type { Orm } from '../../db/orm.ts';
+import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+
+const ABSENT_ID = 2_147_483_000;
+const logger = pino({ level: 'silent' });
+
+let env: TestWorkflowEnvironment;
+let config: AppConfig;
+let orm: Orm;
+let server: RunningApiServer;
+
+beforeAll(async () => {
+  env = await startTestTemporal(testConfig());
+  config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('api-reads') });
+  orm = await openTestOrm(config);
+  server = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await orm?.close();
+  await env?.teardown();
+});
+
+async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
+  const res = await fetch(new URL(path, server.url), { headers });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+function expectNotFound(res: { status: number; body: any }): void {
+  expect(res.status).toBe(404);
+  expect(res.body).toEqual({ error: { code: 'NotFound', message: expect.any(String), details: null } });
+}
+
+describe('GET /products', () => {
+  it('shows one product with its price in won and its stock', async () => {
+    const id = await createProduct(orm, 7, 4_500);
+    const res = await get(`/products/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id, sku: expect.stringMatching(/^test-/), name: 'Test product', priceWon: 4_500, stock: 7 });
+  });
+
+  it('lists products ordered by id, paged by limit and offset', async () => {
+    const ids = [await createProduct(orm, 1), await createProduct(orm, 2), await createProduct(orm, 3)];
+    const all: number[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = await get(`/products?limit=500&offset=${offset}`);
+      expect(page.status).toBe(200);
+      all.push(...page.body.products.map((p: { id: number }) => p.id));
+      if (page.body.products.length < 500) break;
+    }
+    expect(all).toEqual([...all].sort((a, b) => a - b));
+    expect(all).toEqual(expect.arrayContaining(ids));
+    const position = all.indexOf(ids[0]!);
+    const paged = await get(`/products?limit=2&offset=${position + 1}`);
+    expect(paged.body.products.map((p: { id: number }) => p.id)).toEqual([ids[1], ids[2]]);
+  });
+
+  it('answers 404 NotFound for a product that does not exist', async () => {
+    expectNotFound(await get(`/products/${ABSENT_ID}`));
+  });
+});
+
+describe('GET /users/:id/points', () => {
+  it('shows the balance and the 50 latest ledger rows, newest first', async () => {
+    const userId = await createUser(orm, 0);
+    const em = orm.em.fork();
+    const account = await em.findOneOrFail(PointAccount, { user: userId });
+    for (let i = 0; i < 55; i++) {
+      em.create(PointLedgerEntry, {
+        account,
+        kind: 'TOP_UP',
+        amountPoints: 100 + i,
+        reference: `api-reads-${userId}-${i}`,
+        idempotencyKey: `api-reads-${randomUUID()}`,
+        createdAt: new Date(),
+      });
+    }
+    account.balancePoints = Array.from({ length: 55 }, (_, i) => 100 + i).reduce((a, b) => a + b, 0);
+    await em.flush();
+
+    const res = await get(`/users/${userId}/points`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.userId).toBe(userId);
+    expect(res.body.balancePoints).toBe(account.balancePoints);
+    expect(res.body.ledger).toHaveLength(50);
+    expect(res.body.ledger[0]).toEqual({
+      kind: 'TOP_UP',
+      amountPoints: 154,
+      reference: `api-reads-${userId}-54`,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(res.body.ledger.at(-1).reference).toBe(`api-reads-${userId}-5`);
+  });
+
+  it('answers 404 NotFound for a user without a point account', async () => {
+    expectNotFound(await get(`/users/${ABSENT_ID}/points`));
+  });
+});
+
+describe('GET /orders/:id', () => {
+  it('shows an order from its rows, lines by product id, saga null when it has no workflow', async () => {
+    const userId = await createUser(orm, 0);
+    const [p1, p2] = [await createProduct(orm, 5, 1_000), await createProduct(orm, 5, 2_500)];
+    const orderId = randomUUID();
+    const em = orm.em.fork();
+    const order = em.create(Order, {
+      id: orderId,
+      user: userId,
+      status: 'CANCELLED',
+      totalWon: 6_000,
+      cancellationReason: 'OutOfStock',
+      cancellationMessage: 'not enough stock',
+      workflowId: orderWorkflowId(orderId),
+      requestHash: '0'.repeat(64),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    em.create(OrderLine, { order, product: p2, quantity: 2, unitPriceWon: 2_500 });
+    em.create(OrderLine, { order, product: p1, quantity: 1, unitPriceWon: 1_000 });
+    await em.flush();
+
+    const res = await get(`/orders/${orderId.toUpperCase()}`);
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      orderId,
+      userId,
+      status: 'CANCELLED',
+      totalWon: 6_000,
+      reason: 'OutOfStock',
+      message: 'not enough stock',
+      lines: [
+        { productId: p1, quantity: 1, unitPriceWon: 1_000, lineTotalWon: 1_000 },
+        { productId: p2, quantity: 2, unitPriceWon: 2_500, lineTotalWon: 5_000 },
+      ],
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      confirmedAt: null,
+      saga: null,
+    });
+  });
+
+  it('shows a PENDING order when the saga exists but has not written its row', async () => {
+    const orderId = randomUUID();
+    // A task queue no worker polls: the saga exists in Temporal and never progresses.
+    const handle = await env.client.workflow.start('orderCheckout', {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: uniqueTaskQueue('no-worker'),
+      args: [],
+    });
+    try {
+      const res = await get(`/orders/${orderId}`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ orderId, status: 'PENDING', lines: [], saga: null });
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+
+  it('answers 404 NotFound when neither an order row nor its saga exists', async () => {
+    expectNotFound(await get(`/orders/${randomUUID()}`));
+  });
+});
+
+describe('request ids', () => {
+  it('echoes a given X-Request-Id, on success and on error answers', async () => {
+    const ok = await get('/products?limit=1', { 'X-Request-Id': 'trace-42.a:b' });
+    expect(ok.headers.get('x-request-id')).toBe('trace-42.a:b');
+    const missing = await get(`/products/${ABSENT_ID}`, { 'X-Request-Id': 'trace-43' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-request-id')).toBe('trace-43');
+  });
+
+  it('sanitizes and truncates an incoming id, and generates one when none is usable', async () => {
+    const dirty = await get('/products?limit=1', { 'X-Request-Id': 'abc <script>"x"' });
+    expect(dirty.headers.get('x-request-id')).toBe('abcscriptx');
+    const long = await get('/products?limit=1', { 'X-Request-Id': 'r'.repeat(150) });
+    expect(long.headers.get('x-request-id')).toBe('r'.repeat(100));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    expect((await get('/products?limit=1')).headers.get('x-request-id')).toMatch(uuid);
+    expect((await get('/products?limit=1', { 'X-Request-Id': '<>' })).headers.get('x-request-id')).toMatch(uuid);
+  });
+});
+
+describe('GET /healthz', () => {
+  it('is ok when PostgreSQL and Temporal answer', async () => {
+    const res = await get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', checks: { database: 'ok', temporal: 'ok' } });
+  });
+
+  it('is 503 naming Temporal when Temporal does not answer', async () => {
+    const connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    const down = await startApiServer({ orm, client, config, logger }, { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(new URL('/healthz', down.url));
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'unavailable' } });
+    } finally {
+      await down.close();
+      await connection.close();
+    }
+  });
+});
