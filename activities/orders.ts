@@ -62,7 +62,7 @@ export function createOrderActivities({ orm }: OrderDeps) {
         const ids = input.items.map((i) => i.productId);
         const products = await sql<{ id: number; price_won: number }>(
           em,
-          'select id, price_won from products where id = any(?)',
+          'select id, price_won from products where id in (?)',
           [ids],
         );
         const prices = new Map(products.map((p) => [p.id, p.price_won]));

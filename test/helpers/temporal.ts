@@ -15,7 +15,7 @@ let runtimeInstalled = false;
 function installQuietRuntime(): void {
   if (runtimeInstalled) return;
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
   } catch {
     // Already installed by an earlier suite in this process.
   }
@@ -39,7 +39,7 @@ export async function startTestTemporal(config: AppConfig): Promise<TestWorkflow
 
 /** Bundles a workflows module once; pass `workflowsPath` to bundle test-only workflows. */
 export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
 }
 
 /** A task queue name no other test uses. */
