@@ -1,0 +1,150 @@
+/**
+ * The activities against PostgreSQL, called directly: each is idempotent under
+ * at-least-once delivery, and a compensation that runs first blocks a late forward step.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Orm } from '../../db/orm.ts';
+import { createActivities, type Activities } from '../../activities/index.ts';
+import type { DataPlatformClient } from '../../activities/data-platform.ts';
+import { orderWorkflowId, stepKey } from '../../common/ids.ts';
+import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf } from '../helpers/db.ts';
+
+let orm: Orm;
+let acts: Activities;
+const sent: string[] = [];
+const recordingPlatform: DataPlatformClient = {
+  async send(event) {
+    sent.push(event.eventId);
+    return { status: 201, duplicate: false };
+  },
+};
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  acts = createActivities({ orm, dataPlatform: recordingPlatform });
+});
+
+afterAll(async () => {
+  await orm?.close();
+});
+
+async function newOrder(quantity = 2, stock = 10, balance = 10_000) {
+  const productId = await createProduct(orm, stock, 1_000);
+  const userId = await createUser(orm, balance);
+  const orderId = randomUUID();
+  const workflowId = orderWorkflowId(orderId);
+  await acts.createOrder({ orderId, userId, workflowId, requestHash: 'h', items: [{ productId, quantity }] });
+  return { productId, userId, orderId, workflowId };
+}
+
+async function failureType(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (err) {
+    return err instanceof ApplicationFailure ? (err.type ?? undefined) : 'non-application';
+  }
+}
+
+describe('activities are idempotent', () => {
+  it('createOrder twice writes one order with one set of lines', async () => {
+    const { orderId, userId, workflowId, productId } = await newOrder();
+    const again = await acts.createOrder({ orderId, userId, workflowId, requestHash: 'h', items: [{ productId, quantity: 2 }] });
+    expect(again).toMatchObject({ status: 'PENDING', totalWon: 2_000, lines: [{ productId, quantity: 2, unitPriceWon: 1_000 }] });
+    const rows = await orm.em.fork().execute('select id from order_lines where order_id = ?', [orderId]);
+    expect(rows).toHaveLength(1);
+  });
+
+  it('reserveStock retried takes stock once; releaseStock retried returns it once', async () => {
+    const { orderId, productId } = await newOrder(3);
+    await acts.reserveStock({ orderId });
+    await acts.reserveStock({ orderId });
+    expect(await stockOf(orm, productId)).toBe(7);
+    await acts.releaseStock({ orderId });
+    await acts.releaseStock({ orderId });
+    expect(await stockOf(orm, productId)).toBe(10);
+  });
+
+  it('a late reserveStock after its release is refused and takes nothing', async () => {
+    const { orderId, productId } = await newOrder(3);
+    await acts.releaseStock({ orderId });
+    expect(await failureType(acts.reserveStock({ orderId }))).toBe('SagaAlreadyCompensated');
+    expect(await stockOf(orm, productId)).toBe(10);
+  });
+
+  it('reserveStock takes nothing when one line is short, and says OutOfStock', async () => {
+    const { orderId, productId } = await newOrder(11, 10);
+    expect(await failureType(acts.reserveStock({ orderId }))).toBe('OutOfStock');
+    expect(await stockOf(orm, productId)).toBe(10);
+  });
+
+  it('payWithPoints retried charges once; refundPoints retried refunds once', async () => {
+    const { userId, workflowId } = await newOrder();
+    const pay = { userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') };
+    await acts.payWithPoints(pay);
+    await acts.payWithPoints(pay);
+    expect(await balanceOf(orm, userId)).toBe(8_000);
+    const refund = { userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') };
+    await acts.refundPoints(refund);
+    await acts.refundPoints(refund);
+    expect(await balanceOf(orm, userId)).toBe(10_000);
+    expect((await ledgerOf(orm, userId)).map((e) => [e.kind, e.amountPoints])).toEqual([
+      ['TOP_UP', 10_000],
+      ['PAYMENT', 2_000],
+      ['REFUND', 2_000],
+    ]);
+  });
+
+  it('a late payWithPoints after its refund is refused and charges nothing', async () => {
+    const { userId, workflowId } = await newOrder();
+    await acts.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') });
+    const late = acts.payWithPoints({ userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') });
+    expect(await failureType(late)).toBe('SagaAlreadyCompensated');
+    expect(await balanceOf(orm, userId)).toBe(10_000);
+  });
+
+  it('payWithPoints refuses a payment above the balance and charges nothing', async () => {
+    const { userId, workflowId } = await newOrder(2, 10, 1_999);
+    const pay = acts.payWithPoints({ userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') });
+    expect(await failureType(pay)).toBe('InsufficientPoints');
+    expect(await balanceOf(orm, userId)).toBe(1_999);
+  });
+
+  it('concurrent payments of one user never overdraw the balance', async () => {
+    const userId = await createUser(orm, 5_000);
+    const sagas = Array.from({ length: 10 }, () => orderWorkflowId(randomUUID()));
+    const results = await Promise.allSettled(
+      sagas.map((sagaId) => acts.payWithPoints({ userId, amountPoints: 1_000, sagaId, idempotencyKey: stepKey(sagaId, 'pay') })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    expect(await balanceOf(orm, userId)).toBe(0);
+  });
+
+  it('confirmOrder retried confirms once and commits the reserved stock; cancelOrder then changes nothing', async () => {
+    const { orderId, userId, workflowId, productId } = await newOrder();
+    await acts.reserveStock({ orderId });
+    await acts.payWithPoints({ userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') });
+    await acts.confirmOrder({ orderId });
+    expect(await acts.confirmOrder({ orderId })).toEqual({ orderId, status: 'CONFIRMED' });
+    expect(await acts.cancelOrder({ orderId, reason: 'Cancelled', message: 'late' })).toEqual({ orderId, status: 'CONFIRMED' });
+    await acts.releaseStock({ orderId });
+    expect(await stockOf(orm, productId)).toBe(8);
+  });
+
+  it('confirmOrder refuses an order whose payment is missing', async () => {
+    const { orderId } = await newOrder();
+    await acts.reserveStock({ orderId });
+    expect(await failureType(acts.confirmOrder({ orderId }))).toBe('SagaAlreadyCompensated');
+  });
+
+  it('notifyDataPlatform sends nothing again once the event is delivered', async () => {
+    const { workflowId } = await newOrder();
+    const event = { eventId: `${workflowId}:confirmed`, type: 'order.confirmed', occurredAt: new Date().toISOString(), payload: {} };
+    await acts.notifyDataPlatform({ sagaId: workflowId, event });
+    const again = await acts.notifyDataPlatform({ sagaId: workflowId, event });
+    expect(again.duplicate).toBe(true);
+    expect(sent.filter((id) => id === event.eventId)).toHaveLength(1);
+  });
+});
