@@ -10,6 +10,7 @@ import type { AppConfig } from '../../config/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { createDataPlatformClient } from '../../activities/data-platform.ts';
+import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { openTestOrm, testConfig } from './db.ts';
@@ -32,6 +33,8 @@ export interface TestStack {
 /** Options of {@link startStack}: extra environment for the config (e.g. ORDER_OUTCOME_WAIT_MS). */
 export interface StackOptions {
   env?: Record<string, string>;
+  /** Activities that replace the real ones, built from the real ones (fault injection). */
+  activityOverrides?: (real: Activities) => Partial<Activities>;
 }
 
 /** Starts a stack; call `close()` in afterAll. */
@@ -53,12 +56,14 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
+    const deps = { orm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) };
     worker = await createSagaWorker({
       connection: env.nativeConnection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       workflowBundle: bundle,
-      deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) },
+      deps,
+      activityOverrides: options.activityOverrides?.(createActivities(deps)),
     });
     running = worker.run();
   };

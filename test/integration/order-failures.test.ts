@@ -1,0 +1,86 @@
+/**
+ * The order saga when things go wrong beyond business rejections: a compensation that
+ * fails for good, and a saga cancelled in the middle. Faults are injected through the
+ * activity factory (no module mocking), only for the users a test names.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { ApplicationFailure } from '@temporalio/common';
+import { orderWorkflowId } from '../../common/ids.ts';
+import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
+import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+
+let stack: TestStack;
+const brokenRefundUsers = new Set<number>();
+const blockedPayments = new Map<number, { reached: () => void; release: Promise<void> }>();
+
+beforeAll(async () => {
+  stack = await startStack({
+    env: { ORDER_OUTCOME_WAIT_MS: '1000' },
+    activityOverrides: (real) => ({
+      async refundPoints(input) {
+        if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
+        return real.refundPoints(input);
+      },
+      async payWithPoints(input) {
+        const block = blockedPayments.get(input.userId);
+        if (block) {
+          block.reached();
+          await block.release;
+        }
+        return real.payWithPoints(input);
+      },
+    }),
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('order saga failures', () => {
+  it('ends COMPENSATION_FAILED, visible through the API and the search attribute, when a compensation fails for good', async () => {
+    const productId = await createProduct(stack.orm, 5, 1_000);
+    const userId = await createUser(stack.orm, 1_000);
+    brokenRefundUsers.add(userId);
+
+    const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] });
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('CompensationFailed');
+    const orderId = res.body.error.details.order.orderId;
+    const view = await callApi(stack, 'GET', `/orders/${orderId}`);
+    expect(view.body).toMatchObject({ status: 'COMPENSATION_FAILED', reason: 'CompensationFailed' });
+    expect(view.body.saga.compensations.map((c: { name: string; state: string }) => [c.name, c.state])).toEqual([
+      ['refundPoints', 'failed'],
+      ['releaseStock', 'completed'],
+    ]);
+    // The earlier compensation still ran: the stock is back.
+    expect(await stockOf(stack.orm, productId)).toBe(5);
+    const described = await stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    expect(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStatus')?.value).toBe('COMPENSATION_FAILED');
+  });
+
+  it('undoes every effect when the saga is cancelled in the middle, and ends CANCELLED', async () => {
+    const productId = await createProduct(stack.orm, 5, 1_000);
+    const userId = await createUser(stack.orm, 10_000);
+    let reached!: () => void;
+    let release!: () => void;
+    const paymentReached = new Promise<void>((r) => (reached = r));
+    blockedPayments.set(userId, { reached, release: new Promise<void>((r) => (release = r)) });
+
+    const answer = callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] });
+    await paymentReached;
+    expect(await stockOf(stack.orm, productId)).toBe(3);
+    const pending = await answer;
+    expect(pending.status).toBe(202);
+    const handle = stack.env.client.workflow.getHandle(orderWorkflowId(pending.body.orderId));
+    await handle.cancel();
+    release();
+    await handle.result();
+
+    const view = await callApi(stack, 'GET', `/orders/${pending.body.orderId}`);
+    expect(view.body).toMatchObject({ status: 'CANCELLED', reason: 'Cancelled' });
+    expect(await stockOf(stack.orm, productId)).toBe(5);
+    expect(await balanceOf(stack.orm, userId)).toBe(10_000);
+  });
+});
