@@ -1,0 +1,173 @@
+// ESLint flat config. Small on purpose: the import fences from shared/STYLE.md
+// ("Layout and who may import whom"), import cycles, and typescript-eslint's
+// `recommended` (syntax only, no type information, so it stays fast).
+import { existsSync, realpathSync } from 'node:fs';
+import { registerHooks } from 'node:module';
+import { join, sep } from 'node:path';
+import { defineConfig } from 'eslint/config';
+
+// typescript-eslint 8 parses with TypeScript's JavaScript API (TypeScript <6.1), and
+// TypeScript 7, the project's `typescript` and `tsc`, ships no such API. So inside the
+// ESLint process only, `typescript` resolves to the `typescript6` devDependency
+// (npm:typescript@6.0.x); typechecking stays on TypeScript 7. package.json's
+// `"overrides": { "typescript": "$typescript" }` quiets the matching peer-dependency
+// conflict. Drop all three once typescript-eslint supports TypeScript 7.
+if (typeof registerHooks !== 'function') {
+  throw new Error('eslint.config.js needs Node >= 22.15 (module.registerHooks)');
+}
+registerHooks({
+  resolve(specifier, context, nextResolve) {
+    if (specifier === 'typescript' || specifier.startsWith('typescript/')) {
+      return nextResolve(specifier.replace(/^typescript/, 'typescript6'), context);
+    }
+    return nextResolve(specifier, context);
+  },
+});
+// Both packages ship a `tsc` bin. A fresh install links TypeScript 7's, but an `npm install`
+// that adds or updates only `typescript6` links TypeScript 6's, and `npm run typecheck`
+// would then quietly run TypeScript 6. Refuse to lint in that state.
+const tscBin = join(import.meta.dirname, 'node_modules', '.bin', 'tsc');
+if (existsSync(tscBin) && realpathSync(tscBin).includes(`${sep}typescript6${sep}`)) {
+  throw new Error(
+    'node_modules/.bin/tsc runs TypeScript 6 (the typescript6 alias ESLint needs), not the project\'s TypeScript 7. Fix: npm rebuild typescript',
+  );
+}
+// Imported only after the hook is in place (static imports would be hoisted above it).
+const { default: tseslint } = await import('typescript-eslint');
+const { importX, createNodeResolver } = await import('eslint-plugin-import-x');
+
+/** One `no-restricted-imports` pattern matching relative imports of the given top-level folders. */
+function folders(names, message, extra = {}) {
+  // `../db/orm.ts`, `../../db/entities/index.ts`, `../db`: any depth of `../` then the folder.
+  return { regex: `^(\\.\\./)+(${names.join('|')})(/|$)`, caseSensitive: true, message, ...extra };
+}
+
+export default defineConfig(
+  {
+    ignores: ['node_modules/', '.tools/', '.data/', 'coverage/', 'db/migrations/'],
+  },
+  ...tseslint.configs.recommended,
+  {
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/resolver-next': [createNodeResolver()],
+    },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // `const { secret: _secret, ...rest } = x` is how this codebase omits a field.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+    },
+  },
+
+  // workflows/: deterministic code run in Temporal's workflow sandbox.
+  {
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              // Everything except the allow-list. ../activities/ is handled below (type-only).
+              regex:
+                '^(?!(@temporalio/workflow|@temporalio/common|\\./[^/]+|\\.\\./common/[^/]+|\\.\\./activities/[^/]+)$)',
+              caseSensitive: true,
+              message:
+                'workflows/ may import only @temporalio/workflow, @temporalio/common, ../common/*, other workflows/ files, and `import type` from ../activities/* (STYLE.md).',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            folders(['activities'], 'workflows/ may only `import type` from activities/ (STYLE.md).', {
+              allowTypeImports: true,
+            }),
+          ],
+        },
+      ],
+    },
+  },
+
+  // common/: the workflow-safe contract shared by api, workflows and activities.
+  {
+    files: ['common/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!(@temporalio/workflow|@temporalio/common|\\./[^/]+)$)',
+              caseSensitive: true,
+              allowTypeImports: true,
+              message:
+                'common/ imports nothing but @temporalio/workflow, @temporalio/common, other common/ files and types (STYLE.md).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+
+  // activities/: side effects; never reach back into orchestration or HTTP.
+  {
+    files: ['activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [folders(['workflows', 'api'], 'activities/ never imports workflows/ or api/ (STYLE.md).')] },
+      ],
+    },
+  },
+
+  // api/: reaches workflows through the Temporal client only; never activities.
+  {
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            folders(
+              ['activities', 'workflows'],
+              'api/ never imports activities/ or workflows/, not even types; use common/ and the Temporal client (STYLE.md).',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+
+  // db/: persistence only; depends on nothing above it.
+  {
+    files: ['db/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            folders(
+              ['api', 'workflows', 'activities', 'worker'],
+              'db/ never imports api/, workflows/, activities/ or worker/ (STYLE.md).',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+
+  // Test helpers wrap loosely typed fixtures and Temporal test APIs.
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+);
