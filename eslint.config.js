@@ -1,40 +1,9 @@
 // ESLint flat config. Small on purpose: the import fences from shared/STYLE.md
 // ("Layout and who may import whom"), import cycles, and typescript-eslint's
 // `recommended` (syntax only, no type information, so it stays fast).
-import { existsSync, realpathSync } from 'node:fs';
-import { registerHooks } from 'node:module';
-import { join, sep } from 'node:path';
 import { defineConfig } from 'eslint/config';
-
-// typescript-eslint 8 parses with TypeScript's JavaScript API (TypeScript <6.1), and
-// TypeScript 7, the project's `typescript` and `tsc`, ships no such API. So inside the
-// ESLint process only, `typescript` resolves to the `typescript6` devDependency
-// (npm:typescript@6.0.x); typechecking stays on TypeScript 7. package.json's
-// `"overrides": { "typescript": "$typescript" }` quiets the matching peer-dependency
-// conflict. Drop all three once typescript-eslint supports TypeScript 7.
-if (typeof registerHooks !== 'function') {
-  throw new Error('eslint.config.js needs Node >= 22.15 (module.registerHooks)');
-}
-registerHooks({
-  resolve(specifier, context, nextResolve) {
-    if (specifier === 'typescript' || specifier.startsWith('typescript/')) {
-      return nextResolve(specifier.replace(/^typescript/, 'typescript6'), context);
-    }
-    return nextResolve(specifier, context);
-  },
-});
-// Both packages ship a `tsc` bin. A fresh install links TypeScript 7's, but an `npm install`
-// that adds or updates only `typescript6` links TypeScript 6's, and `npm run typecheck`
-// would then quietly run TypeScript 6. Refuse to lint in that state.
-const tscBin = join(import.meta.dirname, 'node_modules', '.bin', 'tsc');
-if (existsSync(tscBin) && realpathSync(tscBin).includes(`${sep}typescript6${sep}`)) {
-  throw new Error(
-    'node_modules/.bin/tsc runs TypeScript 6 (the typescript6 alias ESLint needs), not the project\'s TypeScript 7. Fix: npm rebuild typescript',
-  );
-}
-// Imported only after the hook is in place (static imports would be hoisted above it).
-const { default: tseslint } = await import('typescript-eslint');
-const { importX, createNodeResolver } = await import('eslint-plugin-import-x');
+import tseslint from 'typescript-eslint';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
 
 /** One `no-restricted-imports` pattern matching relative imports of the given top-level folders. */
 function folders(names, message, extra = {}) {
