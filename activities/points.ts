@@ -71,7 +71,7 @@ export function createPointsActivities({ orm }: PointsDeps) {
         const balance = await lockAccount(em, input.userId);
         const movements = await movementsOf(em, input.sagaId);
         const paid = movements.find((m) => m.kind === 'PAYMENT');
-        if (paid) return { ledgerEntryId: Number(paid.id), amountPoints: paid.amount_points, balancePoints: balance };
+        if (paid) return recorded(paid, balance);
         if (movements.some((m) => m.kind === 'REFUND')) {
           throw businessFailure(FailureType.SagaAlreadyCompensated, `Saga ${input.sagaId} was already refunded`, {
             sagaId: input.sagaId,
@@ -98,7 +98,7 @@ export function createPointsActivities({ orm }: PointsDeps) {
         const balance = await lockAccount(em, input.userId);
         const movements = await movementsOf(em, input.sagaId);
         const refunded = movements.find((m) => m.kind === 'REFUND');
-        if (refunded) return { ledgerEntryId: Number(refunded.id), amountPoints: refunded.amount_points, balancePoints: balance };
+        if (refunded) return recorded(refunded, balance);
         const paid = movements.find((m) => m.kind === 'PAYMENT');
         return appendMovement(em, input.userId, 'REFUND', paid?.amount_points ?? 0, input.sagaId, input.idempotencyKey);
       });
@@ -115,7 +115,7 @@ export function createPointsActivities({ orm }: PointsDeps) {
       return inTransaction(orm, async (em) => {
         const balance = await lockAccount(em, input.userId);
         const done = (await movementsOf(em, reference)).find((m) => m.kind === 'TOP_UP');
-        if (done) return { ledgerEntryId: Number(done.id), amountPoints: done.amount_points, balancePoints: balance };
+        if (done) return recorded(done, balance);
         return appendMovement(em, input.userId, 'TOP_UP', input.amountPoints, reference, reference);
       });
     },
@@ -131,6 +131,11 @@ async function lockAccount(em: EntityManager, userId: number): Promise<number> {
   const row = rows[0];
   if (!row) throw businessFailure(FailureType.UnknownUser, `User ${userId} has no point account`, { userId });
   return row.balance_points;
+}
+
+/** The result of a movement already in the ledger (a retried activity). */
+function recorded(row: LedgerRow, balancePoints: number): PointsResult {
+  return { ledgerEntryId: Number(row.id), amountPoints: row.amount_points, balancePoints };
 }
 
 function movementsOf(em: EntityManager, reference: string): Promise<LedgerRow[]> {
