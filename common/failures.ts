@@ -15,6 +15,16 @@ export const FailureType = {
   UnknownUser: 'UnknownUser',
   /** The order's total exceeds what one order may cost (2,147,483,647 won). */
   OrderTooLarge: 'OrderTooLarge',
+  /** A requested seat is held or reserved by someone else; nothing was held. */
+  SeatUnavailable: 'SeatUnavailable',
+  /** A seat id does not exist or belongs to another performance. */
+  UnknownSeat: 'UnknownSeat',
+  /** The hold expired before the reservation was paid; the seats were released. */
+  HoldExpired: 'HoldExpired',
+  /** The reservation was cancelled by its user. */
+  ReservationCancelled: 'ReservationCancelled',
+  /** The reservation is already paid and confirmed. */
+  AlreadyConfirmed: 'AlreadyConfirmed',
   /** A step arrived after its saga had already compensated it (a late retry). */
   SagaAlreadyCompensated: 'SagaAlreadyCompensated',
   /** The saga was cancelled (workflow cancellation) before its pivot step. */
@@ -35,5 +45,8 @@ export const BUSINESS_FAILURE_TYPES: readonly FailureType[] = [
   FailureType.UnknownProduct,
   FailureType.UnknownUser,
   FailureType.OrderTooLarge,
+  FailureType.SeatUnavailable,
+  FailureType.UnknownSeat,
+  FailureType.HoldExpired,
   FailureType.SagaAlreadyCompensated,
 ];

@@ -12,6 +12,11 @@ export function orderWorkflowId(orderId: string): string {
   return `order-${orderId}`;
 }
 
+/** Workflow id of the seat reservation saga of `reservationId` (a UUID): `reservation-<reservationId>`. */
+export function reservationWorkflowId(reservationId: string): string {
+  return `reservation-${reservationId}`;
+}
+
 /** Workflow id of a point top-up: `points-top-up-<topUpId>`. */
 export function topUpWorkflowId(topUpId: string): string {
   return `points-top-up-${topUpId}`;

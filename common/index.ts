@@ -4,3 +4,4 @@ export * from './ids.ts';
 export * from './saga.ts';
 export * from './orders.ts';
 export * from './points.ts';
+export * from './reservations.ts';

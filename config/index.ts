@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   API_PORT: port.default(3000),
   /** How long POST /orders waits for the business outcome before answering 202, in ms. */
   ORDER_OUTCOME_WAIT_MS: positiveMs.default(5000),
+  /** Default hold of a seat reservation, in seconds (per request: `holdSeconds`, 1..1800). */
+  RESERVATION_HOLD_SECONDS: z.coerce.number().int().min(1).max(1800).default(300),
   /** Largest accepted JSON request body, in bytes. */
   API_BODY_LIMIT_BYTES: positiveMs.default(64 * 1024),
   DATA_PLATFORM_URL: z.url().default('http://127.0.0.1:4100'),
@@ -67,7 +69,7 @@ export type AppConfig = Readonly<{
     uiPort: number;
     cliPath: string | undefined;
   }>;
-  api: Readonly<{ host: string; port: number; orderOutcomeWaitMs: number; bodyLimitBytes: number }>;
+  api: Readonly<{ host: string; port: number; orderOutcomeWaitMs: number; bodyLimitBytes: number; reservationHoldSeconds: number }>;
   dataPlatform: Readonly<{
     url: string;
     host: string;
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: e.API_PORT,
       orderOutcomeWaitMs: e.ORDER_OUTCOME_WAIT_MS,
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
+      reservationHoldSeconds: e.RESERVATION_HOLD_SECONDS,
     },
     dataPlatform: {
       url: e.DATA_PLATFORM_URL,

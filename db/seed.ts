@@ -5,6 +5,7 @@
  * point and stock conservation hold from the first order on.
  */
 import type { Orm } from './orm.ts';
+import { seedDemoConcerts } from './seed-concerts.ts';
 
 /** A seeded product: unit price in won, initial stock in units. */
 export interface SeedProduct {
@@ -38,8 +39,8 @@ export const DEMO_USERS: readonly SeedUser[] = [
   { id: 4, name: 'Choi Hyunwoo', balancePoints: 0 },
 ];
 
-/** Inserts the demo catalog where missing; returns how many rows it inserted. */
-export async function seedDemoData(orm: Orm): Promise<{ products: number; users: number }> {
+/** Inserts the demo catalog and concerts where missing; returns how many rows it inserted. */
+export async function seedDemoData(orm: Orm): Promise<{ products: number; users: number; seats: number }> {
   return orm.em.fork().transactional(async (em) => {
     let products = 0;
     for (const p of DEMO_PRODUCTS) {
@@ -72,6 +73,7 @@ export async function seedDemoData(orm: Orm): Promise<{ products: number; users:
     }
     // Explicit ids above do not advance the serial; keep it past them for later inserts.
     await em.execute(`select setval(pg_get_serial_sequence('app_users', 'id'), greatest((select max(id) from app_users), 1))`);
-    return { products, users };
+    const seats = await seedDemoConcerts(em);
+    return { products, users, seats };
   });
 }

@@ -2,8 +2,10 @@
 export * from './catalog.ts';
 export * from './orders.ts';
 export * from './deliveries.ts';
+export * from './concerts.ts';
 import { AppUser, PointAccount, PointLedgerEntry, Product } from './catalog.ts';
 import { DataPlatformDelivery } from './deliveries.ts';
+import { Concert, Performance, Reservation, Seat } from './concerts.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
 
 export const ALL_ENTITIES = [
@@ -15,4 +17,8 @@ export const ALL_ENTITIES = [
   OrderLine,
   StockReservation,
   DataPlatformDelivery,
+  Concert,
+  Performance,
+  Seat,
+  Reservation,
 ];

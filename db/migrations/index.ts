@@ -1,4 +1,8 @@
 /** The committed migrations, in order. Add each new migration here. */
 import { Migration20261121200510_initial } from './Migration20261121200510_initial.ts';
+import { Migration20261121202251_seat_reservations } from './Migration20261121202251_seat_reservations.ts';
 
-export const MIGRATIONS = [{ name: 'Migration20261121200510_initial', class: Migration20261121200510_initial }];
+export const MIGRATIONS = [
+  { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
+  { name: 'Migration20261121202251_seat_reservations', class: Migration20261121202251_seat_reservations },
+];

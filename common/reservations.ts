@@ -1,0 +1,76 @@
+/**
+ * The seat reservation contract shared by the API, the workflow and the activities:
+ * inputs, results, and the Update/Signal/Query definitions of `seatReservation`.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SagaProgress } from './saga.ts';
+
+/** Business status of a reservation. PENDING (with HELD seats) is the saga's semantic lock. */
+export type ReservationStatus = 'PENDING' | 'CONFIRMED' | 'CANCELLED' | 'EXPIRED' | 'COMPENSATION_FAILED';
+
+/** Bounds of a hold, in seconds: per request `holdSeconds` must lie within them. */
+export const MIN_HOLD_SECONDS = 1;
+export const MAX_HOLD_SECONDS = 1800;
+
+/**
+ * Input of the `seatReservation` workflow.
+ * - `seatIds`: distinct seat ids of performance `performanceId`, sorted ascending.
+ * - `holdMs`: how long the seats stay held waiting for payment, in ms.
+ * - `requestHash`: hex SHA-256 of the normalized request (Idempotency-Key reuse check).
+ */
+export interface SeatReservationInput {
+  reservationId: string;
+  userId: number;
+  performanceId: number;
+  seatIds: number[];
+  holdMs: number;
+  requestHash: string;
+}
+
+/**
+ * Answer of the `reservationHold` Update: whether the seats are held. `holdExpiresAt` is
+ * an ISO-8601 instant; amounts in won.
+ */
+export interface HoldOutcome {
+  reservationId: string;
+  status: ReservationStatus;
+  seatIds: number[];
+  totalWon: number;
+  holdExpiresAt: string;
+  reason?: string;
+  message?: string;
+  /** Seats someone else holds or bought (SeatUnavailable). */
+  unavailableSeatIds?: number[];
+  requestHash: string;
+}
+
+/** Result of the `pay` Update: the reservation CONFIRMED and the points charged. */
+export interface PaymentOutcome {
+  reservationId: string;
+  status: 'CONFIRMED';
+  totalWon: number;
+  paidPoints: number;
+}
+
+/** Saga progress of a reservation, plus its hold expiry (ISO-8601). */
+export type ReservationProgress = SagaProgress<ReservationStatus> & { holdExpiresAt: string | null };
+
+/** Update: waits until the seats are held (or refused) and returns the outcome; sent with update-with-start. */
+export const reservationHoldUpdate = defineUpdate<HoldOutcome>('reservationHold');
+
+/**
+ * Update: pays the reservation with points and confirms it. Its validator rejects
+ * (before anything reaches history) a reservation that is not payable: `HoldExpired`,
+ * `ReservationCancelled`, `AlreadyConfirmed`. A refused payment (`InsufficientPoints`)
+ * fails the Update and keeps the hold. Concurrent calls share one payment.
+ */
+export const payReservationUpdate = defineUpdate<PaymentOutcome>('payReservation');
+
+/** Signal: the user cancels; the seats are released and the reservation ends CANCELLED. */
+export const cancelReservationSignal = defineSignal('cancelReservation');
+
+/** Query: status, hold expiry and saga progress. */
+export const reservationProgressQuery = defineQuery<ReservationProgress>('reservationProgress');
+
+/** Event type sent to the data platform for a confirmed reservation. */
+export const RESERVATION_CONFIRMED_EVENT = 'reservation.confirmed';
