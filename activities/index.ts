@@ -7,6 +7,7 @@ import { createDataPlatformActivities, type DataPlatformClient } from './data-pl
 import { createInventoryActivities } from './inventory.ts';
 import { createOrderActivities } from './orders.ts';
 import { createPointsActivities } from './points.ts';
+import { createSeatActivities } from './seats.ts';
 
 /** What the activities need: the ORM and the data platform client. */
 export interface ActivityDeps {
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
     ...createPointsActivities(deps),
+    ...createSeatActivities(deps),
     ...createDataPlatformActivities(deps),
   };
 }

@@ -28,14 +28,14 @@ import {
 } from '../common/orders.ts';
 import { FailureType } from '../common/failures.ts';
 import { SagaStatusSearchAttribute } from '../common/saga.ts';
-import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS, NOTIFY_OPTIONS } from './activity-options.ts';
+import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
+import { notifyDataPlatform } from './notify.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
 import { Saga } from './saga.ts';
 import type { CreatedOrder } from '../activities/orders.ts';
 
 const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
 const mustComplete = proxyActivities<Activities>(MUST_COMPLETE_OPTIONS);
-const notifier = proxyActivities<Activities>(NOTIFY_OPTIONS);
 
 /**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
@@ -114,25 +114,14 @@ async function compensateAndClose(
   });
 }
 
-async function notifyConfirmed(progress: OrderProgress, workflowId: string, input: OrderCheckoutInput, order: CreatedOrder): Promise<void> {
-  progress.notification = 'PENDING';
-  const occurredAt = new Date().toISOString();
-  try {
-    await notifier.notifyDataPlatform({
-      sagaId: workflowId,
-      event: {
-        eventId: confirmedEventId(workflowId),
-        type: ORDER_CONFIRMED_EVENT,
-        occurredAt,
-        payload: { orderId: input.orderId, userId: input.userId, totalWon: order.totalWon, lines: order.lines },
-      },
-    });
-    progress.notification = 'DELIVERED';
-  } catch (err) {
-    // The order stays CONFIRMED: the notification never reverts the business result.
-    progress.notification = 'FAILED';
-    log.error('data platform notification failed for good', { orderId: input.orderId, failureType: failureOf(err).type });
-  }
+function notifyConfirmed(progress: OrderProgress, workflowId: string, input: OrderCheckoutInput, order: CreatedOrder): Promise<void> {
+  // The order stays CONFIRMED whatever happens here: the notification never reverts it.
+  return notifyDataPlatform(progress, workflowId, {
+    eventId: confirmedEventId(workflowId),
+    type: ORDER_CONFIRMED_EVENT,
+    occurredAt: new Date().toISOString(),
+    payload: { orderId: input.orderId, userId: input.userId, totalWon: order.totalWon, lines: order.lines },
+  });
 }
 
 function setStatus(progress: OrderProgress, status: OrderStatus): void {

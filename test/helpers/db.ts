@@ -77,3 +77,34 @@ export async function ledgerOf(orm: Orm, userId: number): Promise<{ kind: string
   const rows = await orm.em.fork().find(PointLedgerEntry, { account: userId }, { orderBy: { id: 'asc' } });
   return rows.map((r) => ({ kind: r.kind, amountPoints: r.amountPoints, reference: r.reference }));
 }
+
+/** Creates a concert performance with `seats` seats at `priceWon` won each; returns their ids. */
+export async function createPerformance(orm: Orm, seats: number, priceWon = 10_000): Promise<{ performanceId: number; seatIds: number[] }> {
+  return orm.em.fork().transactional(async (em) => {
+    const [concert] = await em.execute<{ id: number }[]>(
+      'insert into concerts (title, artist, venue) values (?, ?, ?) returning id',
+      [`test-${randomUUID()}`, 'Test artist', 'Test venue'],
+    );
+    const [performance] = await em.execute<{ id: number }[]>(
+      "insert into performances (concert_id, starts_at) values (?, now() + interval '30 days') returning id",
+      [concert!.id],
+    );
+    const rows = await em.execute<{ id: number }[]>(
+      `insert into seats (performance_id, section, number, price_won, status)
+       select ?, 'A', n, ?, 'AVAILABLE' from generate_series(1, ?) as n returning id`,
+      [performance!.id, priceWon, seats],
+    );
+    return { performanceId: performance!.id, seatIds: rows.map((r) => r.id).sort((a, b) => a - b) };
+  });
+}
+
+/** Status and holder of each seat, by seat id order. */
+export async function seatStates(orm: Orm, seatIds: number[]): Promise<{ id: number; status: string; reservationId: string | null }[]> {
+  const rows = await orm.em
+    .fork()
+    .execute<{ id: number; status: string; reservation_id: string | null }[]>(
+      'select id, status, reservation_id from seats where id in (?) order by id',
+      [seatIds],
+    );
+  return rows.map((r) => ({ id: r.id, status: r.status, reservationId: r.reservation_id }));
+}

@@ -1,0 +1,235 @@
+/**
+ * Reservations bounded context: creating a reservation, holding, releasing and
+ * confirming its seats, and closing it. One transaction each, idempotent by
+ * reservation id.
+ *
+ * Concurrency: every step locks the reservation row first (serializing one saga's
+ * steps), then the seat rows in ascending id order (`FOR UPDATE`), so two reservations
+ * racing for one seat never deadlock and exactly one holds it.
+ *
+ * Expired holds: `holdSeats` may take a seat whose hold has expired (hold_expires_at in
+ * the past) even before the old reservation's timer has released it, so a seat is never
+ * blocked past its expiry because a worker was down. Every release and confirmation
+ * only touches seats still held by its own reservation, so the late release of the old
+ * hold leaves the new holder alone, and its late payment cannot confirm seats it lost.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '../db/orm.ts';
+import { FailureType } from '../common/failures.ts';
+import type { ReservationStatus } from '../common/reservations.ts';
+import { businessFailure, inTransaction, sql } from './tx.ts';
+
+/** Input of {@link createReservation}; `holdExpiresAt` is an ISO-8601 instant. */
+export interface CreateReservationInput {
+  reservationId: string;
+  userId: number;
+  performanceId: number;
+  seatIds: number[];
+  holdExpiresAt: string;
+  workflowId: string;
+  requestHash: string;
+}
+
+/** A reservation as created or found: total in won. */
+export interface CreatedReservation {
+  reservationId: string;
+  status: ReservationStatus;
+  totalWon: number;
+  seatIds: number[];
+}
+
+/** Input of the seat steps: the reservation meant. */
+export interface SeatsInput {
+  reservationId: string;
+}
+
+/** Input of {@link closeReservation}. */
+export interface CloseReservationInput {
+  reservationId: string;
+  status: 'CANCELLED' | 'EXPIRED' | 'COMPENSATION_FAILED';
+  reason: string;
+  message: string;
+}
+
+interface SeatRow {
+  id: number;
+  status: 'AVAILABLE' | 'HELD' | 'RESERVED';
+  reservation_id: string | null;
+  expired: boolean;
+}
+
+/** Dependencies of the seat activities. */
+export interface SeatDeps {
+  orm: Orm;
+}
+
+/** Builds the seat reservation activities. */
+export function createSeatActivities({ orm }: SeatDeps) {
+  return {
+    /**
+     * Step 0 of the reservation saga: inserts the reservation as PENDING, priced from
+     * its seats. Idempotent. Changes no seat, so it needs no compensation.
+     *
+     * @throws UnknownUser / UnknownSeat (non-retryable); nothing is written.
+     */
+    async createReservation(input: CreateReservationInput): Promise<CreatedReservation> {
+      return inTransaction(orm, async (em) => {
+        const [existing] = await sql<{ status: ReservationStatus; total_won: number }>(
+          em,
+          'select status, total_won from reservations where id = ?',
+          [input.reservationId],
+        );
+        if (existing) return { reservationId: input.reservationId, status: existing.status, totalWon: existing.total_won, seatIds: input.seatIds };
+        const users = await sql(em, 'select user_id from point_accounts where user_id = ?', [input.userId]);
+        if (users.length === 0) throw businessFailure(FailureType.UnknownUser, `User ${input.userId} does not exist`, { userId: input.userId });
+        const seats = await sql<{ id: number; price_won: number }>(
+          em,
+          'select id, price_won from seats where performance_id = ? and id in (?)',
+          [input.performanceId, input.seatIds],
+        );
+        const unknown = input.seatIds.filter((id) => !seats.some((s) => s.id === id));
+        if (unknown.length > 0) {
+          throw businessFailure(FailureType.UnknownSeat, `Seats ${unknown.join(', ')} are not seats of performance ${input.performanceId}`, {
+            seatIds: unknown,
+          });
+        }
+        const totalWon = seats.reduce((sum, s) => sum + s.price_won, 0);
+        await sql(
+          em,
+          `insert into reservations (id, user_id, performance_id, seat_ids, status, total_won, hold_expires_at,
+             workflow_id, request_hash, created_at, updated_at)
+           values (?, ?, ?, ?::jsonb, 'PENDING', ?, ?, ?, ?, now(), now())`,
+          [input.reservationId, input.userId, input.performanceId, JSON.stringify(input.seatIds), totalWon, input.holdExpiresAt, input.workflowId, input.requestHash],
+        );
+        return { reservationId: input.reservationId, status: 'PENDING', totalWon, seatIds: input.seatIds };
+      });
+    },
+
+    /**
+     * Step 1: holds every requested seat (AVAILABLE, or HELD by an expired hold) for the
+     * reservation until its `hold_expires_at`, all or none. Idempotent. Compensation:
+     * {@link releaseSeats}.
+     *
+     * @throws SeatUnavailable (non-retryable, details.seatIds) when any seat is taken; nothing changes.
+     * @throws SagaAlreadyCompensated (non-retryable) when the reservation's seats were already released.
+     */
+    async holdSeats({ reservationId }: SeatsInput): Promise<{ reservationId: string; seatIds: number[]; holdExpiresAt: string }> {
+      return inTransaction(orm, async (em) => {
+        const reservation = await lockReservation(em, reservationId);
+        if (reservation.seats_released_at) {
+          throw businessFailure(FailureType.SagaAlreadyCompensated, `Seats of reservation ${reservationId} were already released`, { reservationId });
+        }
+        const seats = await lockSeats(em, reservation.seat_ids);
+        const taken = seats.filter((s) => s.reservation_id !== reservationId && !(s.status === 'AVAILABLE' || (s.status === 'HELD' && s.expired)));
+        if (taken.length > 0) {
+          throw businessFailure(FailureType.SeatUnavailable, `Seats ${taken.map((s) => s.id).join(', ')} are not available`, {
+            seatIds: taken.map((s) => s.id),
+          });
+        }
+        await sql(
+          em,
+          `update seats set status = 'HELD', reservation_id = ?, hold_expires_at = ?
+           where id in (?)`,
+          [reservationId, reservation.hold_expires_at, reservation.seat_ids],
+        );
+        return { reservationId, seatIds: reservation.seat_ids, holdExpiresAt: new Date(reservation.hold_expires_at).toISOString() };
+      });
+    },
+
+    /**
+     * Compensation of {@link holdSeats}, and the expiry/cancellation path: makes every
+     * seat still HELD by this reservation AVAILABLE again and records the release, so a
+     * late hold attempt is refused. Idempotent; never touches RESERVED seats or seats
+     * another reservation holds now.
+     */
+    async releaseSeats({ reservationId }: SeatsInput): Promise<{ reservationId: string; releasedSeatIds: number[] }> {
+      return inTransaction(orm, async (em) => {
+        const reservation = await lockReservation(em, reservationId);
+        await lockSeats(em, reservation.seat_ids);
+        const released = await sql<{ id: number }>(
+          em,
+          `update seats set status = 'AVAILABLE', reservation_id = null, hold_expires_at = null
+           where id in (?) and reservation_id = ? and status = 'HELD' returning id`,
+          [reservation.seat_ids, reservationId],
+        );
+        await sql(em, 'update reservations set seats_released_at = coalesce(seats_released_at, now()), updated_at = now() where id = ?', [reservationId]);
+        return { reservationId, releasedSeatIds: released.map((r) => r.id).sort((a, b) => a - b) };
+      });
+    },
+
+    /**
+     * The pivot: seats HELD by this reservation become RESERVED and the reservation
+     * CONFIRMED, in one transaction, after checking that the payment exists. Idempotent.
+     *
+     * @throws HoldExpired (non-retryable) when any seat is no longer held by this
+     *   reservation (its hold expired and another reservation took it); nothing changes.
+     */
+    async confirmReservation({ reservationId }: SeatsInput): Promise<{ reservationId: string; status: ReservationStatus }> {
+      return inTransaction(orm, async (em) => {
+        const reservation = await lockReservation(em, reservationId);
+        if (reservation.status === 'CONFIRMED') return { reservationId, status: 'CONFIRMED' };
+        const seats = await lockSeats(em, reservation.seat_ids);
+        const lost = seats.filter((s) => s.reservation_id !== reservationId || s.status !== 'HELD');
+        if (reservation.status !== 'PENDING' || lost.length > 0 || reservation.seats_released_at) {
+          throw businessFailure(FailureType.HoldExpired, `The hold of reservation ${reservationId} was lost`, {
+            reservationId,
+            lostSeatIds: lost.map((s) => s.id),
+          });
+        }
+        const paid = await sql(em, `select id from point_ledger where reference = ? and kind = 'PAYMENT'`, [reservation.workflow_id]);
+        if (paid.length !== 1) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
+        await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
+        await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
+        return { reservationId, status: 'CONFIRMED' };
+      });
+    },
+
+    /**
+     * Ends a PENDING reservation as CANCELLED, EXPIRED or COMPENSATION_FAILED with a
+     * reason. Idempotent; never changes a CONFIRMED reservation (returns its status).
+     */
+    async closeReservation(input: CloseReservationInput): Promise<{ reservationId: string; status: ReservationStatus }> {
+      return inTransaction(orm, async (em) => {
+        const reservation = await lockReservation(em, input.reservationId);
+        if (reservation.status !== 'PENDING' && reservation.status !== 'COMPENSATION_FAILED') {
+          return { reservationId: input.reservationId, status: reservation.status };
+        }
+        await sql(em, 'update reservations set status = ?, reason = ?, message = ?, updated_at = now() where id = ?', [
+          input.status,
+          input.reason.slice(0, 64),
+          input.message,
+          input.reservationId,
+        ]);
+        return { reservationId: input.reservationId, status: input.status };
+      });
+    },
+  };
+}
+
+interface ReservationRow {
+  status: ReservationStatus;
+  seat_ids: number[];
+  hold_expires_at: string;
+  seats_released_at: string | null;
+  workflow_id: string;
+}
+
+async function lockReservation(em: EntityManager, reservationId: string): Promise<ReservationRow> {
+  const [row] = await sql<ReservationRow>(
+    em,
+    'select status, seat_ids, hold_expires_at, seats_released_at, workflow_id from reservations where id = ? for update',
+    [reservationId],
+  );
+  // The saga creates the reservation before any seat step; its absence is a bug.
+  if (!row) throw new Error(`Reservation ${reservationId} does not exist`);
+  return row;
+}
+
+function lockSeats(em: EntityManager, seatIds: number[]): Promise<SeatRow[]> {
+  return sql<SeatRow>(
+    em,
+    `select id, status, reservation_id, (hold_expires_at is not null and hold_expires_at <= now()) as expired
+     from seats where id in (?) order by id for update`,
+    [seatIds],
+  );
+}
