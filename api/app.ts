@@ -4,7 +4,9 @@
  * routes (JSON body parsing only on the routes that take a body), allowed methods.
  *
  * Routes: `GET /healthz`, `POST /orders`, `GET /orders/:id`, `GET /products`,
- * `GET /products/:id`, `GET /users/:id/points`, `POST /users/:id/points/top-ups`
+ * `GET /products/:id`, `GET /users/:id/points`, `POST /users/:id/points/top-ups`,
+ * `GET /concerts`, `GET /performances/:id/seats`, `POST /reservations`,
+ * `GET /reservations/:id`, `POST /reservations/:id/payment`, `DELETE /reservations/:id`
  * (see routes/*.ts for bodies, statuses and error codes).
  */
 import Koa from 'koa';
@@ -12,10 +14,12 @@ import { Router } from '@koa/router';
 import type { AppDeps, AppState } from './context.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { requestContext } from './middleware/request-context.ts';
+import { registerConcertRoutes } from './routes/concerts.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerOrderRoutes } from './routes/orders.ts';
 import { registerPointRoutes } from './routes/points.ts';
 import { registerProductRoutes } from './routes/products.ts';
+import { registerReservationRoutes } from './routes/reservations.ts';
 
 export type { AppDeps, AppState } from './context.ts';
 
@@ -29,6 +33,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   registerOrderRoutes(router, deps);
   registerProductRoutes(router, deps);
   registerPointRoutes(router, deps);
+  registerConcertRoutes(router, deps);
+  registerReservationRoutes(router, deps);
 
   app.use(errorHandler(deps.logger));
   app.use(requestContext(deps.logger));

@@ -1,0 +1,144 @@
+/**
+ * The reservation read model: what `GET /reservations/:id` and the answers of the
+ * reservation routes show. Business data comes from the `reservations` table; live saga
+ * progress from the workflow's `reservationProgress` Query.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  reservationProgressQuery,
+  reservationWorkflowId,
+  type ReservationProgress,
+  type ReservationStatus,
+} from '../../common/index.ts';
+import { Reservation } from '../../db/entities/index.ts';
+import type { Orm } from '../../db/orm.ts';
+import type { Logger } from '../../config/logger.ts';
+import { SHORT_CALL_DEADLINE_MS, withDeadline } from '../temporal.ts';
+
+/**
+ * A reservation as the API shows it. Amounts in won; timestamps ISO 8601. `seatIds` are
+ * the seats requested (kept after a release). `reason` and `message` say why a
+ * CANCELLED, EXPIRED or COMPENSATION_FAILED reservation ended so. `saga` is the
+ * workflow's progress, or null when the workflow cannot be queried (gone or unreachable).
+ * A reservation whose saga has started but not yet written its row is PENDING with
+ * `userId`, `performanceId`, `totalWon`, `holdExpiresAt`, `createdAt` null and no seats.
+ */
+export interface ReservationView {
+  reservationId: string;
+  userId: number | null;
+  performanceId: number | null;
+  status: ReservationStatus;
+  seatIds: number[];
+  totalWon: number | null;
+  holdExpiresAt: string | null;
+  reason: string | null;
+  message: string | null;
+  createdAt: string | null;
+  confirmedAt: string | null;
+  saga: ReservationProgress | null;
+}
+
+/** The reservation row without saga progress (its fields never null); `requestHash` for the key-reuse check. */
+export type ReservationRecord = Omit<ReservationView, 'saga'> & {
+  userId: number;
+  performanceId: number;
+  totalWon: number;
+  holdExpiresAt: string;
+  createdAt: string;
+  requestHash: string;
+};
+
+/** Loads a reservation row, or null when there is none. */
+export async function loadReservationRecord(orm: Orm, reservationId: string): Promise<ReservationRecord | null> {
+  const reservation = await orm.em.fork().findOne(Reservation, { id: reservationId });
+  if (!reservation) return null;
+  return {
+    reservationId: reservation.id,
+    userId: reservation.user.id,
+    performanceId: reservation.performance.id,
+    status: reservation.status,
+    seatIds: [...reservation.seatIds],
+    totalWon: reservation.totalWon,
+    holdExpiresAt: reservation.holdExpiresAt.toISOString(),
+    reason: reservation.reason ?? null,
+    message: reservation.message ?? null,
+    createdAt: reservation.createdAt.toISOString(),
+    confirmedAt: reservation.confirmedAt ? reservation.confirmedAt.toISOString() : null,
+    requestHash: reservation.requestHash,
+  };
+}
+
+/**
+ * The saga progress of reservation `reservationId` through its Query, within a short deadline.
+ * @returns null when the workflow does not exist, is unreachable or does not answer.
+ */
+export async function queryReservationProgress(
+  client: Client,
+  log: Logger,
+  reservationId: string,
+): Promise<ReservationProgress | null> {
+  try {
+    return await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
+      client.workflow.getHandle(reservationWorkflowId(reservationId)).query(reservationProgressQuery),
+    );
+  } catch (err) {
+    log.debug({ err, reservationId }, 'reservation progress query failed');
+    return null;
+  }
+}
+
+/**
+ * Whether the saga of reservation `reservationId` exists in Temporal (running or closed).
+ * @throws Temporal errors other than "not found" (e.g. unreachable: 503 upstream).
+ */
+export async function reservationSagaExists(client: Client, reservationId: string): Promise<boolean> {
+  try {
+    await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
+      client.workflow.getHandle(reservationWorkflowId(reservationId)).describe(),
+    );
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** Turns a record into the public view, attaching `saga`. */
+export function toReservationView(record: ReservationRecord, saga: ReservationProgress | null): ReservationView {
+  const { requestHash: _hash, ...view } = record;
+  return { ...view, saga };
+}
+
+/** The view of a reservation whose saga exists but has not written its row yet. */
+export function pendingReservationView(reservationId: string, saga: ReservationProgress | null): ReservationView {
+  return {
+    reservationId,
+    userId: null,
+    performanceId: null,
+    status: 'PENDING',
+    seatIds: [],
+    totalWon: null,
+    holdExpiresAt: saga?.holdExpiresAt ?? null,
+    reason: null,
+    message: null,
+    createdAt: null,
+    confirmedAt: null,
+    saga,
+  };
+}
+
+/**
+ * The full view of reservation `reservationId`: its row with saga progress; or, without
+ * a row but with a saga, a PENDING view; or null when neither exists.
+ * @throws Temporal unavailability when there is no row and the saga cannot be looked up.
+ */
+export async function findReservationView(
+  deps: { orm: Orm; client: Client },
+  log: Logger,
+  reservationId: string,
+): Promise<ReservationView | null> {
+  const record = await loadReservationRecord(deps.orm, reservationId);
+  if (record) return toReservationView(record, await queryReservationProgress(deps.client, log, reservationId));
+  if (!(await reservationSagaExists(deps.client, reservationId))) return null;
+  return pendingReservationView(reservationId, await queryReservationProgress(deps.client, log, reservationId));
+}
