@@ -219,7 +219,11 @@ async function reserveAnswer(deps: AppDeps, log: Logger, input: SeatReservationI
   log.info({ answer: answer.kind }, 'reservation started');
   if (answer.kind === 'outcome') {
     if (answer.outcome.requestHash !== input.requestHash) throw keyReused(input.reservationId);
-    return holdAnswer(stateOfOutcome(answer.outcome));
+    if (answer.outcome.status !== 'PENDING') return holdAnswer(stateOfOutcome(answer.outcome));
+    // The hold outcome stays PENDING for the saga's life; a replayed request after the
+    // reservation was paid, cancelled or expired gets the row's later word.
+    const record = await loadReservationRecord(orm, input.reservationId);
+    return holdAnswer(record && record.status !== 'PENDING' ? stateOfRecord(record) : stateOfOutcome(answer.outcome));
   }
   if (answer.kind === 'closed') {
     const record = await loadReservationRecord(orm, input.reservationId);
@@ -251,7 +255,7 @@ function notPayable(record: ReservationRecord | null, reservationId: string, cau
     case 'EXPIRED':
       return reservationFailure(FailureType.HoldExpired, reservationId);
     case 'CANCELLED':
-      return reservationFailure(FailureType.ReservationCancelled, reservationId, { details: { reason: record.reason } });
+      return reservationFailure(FailureType.ReservationCancelled, reservationId);
     case 'CONFIRMED':
       return reservationFailure(FailureType.AlreadyConfirmed, reservationId);
     case 'COMPENSATION_FAILED':
