@@ -241,5 +241,7 @@ function reasonOf(type: string, message: string): FailureSummary {
 
 function setStatus(state: ReservationState, status: ReservationStatus): void {
   state.progress.status = status;
+  // A replayed hold request sees where the reservation is now.
+  if (state.hold) state.hold.status = status;
   upsertSearchAttributes([{ key: SagaStatusSearchAttribute, value: status }]);
 }
