@@ -7,7 +7,7 @@
 import type { Orm } from './orm.ts';
 import { seedDemoConcerts } from './seed-concerts.ts';
 
-/** A seeded product: unit price in won, initial stock in units. */
+/** A seeded product: unit price in won, initial stock in units (also its `initial_stock` baseline). */
 export interface SeedProduct {
   sku: string;
   name: string;
@@ -45,9 +45,9 @@ export async function seedDemoData(orm: Orm): Promise<{ products: number; users:
     let products = 0;
     for (const p of DEMO_PRODUCTS) {
       const rows = await em.execute(
-        `insert into products (sku, name, price_won, stock, created_at) values (?, ?, ?, ?, now())
+        `insert into products (sku, name, price_won, stock, initial_stock, created_at) values (?, ?, ?, ?, ?, now())
          on conflict (sku) do nothing returning id`,
-        [p.sku, p.name, p.priceWon, p.stock],
+        [p.sku, p.name, p.priceWon, p.stock, p.stock],
       );
       products += rows.length;
     }

@@ -4,7 +4,9 @@ import { defineEntity, p } from '@mikro-orm/core';
 /**
  * A product of the catalog. `priceWon` is the unit price in won (integer);
  * `stock` is the units available to reserve now (never negative: a CHECK backs the
- * conditional update that reserves it).
+ * conditional update that reserves it). `initialStock` is the stock baseline of stock
+ * conservation: units ever put on sale, so initial = stock + RESERVED (live orders) +
+ * COMMITTED (sold); a restock must raise both (see db/invariants.ts).
  */
 export const Product = defineEntity({
   name: 'Product',
@@ -19,6 +21,7 @@ export const Product = defineEntity({
     name: p.string().length(200),
     priceWon: p.integer(),
     stock: p.integer(),
+    initialStock: p.integer(),
     createdAt: p.datetime().onCreate(() => new Date()),
   },
 });

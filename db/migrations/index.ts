@@ -1,8 +1,10 @@
 /** The committed migrations, in order. Add each new migration here. */
 import { Migration20261121200510_initial } from './Migration20261121200510_initial.ts';
 import { Migration20261121202251_seat_reservations } from './Migration20261121202251_seat_reservations.ts';
+import { Migration20261121202944_product_initial_stock } from './Migration20261121202944_product_initial_stock.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
   { name: 'Migration20261121202251_seat_reservations', class: Migration20261121202251_seat_reservations },
+  { name: 'Migration20261121202944_product_initial_stock', class: Migration20261121202944_product_initial_stock },
 ];

@@ -24,7 +24,7 @@ export async function openTestOrm(config: AppConfig = testConfig()): Promise<Orm
   return openOrm({ url: config.database.url, poolMax: 10 });
 }
 
-/** Creates a product with `stock` units at `priceWon` won each; returns its id. */
+/** Creates a product with `stock` units (also its initial stock) at `priceWon` won each; returns its id. */
 export async function createProduct(orm: Orm, stock: number, priceWon = 1000): Promise<number> {
   const em = orm.em.fork();
   const product = em.create(Product, {
@@ -32,6 +32,7 @@ export async function createProduct(orm: Orm, stock: number, priceWon = 1000): P
     name: 'Test product',
     priceWon,
     stock,
+    initialStock: stock,
     createdAt: new Date(),
   });
   await em.flush();
