@@ -17,6 +17,7 @@ import { requestContext } from './middleware/request-context.ts';
 import { registerConcertRoutes } from './routes/concerts.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerOrderRoutes } from './routes/orders.ts';
+import { registerOrderOperationRoutes } from './routes/order-operations.ts';
 import { registerPointRoutes } from './routes/points.ts';
 import { registerProductRoutes } from './routes/products.ts';
 import { registerReservationRoutes } from './routes/reservations.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const router = new Router<AppState>();
   registerHealthRoutes(router, deps);
   registerOrderRoutes(router, deps);
+  registerOrderOperationRoutes(router, deps);
   registerProductRoutes(router, deps);
   registerPointRoutes(router, deps);
   registerConcertRoutes(router, deps);

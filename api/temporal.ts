@@ -3,7 +3,7 @@
  * signatures declared here from the common/ contract, and always under a deadline so a
  * request never waits on Temporal for longer than it can afford.
  */
-import { WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
 import type { OrderCheckoutInput, TopUpInput, TopUpResult } from '../common/index.ts';
 
 /** Workflow type name of the order checkout saga (the workflow function's name). */
@@ -47,4 +47,14 @@ export function isTemporalUnavailable(err: unknown): boolean {
  */
 export function withDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
   return client.connection.withDeadline(Date.now() + ms, fn);
+}
+
+/** The first `ApplicationFailure` with a `type` in `err`'s cause chain (`err` included). */
+export function applicationFailureIn(err: unknown): ApplicationFailure | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
+    if (current instanceof ApplicationFailure && current.type) return current;
+    current = current.cause;
+  }
+  return undefined;
 }

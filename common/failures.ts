@@ -31,6 +31,8 @@ export const FailureType = {
   Cancelled: 'Cancelled',
   /** A step failed in a way that is neither a business rejection nor transient. */
   UnexpectedError: 'UnexpectedError',
+  /** An operator asked to retry compensations of a saga that is not parked in COMPENSATION_FAILED. */
+  NotCompensationFailed: 'NotCompensationFailed',
   /** A compensation failed for good; the saga needs an operator. */
   CompensationFailed: 'CompensationFailed',
 } as const;

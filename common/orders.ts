@@ -56,5 +56,13 @@ export const orderProgressQuery = defineQuery<OrderProgress>('orderProgress');
  */
 export const orderOutcomeUpdate = defineUpdate<OrderOutcome>('orderOutcome');
 
+/**
+ * Update (operator): re-runs the compensations of an order parked in
+ * COMPENSATION_FAILED, after the cause was fixed, and returns the new outcome (CANCELLED
+ * when they all succeed now, COMPENSATION_FAILED again otherwise). Its validator rejects
+ * the call (`NotCompensationFailed`) for an order in any other state.
+ */
+export const retryCompensationsUpdate = defineUpdate<OrderOutcome>('retryCompensations');
+
 /** Event type and payload sent to the data platform for a confirmed order. */
 export const ORDER_CONFIRMED_EVENT = 'order.confirmed';

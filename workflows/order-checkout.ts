@@ -6,10 +6,12 @@
  * CANCELLED with the failure type as reason.
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   log,
+  metricMeter,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -21,6 +23,7 @@ import {
   ORDER_CONFIRMED_EVENT,
   orderOutcomeUpdate,
   orderProgressQuery,
+  retryCompensationsUpdate,
   type OrderCheckoutInput,
   type OrderOutcome,
   type OrderProgress,
@@ -36,6 +39,11 @@ import type { CreatedOrder } from '../activities/orders.ts';
 
 const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
 const mustComplete = proxyActivities<Activities>(MUST_COMPLETE_OPTIONS);
+const compensationFailures = metricMeter.createCounter(
+  'saga_compensation_failures',
+  'failures',
+  'Compensations that failed for good and parked a saga for an operator',
+);
 
 /**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
@@ -61,6 +69,18 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     return outcome;
   };
 
+  const operator: OperatorState = { requested: false, completed: 0 };
+  setHandler(
+    retryCompensationsUpdate,
+    async () => {
+      const before = operator.completed;
+      operator.requested = true;
+      await condition(() => operator.completed > before);
+      return outcome!;
+    },
+    { validator: () => assertParked(progress, operator) },
+  );
+
   const saga = new Saga(progress);
   let order: CreatedOrder | undefined;
   try {
@@ -79,7 +99,7 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     const failure = failureOf(err);
     progress.failure = failure;
     log.warn('order checkout failed; compensating', { orderId: input.orderId, failureType: failure.type });
-    return compensateAndClose(saga, input.orderId, order, failure, finish);
+    return compensateAndClose(saga, input.orderId, order, failure, finish, operator);
   }
 
   const result = finish('CONFIRMED', order.totalWon);
@@ -89,28 +109,52 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
   return result;
 }
 
+/** Operator requests to retry the compensations of a parked saga. */
+interface OperatorState {
+  requested: boolean;
+  /** Retries completed so far; the retry Update waits for it to grow. */
+  completed: number;
+}
+
 async function compensateAndClose(
   saga: Saga,
   orderId: string,
   order: CreatedOrder | undefined,
   failure: FailureSummary,
   finish: (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary) => OrderOutcome,
+  operator: OperatorState,
 ): Promise<OrderOutcome> {
   const totalWon = order?.totalWon ?? 0;
   // The workflow may have been cancelled: closing the order must still happen.
   return CancellationScope.nonCancellable(async () => {
-    try {
-      await saga.compensate();
-    } catch (err) {
-      const compensationFailure = failureOf(err);
-      log.error('order compensation failed; operator needed', { orderId, failureType: compensationFailure.type });
-      if (order) {
-        await mustComplete.markOrderCompensationFailed({ orderId, reason: FailureType.CompensationFailed, message: compensationFailure.message });
+    let retrying = false;
+    for (;;) {
+      try {
+        await (retrying ? saga.retryFailed() : saga.compensate());
+        break;
+      } catch (err) {
+        const compensationFailure = failureOf(err);
+        log.error('order compensation failed; parked for an operator', {
+          orderId,
+          failureType: compensationFailure.type,
+          failedCompensations: saga.failedCompensations,
+        });
+        compensationFailures.add(1, { workflowType: 'orderCheckout' });
+        if (order) {
+          await mustComplete.markOrderCompensationFailed({ orderId, reason: FailureType.CompensationFailed, message: compensationFailure.message });
+        }
+        finish('COMPENSATION_FAILED', totalWon, { type: FailureType.CompensationFailed, message: compensationFailure.message });
+        if (retrying) operator.completed += 1;
+        // Parked: an operator fixes the cause and sends the retryCompensations Update.
+        await condition(() => operator.requested);
+        operator.requested = false;
+        retrying = true;
       }
-      return finish('COMPENSATION_FAILED', totalWon, { type: FailureType.CompensationFailed, message: compensationFailure.message });
     }
     if (order) await mustComplete.cancelOrder({ orderId, reason: failure.type, message: failure.message });
-    return finish('CANCELLED', totalWon, failure);
+    const outcome = finish('CANCELLED', totalWon, failure);
+    if (retrying) operator.completed += 1;
+    return outcome;
   });
 }
 
@@ -122,6 +166,12 @@ function notifyConfirmed(progress: OrderProgress, workflowId: string, input: Ord
     occurredAt: new Date().toISOString(),
     payload: { orderId: input.orderId, userId: input.userId, totalWon: order.totalWon, lines: order.lines },
   });
+}
+
+function assertParked(progress: OrderProgress, operator: OperatorState): void {
+  if (progress.status !== 'COMPENSATION_FAILED' || operator.requested) {
+    throw ApplicationFailure.nonRetryable(`The order is ${progress.status}, not waiting for a compensation retry`, FailureType.NotCompensationFailed);
+  }
 }
 
 function setStatus(progress: OrderProgress, status: OrderStatus): void {

@@ -38,6 +38,8 @@ export interface SagaOptions {
 /** One saga execution inside a workflow. Records into `progress` for the saga's Query. */
 export class Saga {
   readonly #pending: { name: string; run: Compensation }[] = [];
+  /** Compensations that failed for good in the last {@link compensate}, in the order they ran. */
+  readonly #failed: { name: string; run: Compensation }[] = [];
   readonly #progress: Pick<SagaProgress, 'steps' | 'compensations'>;
   readonly #continueAfterFailure: boolean;
 
@@ -65,6 +67,21 @@ export class Saga {
     }
   }
 
+  /** Names of the compensations that failed for good and wait for {@link retryFailed}. */
+  get failedCompensations(): string[] {
+    return this.#failed.map((c) => c.name);
+  }
+
+  /**
+   * Puts the compensations that failed for good back in line, in their original order,
+   * and runs them again (an operator fixed the cause). Same contract as {@link compensate}.
+   */
+  async retryFailed(): Promise<void> {
+    // #failed holds them in the order they ran (reverse of registration); re-register forwards.
+    this.#pending.push(...this.#failed.splice(0).reverse());
+    await this.compensate();
+  }
+
   /**
    * Runs every registered compensation once, last registered first, in a
    * non-cancellable scope (so a cancelled workflow still cleans up). Transient failures
@@ -87,6 +104,7 @@ export class Saga {
           const failure = failureOf(err);
           Object.assign(record, { state: 'failed', at: Date.now(), failureType: failure.type, message: failure.message });
           failures.push({ name: next.name, ...failure });
+          this.#failed.push(next);
           log.error('compensation failed', { compensation: next.name, failureType: failure.type, error: failure.message });
           if (!this.#continueAfterFailure) break;
         }

@@ -10,7 +10,6 @@
  * ("workflow execution already completed"), like one sent to a workflow that never existed.
  */
 import {
-  ApplicationFailure,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -23,7 +22,9 @@ import {
   reservationWorkflowId,
   type PaymentOutcome,
 } from '../../common/index.ts';
-import { SHORT_CALL_DEADLINE_MS, withDeadline } from '../temporal.ts';
+import { SHORT_CALL_DEADLINE_MS, applicationFailureIn, withDeadline } from '../temporal.ts';
+
+
 
 /**
  * What a payment request gave:
@@ -41,15 +42,6 @@ export type PaymentAnswer =
   | { kind: 'closed' }
   | { kind: 'pending' };
 
-/** The first `ApplicationFailure` with a `type` in `err`'s cause chain (`err` included). */
-export function applicationFailureIn(err: unknown): ApplicationFailure | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current instanceof Error && depth < 10; depth++) {
-    if (current instanceof ApplicationFailure && current.type) return current;
-    current = current.cause;
-  }
-  return undefined;
-}
 
 /**
  * Sends the `payReservation` Update to the saga of `reservationId` and waits up to

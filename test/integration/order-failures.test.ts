@@ -58,6 +58,32 @@ describe('order saga failures', () => {
     expect(await stockOf(stack.orm, productId)).toBe(5);
     const described = await stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
     expect(described.typedSearchAttributes.getAll().find((p) => p.key.name === 'SagaStatus')?.value).toBe('COMPENSATION_FAILED');
+    expect(described.status.name).toBe('RUNNING');
+
+    // Retrying while the cause persists fails again and keeps the order parked.
+    const again = await callApi(stack, 'POST', `/orders/${orderId}/compensations/retry`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('CompensationFailed');
+
+    // The operator fixes the cause and retries: only the failed compensation runs again.
+    brokenRefundUsers.delete(userId);
+    const retried = await callApi(stack, 'POST', `/orders/${orderId}/compensations/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'CANCELLED' });
+    expect(await balanceOf(stack.orm, userId)).toBe(1_000);
+    expect(await stockOf(stack.orm, productId)).toBe(5);
+    const saga = (await callApi(stack, 'GET', `/orders/${orderId}`)).body.saga;
+    expect(saga.compensations.map((c: { name: string; state: string }) => [c.name, c.state])).toEqual([
+      ['refundPoints', 'failed'],
+      ['releaseStock', 'completed'],
+      ['refundPoints', 'failed'],
+      ['refundPoints', 'completed'],
+    ]);
+    await stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).result();
+
+    const notParked = await callApi(stack, 'POST', `/orders/${orderId}/compensations/retry`);
+    expect(notParked.status).toBe(409);
+    expect(notParked.body.error.code).toBe('NotCompensationFailed');
   });
 
   it('undoes every effect when the saga is cancelled in the middle, and ends CANCELLED', async () => {
