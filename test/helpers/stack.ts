@@ -7,7 +7,7 @@ import pino from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AppConfig } from '../../config/index.ts';
-import type { Orm } from '../../db/orm.ts';
+import { openOrm, type Orm } from '../../db/orm.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { createDataPlatformClient } from '../../activities/data-platform.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
@@ -35,6 +35,11 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Activities that replace the real ones, built from the real ones (fault injection). */
   activityOverrides?: (real: Activities) => Partial<Activities>;
+  /**
+   * Database URL of the worker's own ORM (e.g. through a fault-injecting proxy); the API
+   * and `stack.orm` keep the direct test database. Default: the worker shares `stack.orm`.
+   */
+  workerDatabaseUrl?: string;
 }
 
 /** Starts a stack; call `close()` in afterAll. */
@@ -51,12 +56,13 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     DATA_PLATFORM_TIMEOUT_MS: '5000',
   });
   const orm = await openTestOrm(config);
+  const workerOrm = options.workerDatabaseUrl ? await openOrm({ url: options.workerDatabaseUrl, poolMax: config.database.poolMax }) : orm;
   const bundle: WorkflowBundleWithSourceMap = await bundleWorkflows(WORKFLOWS_PATH);
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    const deps = { orm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) };
+    const deps = { orm: workerOrm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) };
     worker = await createSagaWorker({
       connection: env.nativeConnection,
       namespace: config.temporal.namespace,
@@ -87,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await api.close();
       await stopWorker();
       await dataPlatform.close();
+      if (workerOrm !== orm) await workerOrm.close();
       await orm.close();
       await env.teardown();
     },
