@@ -1,0 +1,114 @@
+/**
+ * Injected faults at each step of the order saga (through the activity factory, keyed by
+ * order id, so other orders run normally):
+ * - a business failure at each step in turn: the compensations of exactly the earlier
+ *   steps run, in reverse, once each, and every row returns to its initial value;
+ * - an ambiguous outcome: a step commits and its reply is lost; its retry is a no-op.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { orderIdFor } from '../../api/idempotency.ts';
+import type { Activities } from '../../activities/index.ts';
+import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
+import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+
+type StepName = 'createOrder' | 'reserveStock' | 'payWithPoints' | 'confirmOrder';
+type Fault = { step: StepName; kind: 'business' | 'ambiguous' };
+
+let stack: TestStack;
+const faults = new Map<string, Fault>();
+const calls = new Map<string, string[]>();
+
+/** The order id an activity input belongs to. */
+function orderIdOf(input: { orderId?: string; sagaId?: string }): string {
+  return input.orderId ?? input.sagaId!.replace(/^order-/, '');
+}
+
+function instrumented<K extends keyof Activities>(real: Activities, name: K): Activities[K] {
+  const run = real[name] as (input: { orderId?: string; sagaId?: string }) => Promise<unknown>;
+  return (async (input: { orderId?: string; sagaId?: string }) => {
+    const orderId = orderIdOf(input);
+    calls.set(orderId, [...(calls.get(orderId) ?? []), name]);
+    const fault = faults.get(orderId);
+    if (fault?.step === name && fault.kind === 'business') {
+      throw ApplicationFailure.nonRetryable(`injected failure at ${name}`, 'InjectedFailure');
+    }
+    const result = await run(input);
+    if (fault?.step === name && fault.kind === 'ambiguous' && Context.current().info.attempt === 1) {
+      throw new Error(`reply of ${name} lost after commit`);
+    }
+    return result;
+  }) as Activities[K];
+}
+
+beforeAll(async () => {
+  stack = await startStack({
+    activityOverrides: (real) => ({
+      createOrder: instrumented(real, 'createOrder'),
+      reserveStock: instrumented(real, 'reserveStock'),
+      releaseStock: instrumented(real, 'releaseStock'),
+      payWithPoints: instrumented(real, 'payWithPoints'),
+      refundPoints: instrumented(real, 'refundPoints'),
+      confirmOrder: instrumented(real, 'confirmOrder'),
+    }),
+  });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function placeOrder(fault: Fault) {
+  const productId = await createProduct(stack.orm, 10, 1_000);
+  const userId = await createUser(stack.orm, 10_000);
+  const key = randomUUID();
+  const orderId = orderIdFor(userId, key);
+  faults.set(orderId, fault);
+  const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] }, { 'idempotency-key': key });
+  expect(res.headers.get('location')).toBe(`/orders/${orderId}`);
+  return { res, orderId, productId, userId };
+}
+
+describe('a business failure at each step', () => {
+  const cases: [StepName, string[]][] = [
+    ['createOrder', []],
+    ['reserveStock', ['releaseStock']],
+    ['payWithPoints', ['refundPoints', 'releaseStock']],
+    ['confirmOrder', ['refundPoints', 'releaseStock']],
+  ];
+
+  it.each(cases)('at %s runs exactly the earlier compensations, in reverse, once each', async (step, compensations) => {
+    const { res, orderId, productId, userId } = await placeOrder({ step, kind: 'business' });
+
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('InjectedFailure');
+    const forward = ['createOrder', 'reserveStock', 'payWithPoints', 'confirmOrder'];
+    const expectedCalls = [...forward.slice(0, forward.indexOf(step) + 1), ...compensations];
+    expect(calls.get(orderId)).toEqual(expectedCalls);
+    expect(await stockOf(stack.orm, productId)).toBe(10);
+    expect(await balanceOf(stack.orm, userId)).toBe(10_000);
+    const view = await callApi(stack, 'GET', `/orders/${orderId}`);
+    expect(view.body.saga.compensations.map((c: { name: string }) => c.name)).toEqual(compensations);
+    if (step !== 'createOrder') expect(view.body).toMatchObject({ status: 'CANCELLED', reason: 'InjectedFailure' });
+  });
+});
+
+describe('an ambiguous step outcome', () => {
+  it.each<StepName>(['createOrder', 'reserveStock', 'payWithPoints', 'confirmOrder'])(
+    'at %s: the step committed, its reply was lost, and its retry changes nothing',
+    async (step) => {
+      const { res, orderId, productId, userId } = await placeOrder({ step, kind: 'ambiguous' });
+
+      expect(res.status).toBe(201);
+      expect(res.body.status).toBe('CONFIRMED');
+      expect(calls.get(orderId)!.filter((c) => c === step)).toHaveLength(2);
+      expect(await stockOf(stack.orm, productId)).toBe(8);
+      expect(await balanceOf(stack.orm, userId)).toBe(8_000);
+      expect((await ledgerOf(stack.orm, userId)).filter((e) => e.kind !== 'TOP_UP')).toEqual([
+        { kind: 'PAYMENT', amountPoints: 2_000, reference: `order-${orderId}` },
+      ]);
+    },
+  );
+});
