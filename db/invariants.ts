@@ -175,7 +175,7 @@ export function formatInvariantReport(report: InvariantReport): string {
       ? ` (skipped: ${check.skipped})`
       : check.passed
         ? ''
-        : ` (${check.violations.length} violation${check.violations.length === 1 ? '' : 's'})`;
+        : ` (${plural(check.violations.length, 'violation')})`;
     lines.push(`${mark} ${check.name}${tail}`);
     for (const v of check.violations) {
       lines.push(`    ✗ ${formatIds(v.ids)}: ${v.rule}; expected ${v.expected}, found ${v.found}`);
@@ -185,8 +185,12 @@ export function formatInvariantReport(report: InvariantReport): string {
     }
   }
   const violations = report.checks.reduce((sum, c) => sum + c.violations.length, 0);
-  lines.push(report.ok ? 'all invariants hold' : `${violations} violation${violations === 1 ? '' : 's'}`);
+  lines.push(report.ok ? 'all invariants hold' : plural(violations, 'violation'));
   return lines.join('\n');
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 function formatIds(ids: InvariantIds): string {
@@ -592,7 +596,7 @@ async function dataPlatformDelivery(em: EntityManager, scope: ResolvedScope | un
     }
     const delivery = saga.deliveries.find((d) => d.eventId === eventId);
     if (options.allowInFlight && (!delivery || delivery.status === 'PENDING')) {
-      notes.push({ check, kind: 'in-flight', ids, detail: delivery ? `delivery PENDING after ${delivery.attempts} attempts` : 'delivery not started yet' });
+      notes.push({ check, kind: 'in-flight', ids, detail: delivery ? `delivery PENDING after ${plural(delivery.attempts, 'attempt')}` : 'delivery not started yet' });
       continue;
     }
     violations.push({
@@ -600,7 +604,7 @@ async function dataPlatformDelivery(em: EntityManager, scope: ResolvedScope | un
       rule: `the event of a CONFIRMED ${saga.kind} reaches the data platform`,
       ids,
       expected: 'received once',
-      found: `not received (delivery ${delivery ? `${delivery.status} after ${delivery.attempts} attempts` : 'never attempted'})`,
+      found: `not received (delivery ${delivery ? `${delivery.status} after ${plural(delivery.attempts, 'attempt')}` : 'never attempted'})`,
     });
   }
 
