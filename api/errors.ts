@@ -10,7 +10,7 @@ export const ErrorCode = {
   ValidationFailed: 'ValidationFailed',
   /** 400: the body is not valid JSON (or not a JSON object/array). */
   MalformedJson: 'MalformedJson',
-  /** 400: the request could not be read (aborted, wrong Content-Length). */
+  /** 400: the request could not be read (malformed request line or headers, no Host, wrong Content-Length, aborted). */
   BadRequest: 'BadRequest',
   /** 404: no such route or no such resource. */
   NotFound: 'NotFound',
@@ -20,6 +20,12 @@ export const ErrorCode = {
   PayloadTooLarge: 'PayloadTooLarge',
   /** 415: a body that is not `application/json`, or an unsupported Content-Encoding. */
   UnsupportedMediaType: 'UnsupportedMediaType',
+  /** 408: the request line, headers or body did not arrive within the server's request timeout. */
+  RequestTimeout: 'RequestTimeout',
+  /** 417: an `Expect` header other than `100-continue`. */
+  ExpectationFailed: 'ExpectationFailed',
+  /** 431: the request line and headers are larger than the server's header limit (16 KiB by default). */
+  HeadersTooLarge: 'HeadersTooLarge',
   /** 409: a workflow with this id exists and cannot be started again. */
   AlreadyStarted: 'AlreadyStarted',
   /** 422: the Idempotency-Key was used before with a different request body. */

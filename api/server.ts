@@ -13,6 +13,7 @@ import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { createApp, type AppDeps } from './app.ts';
+import { answerProtocolErrors } from './protocol-errors.ts';
 
 /** A listening API server. */
 export interface RunningApiServer {
@@ -35,7 +36,10 @@ export const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function startApiServer(deps: AppDeps, options: { host: string; port: number }): Promise<RunningApiServer> {
   const app = createApp(deps);
-  const server: Server = createServer(app.callback());
+  // Node's own refusal of an HTTP/1.1 request without Host is a 400 with no body; with
+  // its check off, the request-context middleware refuses it in the JSON error shape.
+  const server: Server = createServer({ requireHostHeader: false }, app.callback());
+  answerProtocolErrors(server, deps.logger);
   server.listen(options.port, options.host);
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;

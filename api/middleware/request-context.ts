@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../config/logger.ts';
 import type { AppState } from '../context.ts';
+import { ApiError, ErrorCode } from '../errors.ts';
 
 /** Header carrying the request id, in and out. */
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -23,6 +24,8 @@ export function sanitizeRequestId(raw: string | undefined): string | undefined {
  * Middleware: sets `ctx.state.requestId` (the incoming `X-Request-Id`, sanitized, or a new
  * UUID), echoes it in the `X-Request-Id` response header, and puts a child logger with
  * `requestId` in `ctx.state.log`.
+ *
+ * @throws ApiError 400 BadRequest for an HTTP/1.1 request without a Host header.
  */
 export function requestContext(logger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
@@ -30,6 +33,11 @@ export function requestContext(logger: Logger): Middleware<AppState> {
     ctx.state.requestId = requestId;
     ctx.state.log = logger.child({ requestId });
     ctx.set(REQUEST_ID_HEADER, requestId);
+    // server.ts turns off Node's Host check (its 400 has no body); the refusal RFC 9112
+    // requires for an HTTP/1.1 request without Host is made here, in the error shape.
+    if (ctx.req.httpVersion === '1.1' && ctx.req.headers.host === undefined) {
+      throw new ApiError(400, ErrorCode.BadRequest, 'An HTTP/1.1 request needs a Host header');
+    }
     await next();
   };
 }
