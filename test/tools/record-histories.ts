@@ -1,0 +1,109 @@
+/**
+ * Records one workflow history per saga path into test/histories/, for the replay test
+ * (test/integration/replay.test.ts). Run it when a saga changes on purpose, commit the
+ * new files next to the old ones (old histories keep guarding running workflows):
+ *
+ *   node test/tools/record-histories.ts [label]
+ *
+ * It starts the in-process test stack (real Temporal dev server, test database, mock
+ * data platform) and drives each path through the API or the client.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFile, mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ApplicationFailure } from '@temporalio/common';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { findTemporalCli } from '../../scripts/temporal-cli.ts';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
+import { cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, type SeatReservationInput } from '../../common/reservations.ts';
+import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
+import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+
+const label = process.argv[2] ?? 'v1';
+const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
+const brokenRefundUsers = new Set<number>();
+
+const stack: TestStack = await startStack({
+  activityOverrides: (real) => ({
+    async refundPoints(input) {
+      if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
+      return real.refundPoints(input);
+    },
+  }),
+});
+
+const cli = await findTemporalCli({ cliPath: stack.config.temporal.cliPath, build: false });
+
+/** Waits for the workflow to close and writes its history as the CLI's proto3 JSON. */
+async function save(name: string, workflowId: string): Promise<void> {
+  await stack.env.client.workflow.getHandle(workflowId).result();
+  const { stdout } = await promisify(execFile)(
+    cli,
+    ['workflow', 'show', '--workflow-id', workflowId, '--namespace', stack.config.temporal.namespace, '--address', stack.env.address, '--output', 'json'],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  await writeFile(`${outDir}${label}-${name}.json`, stdout);
+  process.stdout.write(`recorded ${label}-${name}\n`);
+}
+
+async function order(name: string, userBalance: number, stock: number, quantity: number, before?: (userId: number) => void) {
+  const productId = await createProduct(stack.orm, stock, 1_000);
+  const userId = await createUser(stack.orm, userBalance);
+  before?.(userId);
+  const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity }] });
+  const orderId = res.body.orderId ?? res.body.error?.details?.order?.orderId;
+  return { orderId, userId, workflowId: orderWorkflowId(orderId) };
+}
+
+function reserve(userId: number, performanceId: number, seatIds: number[], holdMs: number) {
+  const input: SeatReservationInput = { reservationId: randomUUID(), userId, performanceId, seatIds, holdMs, requestHash: 'record' };
+  return stack.env.client.workflow.executeUpdateWithStart(reservationHoldUpdate, {
+    startWorkflowOperation: new WithStartWorkflowOperation('seatReservation', {
+      workflowId: reservationWorkflowId(input.reservationId),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    }),
+  });
+}
+
+try {
+  await mkdir(outDir, { recursive: true });
+  await save('order-confirmed', (await order('confirmed', 10_000, 10, 2)).workflowId);
+  await save('order-out-of-stock', (await order('oos', 10_000, 1, 2)).workflowId);
+  await save('order-insufficient-points', (await order('nsf', 1_000, 10, 2)).workflowId);
+
+  const parked = await order('parked', 1_000, 10, 2, (userId) => brokenRefundUsers.add(userId));
+  brokenRefundUsers.delete(parked.userId);
+  await callApi(stack, 'POST', `/orders/${parked.orderId}/compensations/retry`);
+  await save('order-compensation-failed-then-retried', parked.workflowId);
+
+  const { performanceId, seatIds } = await createPerformance(stack.orm, 6, 10_000);
+  const payer = await createUser(stack.orm, 5_000);
+  const paid = await reserve(payer, performanceId, [seatIds[0]!], 60_000);
+  const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(paid.reservationId));
+  await handle.executeUpdate(payReservationUpdate).catch(() => undefined); // InsufficientPoints: hold kept
+  await callApi(stack, 'POST', `/users/${payer}/points/top-ups`, { amount: 10_000 });
+  await handle.executeUpdate(payReservationUpdate);
+  await save('reservation-confirmed-after-top-up', handle.workflowId);
+
+  const idle = await createUser(stack.orm, 0);
+  const expired = await reserve(idle, performanceId, [seatIds[1]!], 1_000);
+  await save('reservation-expired', reservationWorkflowId(expired.reservationId));
+
+  const cancelled = await reserve(idle, performanceId, [seatIds[2]!], 60_000);
+  await stack.env.client.workflow.getHandle(reservationWorkflowId(cancelled.reservationId)).signal(cancelReservationSignal);
+  await save('reservation-cancelled', reservationWorkflowId(cancelled.reservationId));
+
+  const holder = await reserve(idle, performanceId, [seatIds[3]!], 60_000);
+  const refused = await reserve(idle, performanceId, [seatIds[3]!, seatIds[4]!], 60_000);
+  await save('reservation-seat-unavailable', reservationWorkflowId(refused.reservationId));
+  await stack.env.client.workflow.getHandle(reservationWorkflowId(holder.reservationId)).signal(cancelReservationSignal);
+
+  const topUp = await callApi(stack, 'POST', `/users/${idle}/points/top-ups`, { amount: 500 });
+  await save('points-top-up', topUpWorkflowId(topUp.body.topUpId));
+} finally {
+  await stack.close();
+}
