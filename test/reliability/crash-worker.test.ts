@@ -11,7 +11,10 @@
  * - A: stock reserved, blocked in payWithPoints (account row);
  * - B: paid, blocked in confirmOrder (order row);
  * - C: payment refused (InsufficientPoints), blocked in the compensation releaseStock (order row);
- * - D: paid, then cancelled, blocked in the compensation refundPoints (account row).
+ * - D: paid, then cancelled, blocked in the compensation refundPoints (account row);
+ * - F: payment committed but never reported: the worker reaches Temporal through a relay
+ *   that the test freezes before letting the payment through, so the crash falls between
+ *   the commit and the activity's completion and the retry must find the payment.
  * Sagas E finish before the crash and must not be touched by it.
  *
  * An activity cut off by the crash is retried once its 15 s start-to-close timeout
@@ -31,7 +34,7 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { envFor, killAllParts, pollUntil, startWorkerProcess, type Part } from '../helpers/processes.ts';
+import { envFor, killAllParts, pollUntil, startTcpRelay, startWorkerProcess, type Part, type TcpRelay } from '../helpers/processes.ts';
 import { RowLocker, waitForBlocked, type BlockedBackend } from '../helpers/row-locks.ts';
 
 const logger = pino({ level: 'warn' });
@@ -43,6 +46,7 @@ let api: RunningApiServer;
 let observer: pg.Client;
 const lockers: RowLocker[] = [];
 let worker: Part | undefined;
+let relay: TcpRelay | undefined;
 
 beforeAll(async () => {
   env = await startTestTemporal(testConfig());
@@ -68,6 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop(10_000);
   await killAllParts();
+  await relay?.close();
   for (const locker of lockers) await locker.close().catch(() => {});
   await observer?.end();
   await api?.close();
@@ -84,7 +89,7 @@ async function openLocker(): Promise<RowLocker> {
 
 /** One order of the test: who buys what, and what must come out. */
 interface Saga {
-  group: 'A' | 'B' | 'C' | 'D' | 'E';
+  group: 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
   userId: number;
   topUp: number;
   qtyP: number;
@@ -166,10 +171,13 @@ describe('worker crash (SIGKILL) in the middle of order sagas', () => {
     const C = await make('C', 4, 1); // cannot pay: InsufficientPoints, then compensation
     const D = await make('D', 3, 100_000);
     const E = await make('E', 2, 100_000);
-    const all = [...A, ...B, ...C, ...D, ...E];
-    const blocked = [...A, ...B, ...C, ...D];
+    const F = await make('F', 3, 100_000);
+    const all = [...A, ...B, ...C, ...D, ...E, ...F];
+    const blocked = [...A, ...B, ...C, ...D, ...F];
 
-    worker = await startWorkerProcess(envFor(config), 'worker#1');
+    // The first worker talks to Temporal through a relay the test can freeze.
+    relay = await startTcpRelay(env.address);
+    worker = await startWorkerProcess(envFor(config, { TEMPORAL_ADDRESS: relay.address }), 'worker#1');
     const firstWorker = worker;
 
     // E: finish before the crash.
@@ -179,10 +187,13 @@ describe('worker crash (SIGKILL) in the middle of order sagas', () => {
     // Everyone else reaches payWithPoints and waits on their account row.
     const payLockA = await openLocker();
     const payLockBCD = await openLocker();
+    const payLockF = await openLocker();
     await payLockA.lock('point_accounts', userList(A));
     await payLockBCD.lock('point_accounts', userList([...B, ...C, ...D]));
+    await payLockF.lock('point_accounts', userList(F));
     await Promise.all(blocked.map((s) => placeOrder(s, productP, productQ)));
     await waitForBlocked(observer, payLockA, { count: A.length, query: new RegExp(`point_accounts where user_id = (${anyOf(userList(A))}) for update`) });
+    await waitForBlocked(observer, payLockF, { count: F.length, query: new RegExp(`point_accounts where user_id = (${anyOf(userList(F))}) for update`) });
     await waitForBlocked(observer, payLockBCD, { count: B.length + C.length + D.length, query: /from point_accounts where user_id = \d+ for update/ });
 
     // B, C, D: hold their order rows, then let the payment through. B and D pay and wait in
@@ -209,12 +220,20 @@ describe('worker crash (SIGKILL) in the middle of order sagas', () => {
       ...(await waitForBlocked(observer, orderLock, { count: B.length + C.length + D.length, query: /from orders/ })),
     ];
 
+    // F: cut the worker off from Temporal, then let the payment commit; its completion is lost.
+    relay.freeze();
+    await payLockF.release();
+    await pollUntil('the payments of F to commit', async () => {
+      const ledger = await ledgerByReference(F);
+      return F.every((s) => ledger.get(orderWorkflowId(s.orderId!))!.PAYMENT?.length === 1);
+    });
+
     // The state at the kill: effects so far are committed, the next step is not.
     const before = await ledgerByReference(blocked);
     const statusBefore = await orderStatuses(blocked);
     for (const s of blocked) {
       const ledger = before.get(orderWorkflowId(s.orderId!))!;
-      const expected = { A: {}, B: { PAYMENT: [total(s)] }, C: { REFUND: [0] }, D: { PAYMENT: [total(s)] } }[s.group as 'A' | 'B' | 'C' | 'D'];
+      const expected = { A: {}, B: { PAYMENT: [total(s)] }, C: { REFUND: [0] }, D: { PAYMENT: [total(s)] }, F: { PAYMENT: [total(s)] } }[s.group as 'A' | 'B' | 'C' | 'D' | 'F'];
       expect({ group: s.group, ledger }).toEqual({ group: s.group, ledger: expected });
       expect({ group: s.group, ...statusBefore.get(s.orderId!) }).toEqual({ group: s.group, status: 'PENDING', reason: null, lines: ['RESERVED', 'RESERVED'] });
     }
@@ -247,6 +266,7 @@ describe('worker crash (SIGKILL) in the middle of order sagas', () => {
       A: { status: 'CONFIRMED' },
       B: { status: 'CONFIRMED' },
       E: { status: 'CONFIRMED' },
+      F: { status: 'CONFIRMED' },
       C: { status: 'CANCELLED', reason: 'InsufficientPoints' },
       D: { status: 'CANCELLED', reason: 'Cancelled' },
     };
@@ -288,7 +308,7 @@ describe('worker crash (SIGKILL) in the middle of order sagas', () => {
     const retried = await Promise.all(
       blocked.map(async (s) => ({ group: s.group, attempts: await activityAttempts(orderWorkflowId(s.orderId!)) })),
     );
-    const cutOff = { A: 'payWithPoints', B: 'confirmOrder', C: 'releaseStock', D: 'refundPoints' } as const;
+    const cutOff = { A: 'payWithPoints', B: 'confirmOrder', C: 'releaseStock', D: 'refundPoints', F: 'payWithPoints' } as const;
     for (const r of retried) expect({ group: r.group, attempts: r.attempts[cutOff[r.group as keyof typeof cutOff]] }).toEqual({ group: r.group, attempts: 2 });
 
     const report = await checkInvariants(orm, {
