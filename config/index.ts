@@ -4,9 +4,17 @@
  * the environment with zod and returns one frozen, typed object with local defaults, so
  * `npm start` works on a fresh machine without any variable set.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** Whether `value` is `<IPv4>:<port>` or `[<IPv6>]:<port>` (what a Rust `SocketAddr` parses). */
+function isSocketAddress(value: string): boolean {
+  const m = /^(?:([\d.]+)|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[3]) > 65535) return false;
+  return m[1] !== undefined ? isIPv4(m[1]) : isIPv6(m[2] ?? '');
+}
 const positiveMs = z.coerce.number().int().positive();
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -55,6 +63,14 @@ const EnvSchema = z.object({
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(40),
   /** Worker: how long to let running activities finish on SIGTERM, in ms. */
   WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+  /**
+   * Worker: `ip:port` of its Prometheus endpoint (`http://<address>/metrics`), served by
+   * the Temporal Runtime; empty turns it off. An IP literal: the Runtime resolves no names.
+   */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .refine((v) => v === '' || isSocketAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty')
+    .default('127.0.0.1:9464'),
 });
 
 /** The validated, frozen settings of a process. Units are in the field names (ms, bytes). */
@@ -79,7 +95,13 @@ export type AppConfig = Readonly<{
     failureRate: number;
     down: boolean;
   }>;
-  worker: Readonly<{ maxActivities: number; maxWorkflowTasks: number; shutdownGraceMs: number }>;
+  worker: Readonly<{
+    maxActivities: number;
+    maxWorkflowTasks: number;
+    shutdownGraceMs: number;
+    /** `host:port` of the worker's Prometheus endpoint; undefined when turned off. */
+    metricsAddress: string | undefined;
+  }>;
 }>;
 
 /**
@@ -126,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxActivities: e.WORKER_MAX_ACTIVITIES,
       maxWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
+      metricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
     },
   });
 }
