@@ -2,10 +2,12 @@
  * The external data platform: its HTTP client and the `notifyDataPlatform` activity.
  * Delivery is at-least-once from our side (Temporal retries the activity) and exactly
  * once at the receiver, which deduplicates by `eventId`; the `data_platform_deliveries`
- * row records attempts and the outcome for operators.
+ * row records attempts and the outcome for operators, and two metrics (see
+ * {@link DATA_PLATFORM_DELIVERY_ATTEMPTS_METRIC}) count them for dashboards.
  */
 import { request } from 'undici';
-import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, noopMetricMeter, type MetricMeter } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
 import { inTransaction, sql } from './tx.ts';
 
@@ -64,6 +66,52 @@ export function createDataPlatformClient({ baseUrl, timeoutMs }: DataPlatformCli
   };
 }
 
+/**
+ * Counter: one per POST of an event to the data platform, by `outcome`: `delivered`
+ * (accepted), `duplicate` (accepted, the receiver already had it), `failed_transient`
+ * (network error, timeout, 5xx, 408 or 429: the activity retries) or `rejected` (any other
+ * 4xx: `DataPlatformRejected`, not retried). A retry that finds the event already
+ * DELIVERED in our table sends nothing and counts nothing. Exported by the worker's
+ * Runtime as `data_platform_delivery_attempts_total`.
+ */
+export const DATA_PLATFORM_DELIVERY_ATTEMPTS_METRIC = 'data_platform_delivery_attempts';
+
+/**
+ * Histogram, in ms: from the event's `occurredAt` (the saga's pivot) to the moment its
+ * delivery is recorded as DELIVERED, once per event; its buckets are set by the worker.
+ */
+export const DATA_PLATFORM_DELIVERY_LAG_METRIC = 'data_platform_delivery_lag_ms';
+
+/** Outcome label of {@link DATA_PLATFORM_DELIVERY_ATTEMPTS_METRIC}. */
+export type DeliveryAttemptOutcome = 'delivered' | 'duplicate' | 'failed_transient' | 'rejected';
+
+/**
+ * The current activity's meter (tagged by the SDK with namespace, taskQueue and
+ * activityType), or a no-op meter when called outside an activity (tests that call the
+ * activity function directly).
+ */
+function activityMeter(): MetricMeter {
+  try {
+    return Context.current().metricMeter;
+  } catch {
+    return noopMetricMeter;
+  }
+}
+
+function recordAttempt(meter: MetricMeter, outcome: DeliveryAttemptOutcome): void {
+  meter
+    .createCounter(DATA_PLATFORM_DELIVERY_ATTEMPTS_METRIC, 'attempts', 'POSTs of events to the data platform, by outcome')
+    .add(1, { outcome });
+}
+
+function recordLag(meter: MetricMeter, event: DataPlatformEvent): void {
+  const occurredAt = Date.parse(event.occurredAt);
+  if (Number.isNaN(occurredAt)) return;
+  meter
+    .createHistogram(DATA_PLATFORM_DELIVERY_LAG_METRIC, 'int', 'ms', 'From an event occurring to its delivery to the data platform, in ms')
+    .record(Math.max(0, Date.now() - occurredAt));
+}
+
 /** Input of {@link notifyDataPlatform}: the event and the saga (workflow id) it reports. */
 export interface NotifyInput {
   sagaId: string;
@@ -101,15 +149,27 @@ export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatform
         ),
       );
       if (row?.status === 'DELIVERED') return { eventId: event.eventId, attempts: row.attempts, duplicate: true };
+      const meter = activityMeter();
       try {
-        const receipt = await dataPlatform.send(event);
-        await inTransaction(orm, (em) =>
+        let receipt: DeliveryReceipt;
+        try {
+          receipt = await dataPlatform.send(event);
+        } catch (err) {
+          recordAttempt(meter, err instanceof ApplicationFailure && err.nonRetryable ? 'rejected' : 'failed_transient');
+          throw err;
+        }
+        recordAttempt(meter, receipt.duplicate ? 'duplicate' : 'delivered');
+        const marked = await inTransaction(orm, (em) =>
           sql(
             em,
-            `update data_platform_deliveries set status = 'DELIVERED', delivered_at = now(), last_error = null where event_id = ?`,
+            `update data_platform_deliveries set status = 'DELIVERED', delivered_at = now(), last_error = null
+             where event_id = ? and status <> 'DELIVERED' returning event_id`,
             [event.eventId],
           ),
         );
+        // Once per event, by the attempt that marked it DELIVERED (after the commit, so an
+        // update that fails is retried and its retry records the lag).
+        if (marked.length > 0) recordLag(meter, event);
         return { eventId: event.eventId, attempts: row?.attempts ?? 1, duplicate: receipt.duplicate };
       } catch (err) {
         const failed = err instanceof ApplicationFailure && err.nonRetryable;
