@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.ts';
+import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { createApp, type AppDeps } from './app.ts';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
   const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(await temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const server = await startApiServer({ orm, client, config, logger }, { host: config.api.host, port: config.api.port });
   logger.info({ url: server.url, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, `API listening on ${server.url}`);

@@ -38,6 +38,26 @@ const EnvSchema = z.object({
   /** Path of a `temporal` CLI binary; else PATH, then the cached build in .tools/. */
   TEMPORAL_CLI_PATH: z.string().optional(),
   TASK_QUEUE: z.string().min(1).default('sagas'),
+  /**
+   * Connect to Temporal over TLS with the system's root certificates. Implied by
+   * TEMPORAL_TLS_CERT_PATH/KEY_PATH, TEMPORAL_TLS_CA_PATH or TEMPORAL_API_KEY.
+   */
+  TEMPORAL_TLS: flag,
+  /** mTLS client certificate (PEM file), e.g. a Temporal Cloud namespace's; needs TEMPORAL_TLS_KEY_PATH. */
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  /** Private key (PEM file) of TEMPORAL_TLS_CERT_PATH. */
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  /** CA certificate (PEM file) that signed the server's certificate, for a self-hosted cluster with a private CA. */
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  /** TLS server name to verify instead of the host of TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  /** Temporal Cloud API key, sent as a bearer token (implies TLS). A secret: never logged. */
+  TEMPORAL_API_KEY: z.string().optional(),
+  /**
+   * Worker: prebuilt workflow bundle to load instead of bundling workflows/ at start-up.
+   * The compiled worker (dist/worker/main.js) uses dist/workflow-bundle.js without it.
+   */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** How long POST /orders waits for the business outcome before answering 202, in ms. */
@@ -71,7 +91,18 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => v === '' || isSocketAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty')
     .default('127.0.0.1:9464'),
+}).superRefine((e, ctx) => {
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [e.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+      message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither',
+    });
+  }
 });
+
+/** Every environment variable {@link loadConfig} reads (for checks of deployment files). */
+export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
 
 /** The validated, frozen settings of a process. Units are in the field names (ms, bytes). */
 export type AppConfig = Readonly<{
@@ -84,6 +115,10 @@ export type AppConfig = Readonly<{
     taskQueue: string;
     uiPort: number;
     cliPath: string | undefined;
+    /** TLS settings, or `undefined` for a plaintext connection (the dev server, docker-compose). */
+    tls: TemporalTlsSettings | undefined;
+    /** Temporal Cloud API key; a secret. */
+    apiKey: string | undefined;
   }>;
   api: Readonly<{ host: string; port: number; orderOutcomeWaitMs: number; bodyLimitBytes: number; reservationHoldSeconds: number }>;
   dataPlatform: Readonly<{
@@ -101,7 +136,20 @@ export type AppConfig = Readonly<{
     shutdownGraceMs: number;
     /** `host:port` of the worker's Prometheus endpoint; undefined when turned off. */
     metricsAddress: string | undefined;
+    /** Prebuilt workflow bundle to load, from WORKFLOW_BUNDLE_PATH. */
+    workflowBundlePath: string | undefined;
   }>;
+}>;
+
+/** How to reach Temporal over TLS; the paths are PEM files, read when connecting. */
+export type TemporalTlsSettings = Readonly<{
+  /** mTLS client certificate and its key; both or neither. */
+  certPath: string | undefined;
+  keyPath: string | undefined;
+  /** Root CA of the server's certificate; `undefined`: the system's roots (Temporal Cloud). */
+  caPath: string | undefined;
+  /** Server name to verify instead of the address's host. */
+  serverName: string | undefined;
 }>;
 
 /**
@@ -127,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       taskQueue: e.TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH || undefined,
+      tls: temporalTls(e),
+      apiKey: e.TEMPORAL_API_KEY || undefined,
     },
     api: {
       host: e.API_HOST,
@@ -149,8 +199,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH || undefined,
     },
   });
+}
+
+/** TLS is on when asked for, or when a client certificate, a CA or an API key (Cloud) implies it. */
+function temporalTls(e: z.infer<typeof EnvSchema>): TemporalTlsSettings | undefined {
+  const settings = {
+    certPath: e.TEMPORAL_TLS_CERT_PATH || undefined,
+    keyPath: e.TEMPORAL_TLS_KEY_PATH || undefined,
+    caPath: e.TEMPORAL_TLS_CA_PATH || undefined,
+    serverName: e.TEMPORAL_TLS_SERVER_NAME || undefined,
+  };
+  const on = e.TEMPORAL_TLS || Boolean(settings.certPath || settings.caPath || e.TEMPORAL_API_KEY);
+  return on ? settings : undefined;
 }
 
 function deepFreeze<T extends object>(value: T): T {

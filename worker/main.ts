@@ -7,6 +7,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/index.ts';
+import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { createDataPlatformClient } from '../activities/data-platform.ts';
@@ -18,11 +19,13 @@ const log = createLogger(config, 'worker');
 const { metricsUrl } = installWorkerRuntime(log, config.worker.metricsAddress);
 
 const orm = await openOrm(config.database);
-const connection = await NativeConnection.connect({ address: config.temporal.address });
+const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
 const worker = await createSagaWorker({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
+  workflowBundlePath: config.worker.workflowBundlePath,
+  logger: log,
   deps: {
     orm,
     dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),

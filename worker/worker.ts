@@ -2,14 +2,27 @@
  * Building the saga worker: the one place that wires activities to their dependencies.
  * Used by worker/main.ts, the start-all script and the integration tests.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 
-/** Absolute path of the workflow barrel the worker bundles. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// `.ts` when run from source, `.js` when compiled into dist/ by `npm run build`.
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** Absolute path of the workflow barrel the worker bundles (workflows/index.ts, or its compiled .js). */
+export const WORKFLOWS_PATH = fileURLToPath(new URL(`../workflows/index.${COMPILED ? 'js' : 'ts'}`, import.meta.url));
+
+/**
+ * The prebuilt workflow bundle that `npm run build` writes beside the compiled code
+ * (dist/workflow-bundle.js), or `undefined` when running from source: a worker run from
+ * source always bundles the workflows/ it runs, never a possibly stale build.
+ */
+export const PREBUILT_WORKFLOW_BUNDLE_PATH = COMPILED
+  ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url))
+  : undefined;
 
 /** What {@link createSagaWorker} needs. `workflowBundle` skips bundling (tests bundle once). */
 export interface SagaWorkerOptions {
@@ -18,6 +31,13 @@ export interface SagaWorkerOptions {
   taskQueue: string;
   deps: ActivityDeps;
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * A prebuilt bundle file to load (config `WORKFLOW_BUNDLE_PATH`); it must exist. Without
+   * it (and without `workflowBundle`), {@link PREBUILT_WORKFLOW_BUNDLE_PATH} when present.
+   */
+  workflowBundlePath?: string | undefined;
+  /** Told which workflow code the worker loads. */
+  logger?: Logger;
   /** Activities to use instead of the real ones, by name (tests inject faults this way). */
   activityOverrides?: Partial<ReturnType<typeof createActivities>>;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'shutdownGraceTime'>;
@@ -26,14 +46,47 @@ export interface SagaWorkerOptions {
 /** Creates (but does not run) a worker for both sagas on `taskQueue`. */
 export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
   const activities = { ...createActivities(options.deps), ...options.activityOverrides };
+  const workflows = workflowSource(options);
+  options.logger?.info(
+    'workflowsPath' in workflows ? { workflowsPath: workflows.workflowsPath } : { workflowBundle: workflowBundlePathOf(workflows) },
+    'workflowsPath' in workflows ? 'bundling workflows from source' : 'loading the prebuilt workflow bundle',
+  );
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...workflows,
     ...options.tuning,
   });
+}
+
+type WorkflowSource = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions, 'workflowsPath'>;
+
+/**
+ * Which workflow code the worker runs: the given bundle, else the bundle file named by
+ * `workflowBundlePath`, else the prebuilt bundle of a compiled worker when it exists,
+ * else the workflows/ source, bundled at start-up (a few seconds).
+ *
+ * @throws Error when `workflowBundlePath` names a missing file.
+ */
+export function workflowSource(options: Pick<SagaWorkerOptions, 'workflowBundle' | 'workflowBundlePath'>): WorkflowSource {
+  if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
+  if (options.workflowBundlePath) {
+    if (!existsSync(options.workflowBundlePath)) {
+      throw new Error(`WORKFLOW_BUNDLE_PATH: no workflow bundle at ${options.workflowBundlePath} (run \`npm run build\`)`);
+    }
+    return { workflowBundle: { codePath: options.workflowBundlePath } };
+  }
+  if (PREBUILT_WORKFLOW_BUNDLE_PATH && existsSync(PREBUILT_WORKFLOW_BUNDLE_PATH)) {
+    return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE_PATH } };
+  }
+  return { workflowsPath: WORKFLOWS_PATH };
+}
+
+function workflowBundlePathOf(source: WorkflowSource): string {
+  const bundle = 'workflowBundle' in source ? source.workflowBundle : undefined;
+  return bundle && 'codePath' in bundle ? bundle.codePath : '(in memory)';
 }
 
 /** Adapts a pino logger to Temporal's Runtime logger interface (JSON lines, one logger). */
