@@ -1,9 +1,9 @@
 /**
  * Brings up the local Temporal server (`npm run temporal`): reuses a server already
  * answering on `TEMPORAL_ADDRESS`, or else runs the Temporal CLI dev server with a
- * persistent SQLite file in `.data/temporal/`, the `sagas` namespace, the `SagaStatus`
- * search attribute and the Web UI, and waits until its gRPC port accepts connections and
- * the namespace answers.
+ * persistent SQLite file in `.data/temporal/`, the `sagas` namespace, the sagas' custom
+ * search attributes ({@link SEARCH_ATTRIBUTES}) and the Web UI, and waits until its gRPC
+ * port accepts connections and the namespace answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,8 +18,21 @@ import type { AppConfig } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import { findTemporalCli, REPO_ROOT } from './temporal-cli.ts';
 
-/** Custom search attributes the workflows set, as `name=type` for `--search-attribute`. */
-export const SEARCH_ATTRIBUTES: readonly string[] = ['SagaStatus=Keyword'];
+/**
+ * Custom search attributes the sagas set (common/saga.ts), as `name=type` for the dev
+ * server's `--search-attribute`. The single list: docker-compose.yml's `temporal-setup`
+ * registers the same ones (test/integration/compose.test.ts checks), and a production
+ * namespace needs them too (`temporal operator search-attribute create`).
+ */
+export const SEARCH_ATTRIBUTES: readonly string[] = [
+  'OrderId=Keyword',
+  'ReservationId=Keyword',
+  'UserId=Keyword',
+  'SagaStatus=Keyword',
+  'FailedStep=Keyword',
+  'CompensatedSteps=KeywordList',
+  'HoldExpiresAt=Datetime',
+];
 
 /** Default SQLite file of the dev server, relative to the repository root (git-ignored). */
 export const DEFAULT_DB_FILE = path.join(REPO_ROOT, '.data', 'temporal', 'temporal.db');
