@@ -1,21 +1,25 @@
 /**
  * The Koa application of the HTTP API, built from its dependencies (no listen: see
- * server.ts). Middleware order: error handler, request context (request id and logger),
- * routes (JSON body parsing only on the routes that take a body), allowed methods.
+ * server.ts). Middleware order: HTTP metrics, error handler, request context (request id
+ * and logger), routes (JSON body parsing only on the routes that take a body), allowed
+ * methods.
  *
  * Routes: `GET /healthz`, `POST /orders`, `GET /orders/:id`, `GET /products`,
  * `GET /products/:id`, `GET /users/:id/points`, `POST /users/:id/points/top-ups`,
  * `GET /concerts`, `GET /performances/:id/seats`, `POST /reservations`,
- * `GET /reservations/:id`, `POST /reservations/:id/payment`, `DELETE /reservations/:id`
- * (see routes/*.ts for bodies, statuses and error codes).
+ * `GET /reservations/:id`, `POST /reservations/:id/payment`, `DELETE /reservations/:id`,
+ * `GET /metrics` (Prometheus; see routes/*.ts for bodies, statuses and error codes).
  */
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { AppDeps, AppState } from './context.ts';
+import { createApiMetrics } from './metrics.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { httpMetrics } from './middleware/metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { registerConcertRoutes } from './routes/concerts.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOrderRoutes } from './routes/orders.ts';
 import { registerOrderOperationRoutes } from './routes/order-operations.ts';
 import { registerPointRoutes } from './routes/points.ts';
@@ -29,8 +33,10 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>();
   // Behind a proxy the client address comes from X-Forwarded-For; the API trusts none by default.
   app.proxy = false;
+  const metrics = createApiMetrics();
   const router = new Router<AppState>();
   registerHealthRoutes(router, deps);
+  registerMetricsRoutes(router, metrics);
   registerOrderRoutes(router, deps);
   registerOrderOperationRoutes(router, deps);
   registerProductRoutes(router, deps);
@@ -38,6 +44,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   registerConcertRoutes(router, deps);
   registerReservationRoutes(router, deps);
 
+  app.use(httpMetrics(metrics));
   app.use(errorHandler(deps.logger));
   app.use(requestContext(deps.logger));
   app.use(router.routes());
