@@ -13,7 +13,7 @@ function folders(names, message, extra = {}) {
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', '.tools/', '.data/', 'coverage/', 'db/migrations/'],
+    ignores: ['node_modules/', '.tools/', '.data/', 'coverage/', 'dist/', 'db/migrations/'],
   },
   ...tseslint.configs.recommended,
   {
