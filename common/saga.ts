@@ -11,6 +11,26 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  */
 export const SagaStatusSearchAttribute = defineSearchAttributeKey('SagaStatus', SearchAttributeType.KEYWORD);
 
+/**
+ * The custom search attributes the sagas upsert as they progress, so an operator can list
+ * sagas in business terms in the Web UI or with `temporal workflow list --query ...`:
+ * `SagaStatus="COMPENSATION_FAILED"`, `FailedStep="payWithPoints"`, `UserId="42"`,
+ * `CompensatedSteps="releaseStock"`, `HoldExpiresAt < "2026-11-21T10:00:00Z"`.
+ * Every one must be registered on the namespace (dev server script, docker-compose).
+ */
+export const SagaSearchAttributes = {
+  sagaStatus: SagaStatusSearchAttribute,
+  orderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+  reservationId: defineSearchAttributeKey('ReservationId', SearchAttributeType.KEYWORD),
+  userId: defineSearchAttributeKey('UserId', SearchAttributeType.KEYWORD),
+  failedStep: defineSearchAttributeKey('FailedStep', SearchAttributeType.KEYWORD),
+  compensatedSteps: defineSearchAttributeKey('CompensatedSteps', SearchAttributeType.KEYWORD_LIST),
+  holdExpiresAt: defineSearchAttributeKey('HoldExpiresAt', SearchAttributeType.DATETIME),
+} as const;
+
+/** Every key of {@link SagaSearchAttributes}, for registering them on a namespace. */
+export const ALL_SAGA_SEARCH_ATTRIBUTES = Object.values(SagaSearchAttributes);
+
 /** State of one forward step of a saga. */
 export type StepState = 'started' | 'completed' | 'failed';
 

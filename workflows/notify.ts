@@ -1,5 +1,5 @@
 /** The data-platform notification both sagas run after their pivot step. */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { DataPlatformEvent } from '../activities/data-platform.ts';
 import type { SagaProgress } from '../common/saga.ts';
@@ -16,7 +16,8 @@ const notifier = proxyActivities<Activities>(NOTIFY_OPTIONS);
 export async function notifyDataPlatform(progress: Pick<SagaProgress, 'notification'>, sagaId: string, event: DataPlatformEvent): Promise<void> {
   progress.notification = 'PENDING';
   try {
-    await notifier.notifyDataPlatform({ sagaId, event });
+    // After the pivot the business result stands: cancelling the workflow must not lose the event.
+    await CancellationScope.nonCancellable(() => notifier.notifyDataPlatform({ sagaId, event }));
     progress.notification = 'DELIVERED';
   } catch (err) {
     progress.notification = 'FAILED';

@@ -14,7 +14,6 @@ import {
   metricMeter,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -30,10 +29,10 @@ import {
   type OrderStatus,
 } from '../common/orders.ts';
 import { FailureType } from '../common/failures.ts';
-import { SagaStatusSearchAttribute } from '../common/saga.ts';
 import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
 import { notifyDataPlatform } from './notify.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
+import { SagaObserver } from './observability.ts';
 import { Saga } from './saga.ts';
 import type { CreatedOrder } from '../activities/orders.ts';
 
@@ -56,14 +55,21 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
   const progress: OrderProgress = { workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE' };
   let outcome: OrderOutcome | undefined;
   setHandler(orderProgressQuery, () => progress);
+  // Handlers wait in non-cancellable scopes: a cancelled saga still answers with its outcome.
   setHandler(orderOutcomeUpdate, async () => {
-    await condition(() => outcome !== undefined);
+    await CancellationScope.nonCancellable(() => condition(() => outcome !== undefined));
     return outcome!;
   });
-  setStatus(progress, 'PENDING');
+  const observer = new SagaObserver('orderCheckout');
+  observer.started({ orderId: input.orderId, userId: input.userId });
+  const setStatus = (status: OrderStatus) => {
+    progress.status = status;
+    observer.status(status);
+  };
+  setStatus('PENDING');
 
   const finish = (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary): OrderOutcome => {
-    setStatus(progress, status);
+    setStatus(status);
     outcome = { orderId: input.orderId, status, totalWon, requestHash: input.requestHash };
     if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
     return outcome;
@@ -75,13 +81,13 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     async () => {
       const before = operator.completed;
       operator.requested = true;
-      await condition(() => operator.completed > before);
+      await CancellationScope.nonCancellable(() => condition(() => operator.completed > before));
       return outcome!;
     },
     { validator: () => assertParked(progress, operator) },
   );
 
-  const saga = new Saga(progress);
+  const saga = new Saga(progress, { hooks: observer });
   let order: CreatedOrder | undefined;
   try {
     order = await saga.step('createOrder', () => steps.createOrder({ ...input, workflowId }));
@@ -105,7 +111,7 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
   const result = finish('CONFIRMED', order.totalWon);
   log.info('order confirmed', { orderId: input.orderId, totalWon: order.totalWon });
   await notifyConfirmed(progress, workflowId, input, order);
-  await condition(allHandlersFinished);
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return result;
 }
 
@@ -174,7 +180,3 @@ function assertParked(progress: OrderProgress, operator: OperatorState): void {
   }
 }
 
-function setStatus(progress: OrderProgress, status: OrderStatus): void {
-  progress.status = status;
-  upsertSearchAttributes([{ key: SagaStatusSearchAttribute, value: status }]);
-}

@@ -33,6 +33,14 @@ export type Compensation = () => Promise<unknown>;
  */
 export interface SagaOptions {
   continueAfterFailure?: boolean;
+  /** Told of failed steps and completed compensations (search attributes, metrics). */
+  hooks?: SagaHooks;
+}
+
+/** Observers of a saga's steps; see workflows/observability.ts. */
+export interface SagaHooks {
+  stepFailed(step: string, failureType: string): void;
+  compensated(compensation: string): void;
 }
 
 /** One saga execution inside a workflow. Records into `progress` for the saga's Query. */
@@ -42,10 +50,12 @@ export class Saga {
   readonly #failed: { name: string; run: Compensation }[] = [];
   readonly #progress: Pick<SagaProgress, 'steps' | 'compensations'>;
   readonly #continueAfterFailure: boolean;
+  readonly #hooks: SagaHooks | undefined;
 
   constructor(progress: Pick<SagaProgress, 'steps' | 'compensations'>, options: SagaOptions = {}) {
     this.#progress = progress;
     this.#continueAfterFailure = options.continueAfterFailure ?? true;
+    this.#hooks = options.hooks;
   }
 
   /** Registers the compensation of the next step. Call it before the step runs. */
@@ -62,7 +72,9 @@ export class Saga {
       Object.assign(record, { state: 'completed', at: Date.now() });
       return result;
     } catch (err) {
-      Object.assign(record, { state: 'failed', at: Date.now(), failureType: failureOf(err).type });
+      const failureType = failureOf(err).type;
+      Object.assign(record, { state: 'failed', at: Date.now(), failureType });
+      this.#hooks?.stepFailed(name, failureType);
       throw err;
     }
   }
@@ -100,6 +112,7 @@ export class Saga {
         try {
           await next.run();
           Object.assign(record, { state: 'completed', at: Date.now() });
+          this.#hooks?.compensated(next.name);
         } catch (err) {
           const failure = failureOf(err);
           Object.assign(record, { state: 'failed', at: Date.now(), failureType: failure.type, message: failure.message });

@@ -13,10 +13,10 @@ import {
   CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -34,10 +34,10 @@ import {
   type ReservationStatus,
   type SeatReservationInput,
 } from '../common/reservations.ts';
-import { SagaStatusSearchAttribute } from '../common/saga.ts';
 import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
 import { notifyDataPlatform } from './notify.ts';
+import { SagaObserver } from './observability.ts';
 import { Saga } from './saga.ts';
 
 const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
@@ -50,6 +50,7 @@ interface ReservationState {
   holdExpiresAtMs: number;
   progress: ReservationProgress;
   saga: Saga;
+  observer: SagaObserver;
   totalWon: number;
   hold?: HoldOutcome;
   cancelled: boolean;
@@ -74,10 +75,7 @@ export async function seatReservation(input: SeatReservationInput): Promise<{ re
   const held = await holdPhase(state);
   if (!held) return { reservationId: input.reservationId, status: state.progress.status };
 
-  const remainingMs = Math.max(0, state.holdExpiresAtMs - Date.now());
-  await condition(() => state.cancelled || state.confirmed || state.failure !== undefined, remainingMs);
-  // A payment that began before the expiry is allowed to finish.
-  await condition(() => !state.paying);
+  await waitForPaymentCancelOrExpiry(state);
   state.closing = true;
 
   if (state.confirmed) {
@@ -93,8 +91,24 @@ export async function seatReservation(input: SeatReservationInput): Promise<{ re
     const status = failure.type === FailureType.HoldExpired ? 'EXPIRED' : 'CANCELLED';
     await compensateAndClose(state, status, failure);
   }
-  await condition(allHandlersFinished);
+  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   return { reservationId: input.reservationId, status: state.progress.status };
+}
+
+/**
+ * Waits for the pay Update, the cancel Signal or the hold's expiry. A payment that began
+ * before the expiry is allowed to finish. Cancelling the workflow itself (an operator,
+ * from the Web UI) counts as the user's cancellation: the seats are released.
+ */
+async function waitForPaymentCancelOrExpiry(state: ReservationState): Promise<void> {
+  const remainingMs = Math.max(0, state.holdExpiresAtMs - Date.now());
+  try {
+    await condition(() => state.cancelled || state.confirmed || state.failure !== undefined, remainingMs);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    state.cancelled = true;
+  }
+  await CancellationScope.nonCancellable(() => condition(() => !state.paying));
 }
 
 function initialState(input: SeatReservationInput): ReservationState {
@@ -108,14 +122,17 @@ function initialState(input: SeatReservationInput): ReservationState {
     notification: 'NOT_APPLICABLE',
     holdExpiresAt: new Date(holdExpiresAtMs).toISOString(),
   };
-  const saga = new Saga(progress);
-  return { input, workflowId, holdExpiresAtMs, progress, saga, totalWon: 0, cancelled: false, confirmed: false, paying: false, refundRegistered: false, closing: false };
+  const observer = new SagaObserver('seatReservation');
+  observer.started({ reservationId: input.reservationId, userId: input.userId, holdExpiresAt: new Date(holdExpiresAtMs) });
+  const saga = new Saga(progress, { hooks: observer });
+  return { input, workflowId, holdExpiresAtMs, progress, saga, observer, totalWon: 0, cancelled: false, confirmed: false, paying: false, refundRegistered: false, closing: false };
 }
 
 function registerHandlers(state: ReservationState): void {
   setHandler(reservationProgressQuery, () => state.progress);
+  // Handlers wait in non-cancellable scopes: a cancelled saga still answers.
   setHandler(reservationHoldUpdate, async () => {
-    await condition(() => state.hold !== undefined);
+    await CancellationScope.nonCancellable(() => condition(() => state.hold !== undefined));
     return state.hold!;
   });
   setHandler(cancelReservationSignal, () => {
@@ -243,5 +260,5 @@ function setStatus(state: ReservationState, status: ReservationStatus): void {
   state.progress.status = status;
   // A replayed hold request sees where the reservation is now.
   if (state.hold) state.hold.status = status;
-  upsertSearchAttributes([{ key: SagaStatusSearchAttribute, value: status }]);
+  state.observer.status(status);
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SagaStatusSearchAttribute } from '../../common/saga.ts';
+import { ALL_SAGA_SEARCH_ATTRIBUTES } from '../../common/saga.ts';
 import { findTemporalCli } from '../../scripts/temporal-cli.ts';
 import type { AppConfig } from '../../config/index.ts';
 
@@ -22,7 +22,7 @@ function installQuietRuntime(): void {
   runtimeInstalled = true;
 }
 
-/** Starts a local dev server (SQLite in memory) with the SagaStatus search attribute registered. */
+/** Starts a local dev server (SQLite in memory) with the sagas' search attributes registered. */
 export async function startTestTemporal(config: AppConfig): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
   const path = await findTemporalCli({ cliPath: config.temporal.cliPath, build: false });
@@ -31,7 +31,7 @@ export async function startTestTemporal(config: AppConfig): Promise<TestWorkflow
       executable: { type: 'existing-path', path },
       ip: '127.0.0.1',
       ui: false,
-      searchAttributes: [SagaStatusSearchAttribute],
+      searchAttributes: [...ALL_SAGA_SEARCH_ATTRIBUTES],
       log: { format: 'pretty', level: 'error' },
     },
   });

@@ -5,7 +5,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../common/ids.ts';
+import { orderIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -15,7 +17,6 @@ const blockedPayments = new Map<number, { reached: () => void; release: Promise<
 
 beforeAll(async () => {
   stack = await startStack({
-    env: { ORDER_OUTCOME_WAIT_MS: '1000' },
     activityOverrides: (real) => ({
       async refundPoints(input) {
         if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
@@ -94,17 +95,20 @@ describe('order saga failures', () => {
     const paymentReached = new Promise<void>((r) => (reached = r));
     blockedPayments.set(userId, { reached, release: new Promise<void>((r) => (release = r)) });
 
-    const answer = callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] });
+    const key = randomUUID();
+    const orderId = orderIdFor(userId, key);
+    const answer = callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] }, { 'idempotency-key': key });
     await paymentReached;
     expect(await stockOf(stack.orm, productId)).toBe(3);
-    const pending = await answer;
-    expect(pending.status).toBe(202);
-    const handle = stack.env.client.workflow.getHandle(orderWorkflowId(pending.body.orderId));
+    const handle = stack.env.client.workflow.getHandle(orderWorkflowId(orderId));
     await handle.cancel();
     release();
     await handle.result();
+    const cancelled = await answer;
+    expect(cancelled.status).toBe(409);
+    expect(cancelled.body.error.code).toBe('Cancelled');
 
-    const view = await callApi(stack, 'GET', `/orders/${pending.body.orderId}`);
+    const view = await callApi(stack, 'GET', `/orders/${orderId}`);
     expect(view.body).toMatchObject({ status: 'CANCELLED', reason: 'Cancelled' });
     expect(await stockOf(stack.orm, productId)).toBe(5);
     expect(await balanceOf(stack.orm, userId)).toBe(10_000);

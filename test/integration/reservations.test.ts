@@ -116,6 +116,17 @@ describe('seat reservation saga', () => {
     expect(await balanceOf(stack.orm, userId)).toBe(50_000);
   });
 
+  it('treats a cancellation of the workflow itself (an operator) like the cancel signal', async () => {
+    const { performanceId, seatIds } = await createPerformance(stack.orm, 1);
+    const userId = await createUser(stack.orm, 0);
+
+    const hold = await reserve(userId, performanceId, seatIds);
+    await handleOf(hold.reservationId).cancel();
+
+    expect(await handleOf(hold.reservationId).result()).toEqual({ reservationId: hold.reservationId, status: 'CANCELLED' });
+    expect(statuses(await seatStates(stack.orm, seatIds))).toEqual(['AVAILABLE']);
+  });
+
   it('keeps the hold on insufficient points; after a top-up the payment confirms and charges once', async () => {
     const { performanceId, seatIds } = await createPerformance(stack.orm, 1, 10_000);
     const userId = await createUser(stack.orm, 4_000);
@@ -171,9 +182,12 @@ describe('seat reservation saga', () => {
     await waitForAttempts(eventId, 2);
     expect(stack.dataPlatform.events().filter((e) => e.eventId === eventId)).toEqual([]);
 
+    // Cancelling the workflow after the pivot neither reverts the reservation nor loses the event.
+    await handleOf(hold.reservationId).cancel();
     stack.dataPlatform.updateSettings({ down: false });
     await handleOf(hold.reservationId).result();
     expect(stack.dataPlatform.events().filter((e) => e.eventId === eventId)).toHaveLength(1);
+    expect(statuses(await seatStates(stack.orm, seatIds))).toEqual(['RESERVED']);
   });
 });
 
