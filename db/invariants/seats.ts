@@ -1,0 +1,43 @@
+/** Seat check: every HELD or RESERVED seat has one live holder that lists it. */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ResolvedScope } from './scope.ts';
+import { rows, sql, within } from './sql.ts';
+import { result, type CheckResult, type InvariantNote, type Violation } from './types.ts';
+
+/**
+ * `seats-have-one-live-holder`: a HELD seat is held by a PENDING reservation that lists
+ * it, a RESERVED seat by a CONFIRMED one; a seat still HELD by a COMPENSATION_FAILED
+ * reservation is a note.
+ */
+export async function seatsHaveOneLiveHolder(em: EntityManager, scope: ResolvedScope | undefined): Promise<CheckResult> {
+  const check = 'seats-have-one-live-holder';
+  const found = await rows<{ id: number; status: string; reservation_id: string; reservation_status: string | null; listed: boolean | null }>(
+    em,
+    sql`select s.id, s.status, s.reservation_id, res.status as reservation_status, res.seat_ids @> to_jsonb(s.id) as listed
+        from seats s left join reservations res on res.id = s.reservation_id
+        where s.status <> 'AVAILABLE'
+          and (${within('s.performance_id', scope?.performances, 'int')} or ${within('s.reservation_id', scope?.reservations, 'uuid')})
+          and not coalesce((s.status = 'HELD' and res.status = 'PENDING' and res.seat_ids @> to_jsonb(s.id))
+                        or (s.status = 'RESERVED' and res.status = 'CONFIRMED' and res.seat_ids @> to_jsonb(s.id)), false)
+        order by s.id`,
+  );
+  const violations: Violation[] = [];
+  const notes: InvariantNote[] = [];
+  for (const seat of found) {
+    const ids = { seatId: seat.id, reservationId: seat.reservation_id };
+    const holder = seat.status === 'HELD' ? 'PENDING' : 'CONFIRMED';
+    if (seat.status === 'HELD' && seat.reservation_status === 'COMPENSATION_FAILED') {
+      notes.push({ check, kind: 'needs-operator', ids, detail: 'seat still HELD by a COMPENSATION_FAILED reservation' });
+      continue;
+    }
+    const state = seat.reservation_status === null ? 'no such reservation' : `reservation ${seat.reservation_status}${seat.listed ? '' : ' that does not list the seat'}`;
+    violations.push({
+      check,
+      rule: `a ${seat.status} seat belongs to a ${holder} reservation that lists it`,
+      ids,
+      expected: `reservation ${holder} listing seat ${seat.id}`,
+      found: state,
+    });
+  }
+  return result(check, violations, notes);
+}

@@ -1,0 +1,136 @@
+/**
+ * The vocabulary of the invariant checker: what a check reports (violations, notes), the
+ * options and scope it takes, and the names and descriptions of the checks.
+ */
+
+/** Ids of the rows a violation or note is about, e.g. `{ orderId, productId }`. */
+export type InvariantIds = Record<string, string | number | number[]>;
+
+/**
+ * One broken rule: which rows (`ids`), the rule (`rule`), what the rule expects and what
+ * the database holds instead.
+ */
+export interface Violation {
+  /** Name of the check that found it (one of {@link CHECK_NAMES}). */
+  check: CheckName;
+  /** Short statement of the rule that is broken. */
+  rule: string;
+  ids: InvariantIds;
+  expected: string;
+  found: string;
+}
+
+/**
+ * Something an operator should know that is not (yet) a violation: `needs-operator` for
+ * effects left by a COMPENSATION_FAILED saga (the design's "distinct state" for a
+ * compensation that failed for good), `in-flight` for a confirmed saga whose event is still
+ * being delivered (only with `allowInFlight`).
+ */
+export interface InvariantNote {
+  check: CheckName;
+  kind: 'needs-operator' | 'in-flight';
+  ids: InvariantIds;
+  detail: string;
+}
+
+/** Outcome of one check. `skipped` says why a check did not run (it then passes). */
+export interface CheckResult {
+  name: CheckName;
+  /** What the check asserts, one sentence. */
+  description: string;
+  passed: boolean;
+  violations: Violation[];
+  notes: InvariantNote[];
+  skipped?: string;
+}
+
+/** Outcome of `checkInvariants`: `ok` when no check found a violation. */
+export interface InvariantReport {
+  checks: CheckResult[];
+  ok: boolean;
+}
+
+/**
+ * Restricts the check to some rows, so a test can check its own while other suites use the
+ * same database. Related rows join the scope: the orders and reservations of `userIds`,
+ * the orders with a line on `productIds`, the reservations of `performanceIds`; then the
+ * products, users and performances of those orders and reservations. Per-product and
+ * per-user sums always count every row of that product or user.
+ */
+export interface InvariantScope {
+  productIds?: readonly number[];
+  userIds?: readonly number[];
+  performanceIds?: readonly number[];
+  orderIds?: readonly string[];
+  reservationIds?: readonly string[];
+}
+
+/** An event as the mock data platform lists it (`GET /events`); only `eventId` is needed. */
+export interface ReceivedEventLike {
+  eventId: string;
+  attempts?: number;
+}
+
+/** Options of `checkInvariants`. */
+export interface InvariantOptions {
+  /** Check only these rows (and the rows related to them); without it, everything. */
+  scope?: InvariantScope;
+  /**
+   * Events the data platform received (e.g. `GET /events` or `DataPlatformServer.events()`).
+   * With this or `deliveredEventIds`, the delivery check runs; without either it is skipped.
+   */
+  receivedEvents?: readonly ReceivedEventLike[];
+  /** Event ids the data platform received, when the attempts are not known. */
+  deliveredEventIds?: ReadonlySet<string>;
+  /**
+   * Report a CONFIRMED saga whose event is missing as `in-flight` (a note) rather than a
+   * violation while its delivery row is still PENDING or not written yet.
+   */
+  allowInFlight?: boolean;
+}
+
+/** Names of the checks, in the order they run and are reported. */
+export const CHECK_NAMES = [
+  'stock-conservation',
+  'stock-lines-match-orders',
+  'point-conservation',
+  'payments-belong-to-live-or-confirmed-sagas',
+  'closed-sagas-have-no-effects',
+  'confirmed-sagas-are-complete',
+  'seats-have-one-live-holder',
+  'data-platform-delivery',
+] as const;
+
+/** One of {@link CHECK_NAMES}. */
+export type CheckName = (typeof CHECK_NAMES)[number];
+
+const DESCRIPTIONS: Record<CheckName, string> = {
+  'stock-conservation':
+    'for each product: initial_stock = stock + units on RESERVED stock lines + units on COMMITTED (sold) stock lines',
+  'stock-lines-match-orders':
+    'a RESERVED stock line belongs to a PENDING order, a COMMITTED one to a CONFIRMED order (COMPENSATION_FAILED: needs operator)',
+  'point-conservation': 'for each user: sum(TOP_UP) - sum(PAYMENT) + sum(REFUND) = balance',
+  'payments-belong-to-live-or-confirmed-sagas':
+    'every PAYMENT not refunded in full belongs to a PENDING or CONFIRMED order or reservation of the paying user; every REFUND returns exactly what its saga paid (0 when nothing was paid)',
+  'closed-sagas-have-no-effects':
+    'a CANCELLED or EXPIRED order or reservation has no RESERVED/COMMITTED stock line, no unrefunded payment and no HELD/RESERVED seat',
+  'confirmed-sagas-are-complete':
+    'a CONFIRMED order has every line COMMITTED and one PAYMENT equal to its total, no REFUND; a CONFIRMED reservation has all its seats RESERVED by it and one PAYMENT equal to its total, no REFUND',
+  'seats-have-one-live-holder':
+    'a HELD seat is held by a PENDING reservation that lists it, a RESERVED seat by a CONFIRMED reservation that lists it',
+  'data-platform-delivery':
+    'the event of every CONFIRMED order and reservation was received exactly once, and no event was received for a saga that is not CONFIRMED',
+};
+
+/** The result of check `name`: passed when it found no violation. */
+export function result(name: CheckName, violations: Violation[], notes: InvariantNote[] = []): CheckResult {
+  return { name, description: DESCRIPTIONS[name], passed: violations.length === 0, violations, notes };
+}
+
+/** The two kinds of saga: an order checkout or a seat reservation. */
+export type SagaKind = 'order' | 'reservation';
+
+/** The id of a saga of `kind` as violation ids: `{ orderId }` or `{ reservationId }`. */
+export function sagaIds(kind: SagaKind, id: string): InvariantIds {
+  return { [kind === 'order' ? 'orderId' : 'reservationId']: id };
+}
