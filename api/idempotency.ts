@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { OrderItem } from '../common/index.ts';
-import { validationError } from './errors.ts';
+import { ApiError, ErrorCode, validationError } from './errors.ts';
 
 /**
  * Fixed UUID namespace of the ids derived from Idempotency-Keys. Part of the public
@@ -34,6 +34,16 @@ export function readIdempotencyKey(headers: Record<string, string | string[] | u
     ]);
   }
   return raw;
+}
+
+/**
+ * The 422 `IdempotencyKeyReused` error: the key was used before with a different request
+ * body. `details` names the saga the key belongs to (e.g. `{ orderId }`).
+ */
+export function idempotencyKeyReused(details: Record<string, unknown>): ApiError {
+  return new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different request body', {
+    details,
+  });
 }
 
 /** Order id: uuid v5 of `<userId>:<key>` when a key is given (same key, same order), else random. */

@@ -3,7 +3,15 @@
  * signatures declared here from the common/ contract, and always under a deadline so a
  * request never waits on Temporal for longer than it can afford.
  */
-import { ApplicationFailure, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcServiceError, type Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowNotFoundError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcServiceError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import type { QueryDefinition } from '@temporalio/common';
 import type { OrderCheckoutInput, TopUpInput, TopUpResult } from '../common/index.ts';
 
 /** Workflow type name of the order checkout saga (the workflow function's name). */
@@ -57,4 +65,39 @@ export function applicationFailureIn(err: unknown): ApplicationFailure | undefin
     current = current.cause;
   }
   return undefined;
+}
+
+/**
+ * The description of workflow `workflowId` (running or closed), within a short deadline.
+ *
+ * @returns null when Temporal has no such workflow.
+ * @throws Temporal errors other than "not found" (e.g. unreachable: 503 upstream).
+ */
+export async function describeWorkflow(client: Client, workflowId: string): Promise<WorkflowExecutionDescription | null> {
+  try {
+    return await withDeadline(client, SHORT_CALL_DEADLINE_MS, () => client.workflow.getHandle(workflowId).describe());
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Sends `query` to workflow `workflowId` within a short deadline.
+ *
+ * @returns its answer, or null when the workflow does not exist, is unreachable or does
+ *   not answer (`onError` is told why).
+ */
+export async function queryOrNull<Result>(
+  client: Client,
+  workflowId: string,
+  query: QueryDefinition<Result, []>,
+  onError: (err: unknown) => void,
+): Promise<Result | null> {
+  try {
+    return await withDeadline(client, SHORT_CALL_DEADLINE_MS, () => client.workflow.getHandle(workflowId).query(query));
+  } catch (err) {
+    onError(err);
+    return null;
+  }
 }

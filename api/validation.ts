@@ -19,3 +19,22 @@ export const EntityIdParams = z.object({ id: entityIdParam });
 
 /** Path parameters `{ id }` of an order route: a UUID, lower-cased (workflow ids are case-sensitive). */
 export const OrderIdParams = z.object({ id: z.uuid('must be a UUID').transform((id) => id.toLowerCase()) });
+
+/**
+ * A `superRefine` check that the items of the array `name` are distinct by `key`: each
+ * repeat is an issue at its index (and `field`, when the key is an item's field), saying
+ * which earlier item it repeats, e.g. "duplicate of items.0.productId".
+ */
+export function distinctBy<Item>(name: string, key: (item: Item) => unknown, field?: string) {
+  return (items: Item[], ctx: z.RefinementCtx<Item[]>): void => {
+    const firstIndex = new Map<unknown, number>();
+    items.forEach((item, index) => {
+      const first = firstIndex.get(key(item));
+      if (first === undefined) firstIndex.set(key(item), index);
+      else {
+        const path = field === undefined ? [index] : [index, field];
+        ctx.addIssue({ code: 'custom', path, message: `duplicate of ${[name, first, field].filter((p) => p !== undefined).join('.')}` });
+      }
+    });
+  };
+}

@@ -3,12 +3,12 @@
  * Business data comes from the orders tables; live saga progress from the workflow's
  * `orderProgress` Query.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { orderProgressQuery, orderWorkflowId, type OrderProgress, type OrderStatus } from '../../common/index.ts';
 import { Order, OrderLine } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
-import { SHORT_CALL_DEADLINE_MS, withDeadline } from '../temporal.ts';
+import { describeWorkflow, queryOrNull } from '../temporal.ts';
 
 /** One order line: `quantity` units at `unitPriceWon` won; `lineTotalWon` = quantity x unit price. */
 export interface OrderLineView {
@@ -73,29 +73,10 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
  * The saga progress of order `orderId` through its Query, within a short deadline.
  * @returns null when the workflow does not exist, is unreachable or does not answer.
  */
-export async function querySagaProgress(client: Client, log: Logger, orderId: string): Promise<OrderProgress | null> {
-  try {
-    return await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
-      client.workflow.getHandle(orderWorkflowId(orderId)).query(orderProgressQuery),
-    );
-  } catch (err) {
-    log.debug({ err, orderId }, 'saga progress query failed');
-    return null;
-  }
-}
-
-/**
- * Whether the saga of order `orderId` exists in Temporal (running or closed).
- * @throws Temporal errors other than "not found" (e.g. unreachable: 503 upstream).
- */
-export async function sagaExists(client: Client, orderId: string): Promise<boolean> {
-  try {
-    await withDeadline(client, SHORT_CALL_DEADLINE_MS, () => client.workflow.getHandle(orderWorkflowId(orderId)).describe());
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
+export function querySagaProgress(client: Client, log: Logger, orderId: string): Promise<OrderProgress | null> {
+  return queryOrNull(client, orderWorkflowId(orderId), orderProgressQuery, (err) =>
+    log.debug({ err, orderId }, 'saga progress query failed'),
+  );
 }
 
 /** Turns a record into the public view, attaching `saga`. */
@@ -132,6 +113,6 @@ export async function findOrderView(
 ): Promise<OrderView | null> {
   const record = await loadOrderRecord(deps.orm, orderId);
   if (record) return toOrderView(record, await querySagaProgress(deps.client, log, orderId));
-  if (!(await sagaExists(deps.client, orderId))) return null;
+  if (!(await describeWorkflow(deps.client, orderWorkflowId(orderId)))) return null;
   return pendingOrderView(orderId, await querySagaProgress(deps.client, log, orderId));
 }

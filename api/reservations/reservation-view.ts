@@ -3,7 +3,7 @@
  * reservation routes show. Business data comes from the `reservations` table; live saga
  * progress from the workflow's `reservationProgress` Query.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
   reservationProgressQuery,
   reservationWorkflowId,
@@ -13,7 +13,7 @@ import {
 import { Reservation } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
-import { SHORT_CALL_DEADLINE_MS, withDeadline } from '../temporal.ts';
+import { describeWorkflow, queryOrNull } from '../temporal.ts';
 
 /**
  * A reservation as the API shows it. Amounts in won; timestamps ISO 8601. `seatIds` are
@@ -72,35 +72,14 @@ export async function loadReservationRecord(orm: Orm, reservationId: string): Pr
  * The saga progress of reservation `reservationId` through its Query, within a short deadline.
  * @returns null when the workflow does not exist, is unreachable or does not answer.
  */
-export async function queryReservationProgress(
+export function queryReservationProgress(
   client: Client,
   log: Logger,
   reservationId: string,
 ): Promise<ReservationProgress | null> {
-  try {
-    return await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
-      client.workflow.getHandle(reservationWorkflowId(reservationId)).query(reservationProgressQuery),
-    );
-  } catch (err) {
-    log.debug({ err, reservationId }, 'reservation progress query failed');
-    return null;
-  }
-}
-
-/**
- * Whether the saga of reservation `reservationId` exists in Temporal (running or closed).
- * @throws Temporal errors other than "not found" (e.g. unreachable: 503 upstream).
- */
-export async function reservationSagaExists(client: Client, reservationId: string): Promise<boolean> {
-  try {
-    await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
-      client.workflow.getHandle(reservationWorkflowId(reservationId)).describe(),
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
+  return queryOrNull(client, reservationWorkflowId(reservationId), reservationProgressQuery, (err) =>
+    log.debug({ err, reservationId }, 'reservation progress query failed'),
+  );
 }
 
 /** Turns a record into the public view, attaching `saga`. */
@@ -139,6 +118,6 @@ export async function findReservationView(
 ): Promise<ReservationView | null> {
   const record = await loadReservationRecord(deps.orm, reservationId);
   if (record) return toReservationView(record, await queryReservationProgress(deps.client, log, reservationId));
-  if (!(await reservationSagaExists(deps.client, reservationId))) return null;
+  if (!(await describeWorkflow(deps.client, reservationWorkflowId(reservationId)))) return null;
   return pendingReservationView(reservationId, await queryReservationProgress(deps.client, log, reservationId));
 }

@@ -23,10 +23,11 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
-import { orderIdFor, orderRequestHash, readIdempotencyKey } from '../idempotency.ts';
+import { idempotencyKeyReused, orderIdFor, orderRequestHash, readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { entityId, OrderIdParams } from '../validation.ts';
-import { startCheckout, startedRequestHash } from '../orders/checkout.ts';
+import { distinctBy, entityId, OrderIdParams } from '../validation.ts';
+import { startCheckout } from '../orders/checkout.ts';
+import { checkPendingStart } from '../saga-start.ts';
 import {
   findOrderView,
   loadOrderRecord,
@@ -50,14 +51,7 @@ export const CreateOrderBody = z.strictObject({
     .array(OrderItemSchema)
     .min(1)
     .max(50)
-    .superRefine((items, ctx) => {
-      const firstIndex = new Map<number, number>();
-      items.forEach((item, index) => {
-        const first = firstIndex.get(item.productId);
-        if (first === undefined) firstIndex.set(item.productId, index);
-        else ctx.addIssue({ code: 'custom', path: [index, 'productId'], message: `duplicate of items.${first}.productId` });
-      });
-    }),
+    .superRefine(distinctBy('items', (item) => item.productId, 'productId')),
 });
 
 /** Answer of `POST /orders` while the outcome is not known yet (202). */
@@ -90,12 +84,6 @@ async function checkReferences(orm: Orm, userId: number, productIds: number[]): 
       details: { productIds: missing },
     });
   }
-}
-
-function keyReused(orderId: string): ApiError {
-  return new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different request body', {
-    details: { orderId },
-  });
 }
 
 /** Maps a finished order view to the answer: 201 when CONFIRMED, else the business error. */
@@ -139,25 +127,23 @@ async function checkoutAnswer(deps: AppDeps, log: Logger, input: OrderCheckoutIn
   const answer = await startCheckout(client, config.temporal.taskQueue, config.api.orderOutcomeWaitMs, input);
   log.info({ answer: answer.kind }, 'checkout started');
   if (answer.kind === 'outcome') {
-    if (answer.outcome.requestHash !== input.requestHash) throw keyReused(input.orderId);
+    if (answer.outcome.requestHash !== input.requestHash) throw idempotencyKeyReused({ orderId: input.orderId });
     const view = outcomeView(input, answer.outcome, await loadOrderRecord(orm, input.orderId));
     return answerFor({ ...view, saga: await querySagaProgress(client, log, input.orderId) });
   }
   if (answer.kind === 'closed') {
     const record = await loadOrderRecord(orm, input.orderId);
     if (!record) throw new ApiError(409, ErrorCode.AlreadyStarted, 'This order was already processed and has no record');
-    if (record.requestHash !== input.requestHash) throw keyReused(input.orderId);
+    if (record.requestHash !== input.requestHash) throw idempotencyKeyReused({ orderId: input.orderId });
     return answerFor(toOrderView(record, await querySagaProgress(client, log, input.orderId)));
   }
   return pendingAnswer(client, input);
 }
 
 async function pendingAnswer(client: Client, input: OrderCheckoutInput): Promise<OrderAnswer> {
-  const startedWith = await startedRequestHash(client, input.orderId);
-  if (startedWith === null) {
-    throw new ApiError(503, ErrorCode.TemporalUnavailable, 'The order could not be started in time; retry with the same Idempotency-Key');
-  }
-  if (startedWith !== undefined && startedWith !== input.requestHash) throw keyReused(input.orderId);
+  await checkPendingStart(client, orderWorkflowId(input.orderId), input.requestHash, 'order', () =>
+    idempotencyKeyReused({ orderId: input.orderId }),
+  );
   return answerFor(pendingOrderView(input.orderId, null));
 }
 

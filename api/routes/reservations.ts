@@ -47,12 +47,13 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
-import { readIdempotencyKey } from '../idempotency.ts';
+import { idempotencyKeyReused, readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { entityId } from '../validation.ts';
+import { distinctBy, entityId } from '../validation.ts';
 import { payReservation, requestCancellation, type PaymentAnswer } from '../reservations/commands.ts';
 import { RESERVATION_FAILURE_STATUS, ReservationErrorCode, reservationFailure } from '../reservations/errors.ts';
-import { startHold, startedReservationHash } from '../reservations/hold.ts';
+import { startHold } from '../reservations/hold.ts';
+import { checkPendingStart } from '../saga-start.ts';
 import { reservationIdFor, reservationPath, reservationRequestHash } from '../reservations/request.ts';
 import {
   findReservationView,
@@ -75,14 +76,7 @@ export const CreateReservationBody = z.strictObject({
     .array(entityId)
     .min(1)
     .max(MAX_SEATS_PER_RESERVATION)
-    .superRefine((seatIds, ctx) => {
-      const firstIndex = new Map<number, number>();
-      seatIds.forEach((seatId, index) => {
-        const first = firstIndex.get(seatId);
-        if (first === undefined) firstIndex.set(seatId, index);
-        else ctx.addIssue({ code: 'custom', path: [index], message: `duplicate of seatIds.${first}` });
-      });
-    }),
+    .superRefine(distinctBy('seatIds', (seatId) => seatId)),
   holdSeconds: z.number().int().min(MIN_HOLD_SECONDS).max(MAX_HOLD_SECONDS).optional(),
 });
 
@@ -160,12 +154,6 @@ async function checkReferences(orm: Orm, userId: number, performanceId: number, 
   }
 }
 
-function keyReused(reservationId: string): ApiError {
-  return new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different request body', {
-    details: { reservationId },
-  });
-}
-
 /** Maps a hold state to the answer: 201 while held (or already paid), else the reason as an error. */
 function holdAnswer(state: HoldState): HoldAnswerBody {
   const { reservationId } = state;
@@ -218,7 +206,7 @@ async function reserveAnswer(deps: AppDeps, log: Logger, input: SeatReservationI
   const answer = await startHold(client, config.temporal.taskQueue, config.api.orderOutcomeWaitMs, input);
   log.info({ answer: answer.kind }, 'reservation started');
   if (answer.kind === 'outcome') {
-    if (answer.outcome.requestHash !== input.requestHash) throw keyReused(input.reservationId);
+    if (answer.outcome.requestHash !== input.requestHash) throw idempotencyKeyReused({ reservationId: input.reservationId });
     if (answer.outcome.status !== 'PENDING') return holdAnswer(stateOfOutcome(answer.outcome));
     // The hold outcome stays PENDING for the saga's life; a replayed request after the
     // reservation was paid, cancelled or expired gets the row's later word.
@@ -228,18 +216,16 @@ async function reserveAnswer(deps: AppDeps, log: Logger, input: SeatReservationI
   if (answer.kind === 'closed') {
     const record = await loadReservationRecord(orm, input.reservationId);
     if (!record) throw new ApiError(409, ErrorCode.AlreadyStarted, 'This reservation was already processed and has no record');
-    if (record.requestHash !== input.requestHash) throw keyReused(input.reservationId);
+    if (record.requestHash !== input.requestHash) throw idempotencyKeyReused({ reservationId: input.reservationId });
     return holdAnswer(stateOfRecord(record));
   }
   return pendingHoldAnswer(client, input);
 }
 
 async function pendingHoldAnswer(client: Client, input: SeatReservationInput): Promise<HoldAnswerBody> {
-  const startedWith = await startedReservationHash(client, input.reservationId);
-  if (startedWith === null) {
-    throw new ApiError(503, ErrorCode.TemporalUnavailable, 'The reservation could not be started in time; retry with the same Idempotency-Key');
-  }
-  if (startedWith !== undefined && startedWith !== input.requestHash) throw keyReused(input.reservationId);
+  await checkPendingStart(client, reservationWorkflowId(input.reservationId), input.requestHash, 'reservation', () =>
+    idempotencyKeyReused({ reservationId: input.reservationId }),
+  );
   return { status: 202, body: pendingBody(input.reservationId) };
 }
 
