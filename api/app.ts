@@ -1,8 +1,8 @@
 /**
  * The Koa application of the HTTP API, built from its dependencies (no listen: see
  * server.ts). Middleware order: HTTP metrics, error handler, request context (request id
- * and logger), routes (JSON body parsing only on the routes that take a body), allowed
- * methods.
+ * and logger), reading a body sent to a GET/DELETE before its route acts, routes (JSON
+ * body parsing only on the routes that take a body), allowed methods.
  *
  * Routes: `GET /healthz`, `POST /orders`, `GET /orders/:id`, `GET /products`,
  * `GET /products/:id`, `GET /users/:id/points`, `POST /users/:id/points/top-ups`,
@@ -16,6 +16,7 @@ import type { AppDeps, AppState } from './context.ts';
 import { createApiMetrics } from './metrics.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { httpMetrics } from './middleware/metrics.ts';
+import { readIgnoredBody } from './middleware/ignored-body.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { registerConcertRoutes } from './routes/concerts.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -47,6 +48,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(httpMetrics(metrics));
   app.use(errorHandler(deps.logger));
   app.use(requestContext(deps.logger));
+  app.use(readIgnoredBody(deps.config.api.bodyLimitBytes));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
