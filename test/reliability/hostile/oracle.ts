@@ -1,0 +1,207 @@
+/**
+ * The validity oracle: written from the API contract (README table, route docs), not from
+ * the route code, and deliberately generous: it says a request *might be accepted* (a
+ * 2xx, or a call to Temporal) whenever the contract does not clearly refuse it. The
+ * generators must never produce such a request; the test asserts that for every one.
+ *
+ * It reads a request the way Node and Koa do: duplicate Content-Type/Host keep the
+ * first, other duplicate headers are joined with ", "; values are trimmed; routes match
+ * case-insensitively with an optional trailing slash; path parameters are
+ * percent-decoded (kept as is when that fails); the body is decoded as UTF-8 whatever
+ * the charset, a leading BOM dropped.
+ */
+import querystring from 'node:querystring';
+import zlib from 'node:zlib';
+import type { HostileRequest } from './http.ts';
+import { MAX_INT32 } from './values.ts';
+
+/** What exists in the database, and the server's limits. */
+export interface World {
+  bodyLimitBytes: number;
+  /** Users that have a point account. */
+  accountUsers: ReadonlySet<number>;
+  products: ReadonlySet<number>;
+  performances: ReadonlySet<number>;
+  /** Performance of each seat. */
+  seatPerformance: ReadonlyMap<number, number>;
+}
+
+const FIRST_WINS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'authorization', 'from', 'referer', 'expect']);
+
+/** A header as Node hands it to Koa: undefined when absent. */
+export function headerValue(req: HostileRequest, name: string): string | undefined {
+  const values = req.headers.filter(([k]) => k.toLowerCase() === name).map(([, v]) => v.trim());
+  if (values.length === 0) return undefined;
+  return FIRST_WINS.has(name) ? values[0] : values.join(', ');
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isId = (v: unknown): v is number => isInt(v, 1, MAX_INT32);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const keysWithin = (v: Record<string, unknown>, required: string[], optional: string[] = []) =>
+  required.every((k) => Object.hasOwn(v, k)) && Object.keys(v).every((k) => required.includes(k) || optional.includes(k));
+
+/** Path-id formats: a positive 32-bit decimal integer without sign or leading zero; a UUID (any case). */
+const pathEntityId = (raw: string): number | undefined => {
+  const id = decodeParam(raw);
+  return /^[1-9][0-9]{0,9}$/.test(id) && Number(id) <= MAX_INT32 ? Number(id) : undefined;
+};
+const pathUuid = (raw: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(decodeParam(raw));
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,200}$/;
+const keyOk = (req: HostileRequest) => {
+  const key = headerValue(req, 'idempotency-key');
+  return key === undefined || IDEMPOTENCY_KEY.test(key);
+};
+
+/** The body as the JSON routes would see it, or undefined when they would refuse it (415, 413, 400). */
+function jsonBody(req: HostileRequest, limit: number): unknown {
+  let bytes = req.body ?? Buffer.alloc(0);
+  const hasBody = req.chunked === true || bytes.length > 0;
+  const media = (headerValue(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (hasBody && media !== 'application/json') return undefined;
+  if (bytes.length > limit) return undefined;
+  const encoding = (headerValue(req, 'content-encoding') ?? 'identity').toLowerCase();
+  if (encoding !== 'identity') {
+    try {
+      bytes = encoding === 'br' ? zlib.brotliDecompressSync(bytes) : zlib.unzipSync(bytes);
+    } catch {
+      return undefined;
+    }
+    if (bytes.length > limit) return undefined;
+  }
+  const text = bytes.toString('utf8').replace(/^\ufeff/, '');
+  if (text === '') return {};
+  if (!/^[\x20\x09\x0a\x0d]*(\[|\{)/.test(text)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** Might the request be accepted, given the path match, the request and the world? */
+  accepts(match: RegExpExecArray, req: HostileRequest, world: World, query: string): boolean;
+}
+
+const ROUTES: Record<string, Route> = {
+  'POST /orders': {
+    method: 'POST',
+    pattern: /^\/orders\/?$/i,
+    accepts(_m, req, world) {
+      const body = jsonBody(req, world.bodyLimitBytes);
+      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['userId', 'items'])) return false;
+      const { userId, items } = body;
+      if (!isId(userId) || !world.accountUsers.has(userId) || !Array.isArray(items) || items.length < 1 || items.length > 50) return false;
+      const seen = new Set<number>();
+      return items.every((item) => {
+        if (!isObject(item) || !keysWithin(item, ['productId', 'quantity'])) return false;
+        const { productId, quantity } = item;
+        if (!isId(productId) || !isInt(quantity, 1, 1000) || seen.has(productId) || !world.products.has(productId)) return false;
+        seen.add(productId);
+        return true;
+      });
+    },
+  },
+  'GET /orders/:id': { method: 'GET', pattern: /^\/orders\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
+  'GET /products': {
+    method: 'GET',
+    pattern: /^\/products\/?$/i,
+    accepts(_m, _req, _world, query) {
+      const parsed = querystring.parse(query);
+      const number = (v: unknown) => (typeof v === 'string' ? Number(v) : NaN);
+      return Object.entries(parsed).every(([key, value]) =>
+        key === 'limit' ? isInt(number(value), 1, 500) : key === 'offset' ? isInt(number(value), 0, MAX_INT32) : false,
+      );
+    },
+  },
+  'GET /products/:id': {
+    method: 'GET',
+    pattern: /^\/products\/([^/]+)\/?$/i,
+    accepts: (m, _req, world) => world.products.has(pathEntityId(m[1]!) ?? 0),
+  },
+  'GET /users/:id/points': {
+    method: 'GET',
+    pattern: /^\/users\/([^/]+)\/points\/?$/i,
+    accepts: (m, _req, world) => world.accountUsers.has(pathEntityId(m[1]!) ?? 0),
+  },
+  'POST /users/:id/points/top-ups': {
+    method: 'POST',
+    pattern: /^\/users\/([^/]+)\/points\/top-ups\/?$/i,
+    accepts(m, req, world) {
+      const body = jsonBody(req, world.bodyLimitBytes);
+      return (
+        world.accountUsers.has(pathEntityId(m[1]!) ?? 0) &&
+        keyOk(req) &&
+        isObject(body) &&
+        keysWithin(body, ['amount']) &&
+        isInt(body.amount, 1, 10_000_000)
+      );
+    },
+  },
+  'GET /concerts': { method: 'GET', pattern: /^\/concerts\/?$/i, accepts: () => true },
+  'GET /performances/:id/seats': {
+    method: 'GET',
+    pattern: /^\/performances\/([^/]+)\/seats\/?$/i,
+    accepts: (m, _req, world) => world.performances.has(pathEntityId(m[1]!) ?? 0),
+  },
+  'POST /reservations': {
+    method: 'POST',
+    pattern: /^\/reservations\/?$/i,
+    accepts(_m, req, world) {
+      const body = jsonBody(req, world.bodyLimitBytes);
+      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['userId', 'performanceId', 'seatIds'], ['holdSeconds'])) return false;
+      const { userId, performanceId, seatIds, holdSeconds } = body;
+      if (!isId(userId) || !world.accountUsers.has(userId) || !isId(performanceId) || !world.performances.has(performanceId)) return false;
+      if (holdSeconds !== undefined && !isInt(holdSeconds, 1, 1800)) return false;
+      if (!Array.isArray(seatIds) || seatIds.length < 1 || seatIds.length > 10 || new Set(seatIds).size !== seatIds.length) return false;
+      return seatIds.every((seat) => isId(seat) && world.seatPerformance.get(seat) === performanceId);
+    },
+  },
+  'POST /reservations/:id/payment': {
+    method: 'POST',
+    pattern: /^\/reservations\/([^/]+)\/payment\/?$/i,
+    accepts(m, req, world) {
+      const body = jsonBody(req, world.bodyLimitBytes);
+      return pathUuid(m[1]!) && isObject(body) && Object.keys(body).length === 0;
+    },
+  },
+  'DELETE /reservations/:id': { method: 'DELETE', pattern: /^\/reservations\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
+  'GET /reservations/:id': { method: 'GET', pattern: /^\/reservations\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
+};
+
+/** The endpoints under test, as `METHOD /path` names. */
+export const ENDPOINTS = Object.keys(ROUTES);
+
+/**
+ * The route `req` might be accepted by (answered 2xx, or sent to Temporal), or undefined
+ * when every route would refuse it. Requests with protocol corruption (`raw`) are refused
+ * by the HTTP parser by construction and are not judged here.
+ */
+export function mightBeAcceptedBy(req: HostileRequest, world: World): string | undefined {
+  if (req.raw) return undefined;
+  // Request line and headers well over Node's 16 KiB limit are refused before any route
+  // (431); near the limit the oracle does not guess.
+  const headerBytes = req.target.length + req.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+  if (headerBytes > 20 * 1024) return undefined;
+  const queryAt = req.target.indexOf('?');
+  const path = queryAt < 0 ? req.target : req.target.slice(0, queryAt);
+  const query = queryAt < 0 ? '' : req.target.slice(queryAt + 1);
+  for (const [name, route] of Object.entries(ROUTES)) {
+    if (route.method !== req.method) continue;
+    const match = route.pattern.exec(path);
+    if (match && route.accepts(match, req, world, query)) return name;
+  }
+  return undefined;
+}
