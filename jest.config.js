@@ -16,6 +16,8 @@ export default {
     ],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The reliability suite (crashes, faults, load) runs separately: npm run test:reliability.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/reliability/'],
   modulePathIgnorePatterns: ['<rootDir>/.tools/', '<rootDir>/.data/'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 120_000,

@@ -7,5 +7,6 @@ import base from './jest.config.js';
 export default {
   ...base,
   testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 300_000,
 };
