@@ -1,23 +1,22 @@
 /**
  * The concert and reservation routes refuse bad input with a clear 4xx before anything
- * changes, and their read side shows the seat map. First part: the API on the test
- * database with a Temporal client whose every workflow call is recorded and refused, so
- * after all refused requests no workflow call was made and the database is unchanged
- * (seat statuses, reservations, ledger). Second part: the same routes with a real
- * Temporal dev server and no worker, for ids that have no running saga (unknown, or
- * finished: the answer comes from the reservation row).
+ * changes, and their read side shows the seat map. The API runs on the test database
+ * with a Temporal client whose every workflow call is recorded and refused, so after all
+ * refused requests no workflow call was made and the database is unchanged (seat
+ * statuses, reservations, ledger). Ids without a running saga, with a real Temporal:
+ * api-reservations-finished.test.ts.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client, Connection } from '@temporalio/client';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { MAX_HOLD_SECONDS } from '../../common/index.ts';
 import { PointLedgerEntry, Reservation } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
+import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
 import { balanceOf, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
-import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { expectRefusedBy, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
@@ -31,72 +30,6 @@ let userId: number;
 let fixture: ConcertFixture;
 const temporalCalls: string[] = [];
 let before: Snapshot;
-
-interface ConcertFixture {
-  concertId: number;
-  title: string;
-  performanceA: number;
-  performanceB: number;
-  /** Seats of A, by label: S-1, S-2 AVAILABLE; R-1 HELD; R-2 RESERVED. */
-  seatsA: { r1: number; r2: number; s1: number; s2: number };
-  seatsB: number[];
-}
-
-/** Every workflow-client call is recorded and refused: validation must not reach Temporal. */
-function refusingInterceptor(): WorkflowClientInterceptor {
-  const refuse = (name: string) => async (): Promise<never> => {
-    temporalCalls.push(name);
-    throw new Error(`unexpected Temporal call: ${name}`);
-  };
-  return {
-    start: refuse('start'),
-    startWithDetails: refuse('startWithDetails'),
-    startUpdate: refuse('startUpdate'),
-    startUpdateWithStart: refuse('startUpdateWithStart'),
-    signal: refuse('signal'),
-    signalWithStart: refuse('signalWithStart'),
-    query: refuse('query'),
-    terminate: refuse('terminate'),
-    cancel: refuse('cancel'),
-    describe: refuse('describe'),
-  };
-}
-
-async function insertId(sql: string, params: unknown[]): Promise<number> {
-  const [row] = await orm.em.fork().execute<{ id: number }[]>(`${sql} returning id`, params);
-  return row!.id;
-}
-
-/**
- * A concert with a uniquely titled row, two performances (A starts before B) and seats
- * written with SQL; the HELD and RESERVED seats name a reservation that does not exist.
- */
-async function createConcertFixture(): Promise<ConcertFixture> {
-  const title = `Test concert ${randomUUID()}`;
-  const concertId = await insertId('insert into concerts (title, artist, venue) values (?, ?, ?)', [title, 'Test artist', 'Test hall']);
-  const performanceB = await insertId('insert into performances (concert_id, starts_at) values (?, ?)', [concertId, '2027-05-02T19:00:00Z']);
-  const performanceA = await insertId('insert into performances (concert_id, starts_at) values (?, ?)', [concertId, '2027-05-01T19:00:00Z']);
-  const seat = (performanceId: number, section: string, number: number, priceWon: number, status = 'AVAILABLE') =>
-    insertId(
-      `insert into seats (performance_id, section, number, price_won, status, reservation_id, hold_expires_at) values (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        performanceId,
-        section,
-        number,
-        priceWon,
-        status,
-        status === 'AVAILABLE' ? null : randomUUID(),
-        status === 'HELD' ? new Date(Date.now() + 3_600_000) : null,
-      ],
-    );
-  // Inserted out of label order, so the seat map's ordering is tested.
-  const s2 = await seat(performanceA, 'S', 2, 99_000);
-  const r2 = await seat(performanceA, 'R', 2, 154_000, 'RESERVED');
-  const s1 = await seat(performanceA, 'S', 1, 99_000);
-  const r1 = await seat(performanceA, 'R', 1, 154_000, 'HELD');
-  const seatsB = [await seat(performanceB, 'R', 1, 154_000), await seat(performanceB, 'R', 2, 154_000)];
-  return { concertId, title, performanceA, performanceB, seatsA: { r1, r2, s1, s2 }, seatsB };
-}
 
 interface Snapshot {
   reservations: number;
@@ -126,11 +59,11 @@ beforeAll(async () => {
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
-    interceptors: { workflow: [refusingInterceptor()] },
+    interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
   });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
   userId = await createUser(orm, 500_000);
-  fixture = await createConcertFixture();
+  fixture = await createConcertFixture(orm);
   before = await snapshot();
 });
 
@@ -140,45 +73,8 @@ afterAll(async () => {
   await orm?.close();
 });
 
-/** A request: `json` is serialized; `raw` is sent as is with `contentType`. */
-interface Call {
-  method?: string;
-  path: string;
-  json?: unknown;
-  raw?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-async function send(call: Call, baseUrl = server.url): Promise<{ status: number; headers: Headers; body: any }> {
-  const headers: Record<string, string> = { ...call.headers };
-  let body: string | undefined;
-  if (call.json !== undefined) {
-    body = JSON.stringify(call.json);
-    headers['content-type'] = call.contentType ?? 'application/json';
-  } else if (call.raw !== undefined) {
-    body = call.raw;
-    headers['content-type'] = call.contentType ?? 'application/json';
-  }
-  const res = await fetch(new URL(call.path, baseUrl), { method: call.method ?? (body ? 'POST' : 'GET'), headers, body });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Expects the error shape with `status` and `code`; with `path`, an issue at that path. */
-async function expectRefused(call: Call, status: number, code: string, path?: string, baseUrl?: string): Promise<any> {
-  const res = await send(call, baseUrl);
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(res.body).sort()).toEqual(['error']);
-  expect(Object.keys(res.body.error).sort()).toEqual(['code', 'details', 'message']);
-  expect(res.body.error.message).toEqual(expect.any(String));
-  expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
-  if (path !== undefined) {
-    const paths = res.body.error.details.issues.map((i: { path: string }) => i.path);
-    expect(paths).toContain(path);
-  }
-  return res.body.error;
-}
+const send = (call: Call) => sendCall(server.url, call);
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(server.url, call, status, code, path);
 
 function reserve(json: Record<string, unknown>, headers?: Record<string, string>): Call {
   return { path: '/reservations', json: { userId, performanceId: fixture.performanceA, seatIds: [fixture.seatsA.s1], ...json }, headers };
@@ -228,37 +124,40 @@ describe('GET /concerts and GET /performances/:id/seats', () => {
   });
 });
 
-describe('POST /reservations refuses bad input before starting anything', () => {
-  const seats = (seatIds: unknown) => reserve({ seatIds });
+const seats = (seatIds: unknown) => reserve({ seatIds });
 
-  it.each([
-    ['a missing userId', () => ({ path: '/reservations', json: { performanceId: fixture.performanceA, seatIds: [fixture.seatsA.s1] } }), 'userId'],
-    ['a missing performanceId', () => ({ path: '/reservations', json: { userId, seatIds: [fixture.seatsA.s1] } }), 'performanceId'],
-    ['missing seatIds', () => ({ path: '/reservations', json: { userId, performanceId: fixture.performanceA } }), 'seatIds'],
-    ['an empty object', () => ({ path: '/reservations', json: {} }), 'userId'],
-    ['a JSON array body', () => ({ path: '/reservations', json: [] }), ''],
-    ['a string userId', () => reserve({ userId: String(userId) }), 'userId'],
-    ['a zero userId', () => reserve({ userId: 0 }), 'userId'],
-    ['a userId past 2^31-1', () => reserve({ userId: 2 ** 31 }), 'userId'],
-    ['a fractional performanceId', () => reserve({ performanceId: 1.5 }), 'performanceId'],
-    ['a null performanceId', () => reserve({ performanceId: null }), 'performanceId'],
-    ['no seats', () => seats([]), 'seatIds'],
-    ['11 seats', () => seats(Array.from({ length: 11 }, (_, i) => i + 1)), 'seatIds'],
-    ['seatIds that are not an array', () => seats(fixture.seatsA.s1), 'seatIds'],
-    ['a string seat id', () => seats([String(fixture.seatsA.s1)]), 'seatIds.0'],
-    ['a zero seat id', () => seats([0]), 'seatIds.0'],
-    ['a negative seat id', () => seats([fixture.seatsA.s1, -4]), 'seatIds.1'],
-    ['a fractional seat id', () => seats([2.5]), 'seatIds.0'],
-    ['a seat id of 2**53', () => seats([2 ** 53]), 'seatIds.0'],
-    ['a duplicate seat id', () => seats([fixture.seatsA.s1, fixture.seatsA.s2, fixture.seatsA.s1]), 'seatIds.2'],
-    ['a zero holdSeconds', () => reserve({ holdSeconds: 0 }), 'holdSeconds'],
-    ['a negative holdSeconds', () => reserve({ holdSeconds: -60 }), 'holdSeconds'],
-    ['a holdSeconds past the maximum', () => reserve({ holdSeconds: MAX_HOLD_SECONDS + 1 }), 'holdSeconds'],
-    ['a fractional holdSeconds', () => reserve({ holdSeconds: 30.5 }), 'holdSeconds'],
-    ['a string holdSeconds', () => reserve({ holdSeconds: '60' }), 'holdSeconds'],
-    ['a null holdSeconds', () => reserve({ holdSeconds: null }), 'holdSeconds'],
-    ['an unknown field', () => reserve({ priceWon: 1 }), 'priceWon'],
-  ])('400 ValidationFailed for %s', async (_name, call, path) => {
+/** Bodies of `POST /reservations` that fail validation: name, request, the path of the issue. */
+const BAD_RESERVATION_BODIES: [string, () => Call, string][] = [
+  ['a missing userId', () => ({ path: '/reservations', json: { performanceId: fixture.performanceA, seatIds: [fixture.seatsA.s1] } }), 'userId'],
+  ['a missing performanceId', () => ({ path: '/reservations', json: { userId, seatIds: [fixture.seatsA.s1] } }), 'performanceId'],
+  ['missing seatIds', () => ({ path: '/reservations', json: { userId, performanceId: fixture.performanceA } }), 'seatIds'],
+  ['an empty object', () => ({ path: '/reservations', json: {} }), 'userId'],
+  ['a JSON array body', () => ({ path: '/reservations', json: [] }), ''],
+  ['a string userId', () => reserve({ userId: String(userId) }), 'userId'],
+  ['a zero userId', () => reserve({ userId: 0 }), 'userId'],
+  ['a userId past 2^31-1', () => reserve({ userId: 2 ** 31 }), 'userId'],
+  ['a fractional performanceId', () => reserve({ performanceId: 1.5 }), 'performanceId'],
+  ['a null performanceId', () => reserve({ performanceId: null }), 'performanceId'],
+  ['no seats', () => seats([]), 'seatIds'],
+  ['11 seats', () => seats(Array.from({ length: 11 }, (_, i) => i + 1)), 'seatIds'],
+  ['seatIds that are not an array', () => seats(fixture.seatsA.s1), 'seatIds'],
+  ['a string seat id', () => seats([String(fixture.seatsA.s1)]), 'seatIds.0'],
+  ['a zero seat id', () => seats([0]), 'seatIds.0'],
+  ['a negative seat id', () => seats([fixture.seatsA.s1, -4]), 'seatIds.1'],
+  ['a fractional seat id', () => seats([2.5]), 'seatIds.0'],
+  ['a seat id of 2**53', () => seats([2 ** 53]), 'seatIds.0'],
+  ['a duplicate seat id', () => seats([fixture.seatsA.s1, fixture.seatsA.s2, fixture.seatsA.s1]), 'seatIds.2'],
+  ['a zero holdSeconds', () => reserve({ holdSeconds: 0 }), 'holdSeconds'],
+  ['a negative holdSeconds', () => reserve({ holdSeconds: -60 }), 'holdSeconds'],
+  ['a holdSeconds past the maximum', () => reserve({ holdSeconds: MAX_HOLD_SECONDS + 1 }), 'holdSeconds'],
+  ['a fractional holdSeconds', () => reserve({ holdSeconds: 30.5 }), 'holdSeconds'],
+  ['a string holdSeconds', () => reserve({ holdSeconds: '60' }), 'holdSeconds'],
+  ['a null holdSeconds', () => reserve({ holdSeconds: null }), 'holdSeconds'],
+  ['an unknown field', () => reserve({ priceWon: 1 }), 'priceWon'],
+];
+
+describe('POST /reservations refuses bad input before starting anything', () => {
+  it.each(BAD_RESERVATION_BODIES)('400 ValidationFailed for %s', async (_name, call, path) => {
     await expectRefused(call(), 400, 'ValidationFailed', path);
   });
 
@@ -339,104 +238,5 @@ describe('after all refused requests', () => {
   it('made no Temporal call and changed nothing in the database', async () => {
     expect(temporalCalls).toEqual([]);
     expect(await snapshot()).toEqual(before);
-  });
-});
-
-describe('with Temporal but no running saga', () => {
-  let env: TestWorkflowEnvironment;
-  let live: RunningApiServer;
-
-  beforeAll(async () => {
-    env = await startTestTemporal(testConfig());
-    const config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') });
-    live = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  });
-
-  afterAll(async () => {
-    await live?.close();
-    await env?.teardown();
-  });
-
-  /**
-   * A finished reservation row (no saga) on performance B; returns its id. The seats stay
-   * AVAILABLE: only the row matters to these routes.
-   */
-  async function finishedReservation(status: 'CONFIRMED' | 'CANCELLED' | 'EXPIRED', reason: string | null = null): Promise<string> {
-    const id = randomUUID();
-    await orm.em.fork().execute(
-      `insert into reservations (id, user_id, performance_id, seat_ids, status, total_won, hold_expires_at, reason, message,
-         workflow_id, request_hash, created_at, updated_at, confirmed_at)
-       values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, now(), now(), ?)`,
-      [
-        id,
-        userId,
-        fixture.performanceB,
-        JSON.stringify(fixture.seatsB),
-        status,
-        308_000,
-        new Date(Date.now() - 60_000),
-        reason,
-        reason ? `ended: ${reason}` : null,
-        `reservation-${id}`,
-        'f'.repeat(64),
-        status === 'CONFIRMED' ? new Date() : null,
-      ],
-    );
-    return id;
-  }
-
-  const call = (path: string, method: string, json?: unknown): Call => ({ path, method, json });
-
-  it('404 NotFound for an unknown reservation: read, payment (with or without an empty body), cancellation', async () => {
-    const id = randomUUID();
-    await expectRefused(call(`/reservations/${id}`, 'GET'), 404, 'NotFound', undefined, live.url);
-    await expectRefused(call(`/reservations/${id}/payment`, 'POST'), 404, 'NotFound', undefined, live.url);
-    await expectRefused(call(`/reservations/${id}/payment`, 'POST', {}), 404, 'NotFound', undefined, live.url);
-    await expectRefused(call(`/reservations/${id}`, 'DELETE'), 404, 'NotFound', undefined, live.url);
-  });
-
-  it('reads a finished reservation from its row, with no saga progress', async () => {
-    const id = await finishedReservation('EXPIRED', 'HoldExpired');
-    const res = await send({ path: `/reservations/${id.toUpperCase()}` }, live.url);
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      reservationId: id,
-      userId,
-      performanceId: fixture.performanceB,
-      status: 'EXPIRED',
-      seatIds: fixture.seatsB,
-      totalWon: 308_000,
-      holdExpiresAt: expect.any(String),
-      reason: 'HoldExpired',
-      message: 'ended: HoldExpired',
-      createdAt: expect.any(String),
-      confirmedAt: null,
-      saga: null,
-    });
-  });
-
-  it('refuses to pay a reservation that ended: 410 HoldExpired, 409 ReservationCancelled, 409 AlreadyConfirmed', async () => {
-    const expired = await finishedReservation('EXPIRED', 'HoldExpired');
-    const cancelled = await finishedReservation('CANCELLED', 'ReservationCancelled');
-    const confirmed = await finishedReservation('CONFIRMED');
-    for (const [id, status, code] of [
-      [expired, 410, 'HoldExpired'],
-      [cancelled, 409, 'ReservationCancelled'],
-      [confirmed, 409, 'AlreadyConfirmed'],
-    ] as const) {
-      const error = await expectRefused(call(`/reservations/${id}/payment`, 'POST'), status, code, undefined, live.url);
-      expect(error.details).toMatchObject({ reservationId: id });
-    }
-  });
-
-  it('cancelling a reservation that ended is 200 with its view when CANCELLED or EXPIRED, 409 when CONFIRMED', async () => {
-    for (const status of ['CANCELLED', 'EXPIRED'] as const) {
-      const id = await finishedReservation(status, status === 'CANCELLED' ? 'ReservationCancelled' : 'HoldExpired');
-      const res = await send(call(`/reservations/${id}`, 'DELETE'), live.url);
-      expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ reservationId: id, status, saga: null });
-    }
-    const confirmed = await finishedReservation('CONFIRMED');
-    await expectRefused(call(`/reservations/${confirmed}`, 'DELETE'), 409, 'AlreadyConfirmed', undefined, live.url);
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * The reservation routes for ids that have no running saga, with a real Temporal dev
+ * server and no worker: an unknown id is 404 everywhere, and a finished reservation is
+ * read, refused payment or "cancelled" from its row alone. Bad input refused before
+ * Temporal: api-reservations-validation.test.ts.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startApiServer, type RunningApiServer } from '../../api/server.ts';
+import type { Orm } from '../../db/orm.ts';
+import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
+import { createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { expectRefusedBy, sendCall, type Call } from '../helpers/http.ts';
+import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+
+let orm: Orm;
+let env: TestWorkflowEnvironment;
+let live: RunningApiServer;
+let userId: number;
+let fixture: ConcertFixture;
+
+beforeAll(async () => {
+  orm = await openTestOrm();
+  env = await startTestTemporal(testConfig());
+  const config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') });
+  live = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
+  userId = await createUser(orm, 500_000);
+  fixture = await createConcertFixture(orm);
+});
+
+afterAll(async () => {
+  await live?.close();
+  await env?.teardown();
+  await orm?.close();
+});
+
+const send = (call: Call) => sendCall(live.url, call);
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(live.url, call, status, code, path);
+
+/**
+ * A finished reservation row (no saga) on performance B; returns its id. The seats stay
+ * AVAILABLE: only the row matters to these routes.
+ */
+async function finishedReservation(status: 'CONFIRMED' | 'CANCELLED' | 'EXPIRED', reason: string | null = null): Promise<string> {
+  const id = randomUUID();
+  await orm.em.fork().execute(
+    `insert into reservations (id, user_id, performance_id, seat_ids, status, total_won, hold_expires_at, reason, message,
+       workflow_id, request_hash, created_at, updated_at, confirmed_at)
+     values (?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?, ?, now(), now(), ?)`,
+    [
+      id,
+      userId,
+      fixture.performanceB,
+      JSON.stringify(fixture.seatsB),
+      status,
+      308_000,
+      new Date(Date.now() - 60_000),
+      reason,
+      reason ? `ended: ${reason}` : null,
+      `reservation-${id}`,
+      'f'.repeat(64),
+      status === 'CONFIRMED' ? new Date() : null,
+    ],
+  );
+  return id;
+}
+
+/** A request without headers. */
+const call = (path: string, method: string, json?: unknown): Call => ({ path, method, json });
+
+describe('with Temporal but no running saga', () => {
+  it('404 NotFound for an unknown reservation: read, payment (with or without an empty body), cancellation', async () => {
+    const id = randomUUID();
+    await expectRefused(call(`/reservations/${id}`, 'GET'), 404, 'NotFound');
+    await expectRefused(call(`/reservations/${id}/payment`, 'POST'), 404, 'NotFound');
+    await expectRefused(call(`/reservations/${id}/payment`, 'POST', {}), 404, 'NotFound');
+    await expectRefused(call(`/reservations/${id}`, 'DELETE'), 404, 'NotFound');
+  });
+
+  it('reads a finished reservation from its row, with no saga progress', async () => {
+    const id = await finishedReservation('EXPIRED', 'HoldExpired');
+    const res = await send({ path: `/reservations/${id.toUpperCase()}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      reservationId: id,
+      userId,
+      performanceId: fixture.performanceB,
+      status: 'EXPIRED',
+      seatIds: fixture.seatsB,
+      totalWon: 308_000,
+      holdExpiresAt: expect.any(String),
+      reason: 'HoldExpired',
+      message: 'ended: HoldExpired',
+      createdAt: expect.any(String),
+      confirmedAt: null,
+      saga: null,
+    });
+  });
+
+  it('refuses to pay a reservation that ended: 410 HoldExpired, 409 ReservationCancelled, 409 AlreadyConfirmed', async () => {
+    const expired = await finishedReservation('EXPIRED', 'HoldExpired');
+    const cancelled = await finishedReservation('CANCELLED', 'ReservationCancelled');
+    const confirmed = await finishedReservation('CONFIRMED');
+    for (const [id, status, code] of [
+      [expired, 410, 'HoldExpired'],
+      [cancelled, 409, 'ReservationCancelled'],
+      [confirmed, 409, 'AlreadyConfirmed'],
+    ] as const) {
+      const error = await expectRefused(call(`/reservations/${id}/payment`, 'POST'), status, code);
+      expect(error.details).toMatchObject({ reservationId: id });
+    }
+  });
+
+  it('cancelling a reservation that ended is 200 with its view when CANCELLED or EXPIRED, 409 when CONFIRMED', async () => {
+    for (const status of ['CANCELLED', 'EXPIRED'] as const) {
+      const id = await finishedReservation(status, status === 'CANCELLED' ? 'ReservationCancelled' : 'HoldExpired');
+      const res = await send(call(`/reservations/${id}`, 'DELETE'));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ reservationId: id, status, saga: null });
+    }
+    const confirmed = await finishedReservation('CONFIRMED');
+    await expectRefused(call(`/reservations/${confirmed}`, 'DELETE'), 409, 'AlreadyConfirmed');
+  });
+});
