@@ -79,12 +79,22 @@ export interface BlockedBackend {
   applicationName: string;
 }
 
-/** The backends whose statements wait for a lock that `locker` holds. */
+/**
+ * The backends whose statements wait, directly or through a queue, for a lock that
+ * `locker` holds. (When several statements wait for one row, only the first waits on the
+ * locker itself; the others wait on the first's tuple lock, hence the recursion.)
+ */
 export async function blockedBehind(observer: pg.Client | pg.Pool, locker: RowLocker): Promise<BlockedBackend[]> {
   // A fresh statement outside any transaction, so pg_stat_activity is not a stale snapshot.
   const { rows } = await observer.query<{ pid: number; query: string; application_name: string }>(
-    `select pid, query, application_name from pg_stat_activity
-     where $1 = any(pg_blocking_pids(pid)) and wait_event_type = 'Lock'`,
+    `with recursive waiting as (
+       select pid, query, application_name from pg_stat_activity
+       where $1 = any(pg_blocking_pids(pid)) and wait_event_type = 'Lock'
+       union
+       select a.pid, a.query, a.application_name from pg_stat_activity a join waiting w on w.pid = any(pg_blocking_pids(a.pid))
+       where a.wait_event_type = 'Lock'
+     )
+     select pid, query, application_name from waiting`,
     [locker.pid],
   );
   return rows.map((r) => ({ pid: r.pid, query: r.query, applicationName: r.application_name }));
