@@ -99,21 +99,22 @@ export function createOrderActivities({ orm }: OrderDeps) {
      * COMMITTED (sold). Idempotent. Checks that every effect is in place first.
      *
      * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
-     *   or CONFIRMED, or its stock or payment is missing.
+     *   or CONFIRMED, its stock or payment is missing, or its payment was refunded.
      */
     async confirmOrder({ orderId }: { orderId: string }): Promise<{ orderId: string; status: OrderStatus }> {
       return inTransaction(orm, async (em) => {
         const status = await lockOrderStatus(em, orderId);
         if (status === 'CONFIRMED') return { orderId, status };
-        const [effects] = await sql<{ lines: number; reserved: number; paid: number }>(
+        const [effects] = await sql<{ lines: number; reserved: number; paid: number; refunded: number }>(
           em,
           `select (select count(*)::int from order_lines where order_id = o.id) as lines,
                   (select count(*)::int from stock_reservations where order_id = o.id and status = 'RESERVED') as reserved,
-                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'PAYMENT') as paid
+                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'PAYMENT') as paid,
+                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'REFUND') as refunded
            from orders o where o.id = ?`,
           [orderId],
         );
-        if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1) {
+        if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1 || effects.refunded > 0) {
           throw businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, {
             orderId,
             status,

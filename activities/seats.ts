@@ -176,8 +176,9 @@ export function createSeatActivities({ orm }: SeatDeps) {
             lostSeatIds: lost.map((s) => s.id),
           });
         }
-        const paid = await sql(em, `select id from point_ledger where reference = ? and kind = 'PAYMENT'`, [reservation.workflow_id]);
-        if (paid.length !== 1) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
+        const ledger = await sql<{ kind: string }>(em, `select kind from point_ledger where reference = ?`, [reservation.workflow_id]);
+        const paid = ledger.filter((m) => m.kind === 'PAYMENT');
+        if (paid.length !== 1 || ledger.some((m) => m.kind === 'REFUND')) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
         await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
         await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
         return { reservationId, status: 'CONFIRMED' };

@@ -100,7 +100,11 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     await saga.step('payWithPoints', () =>
       steps.payWithPoints({ userId: input.userId, amountPoints, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
     );
-    await saga.step('confirmOrder', () => mustComplete.confirmOrder({ orderId: input.orderId }));
+    // The pivot runs to its end even if the workflow is cancelled meanwhile: compensating
+    // while it may still commit would leave a confirmed, refunded order.
+    await CancellationScope.nonCancellable(() =>
+      saga.step('confirmOrder', () => mustComplete.confirmOrder({ orderId: input.orderId })),
+    );
   } catch (err) {
     const failure = failureOf(err);
     progress.failure = failure;

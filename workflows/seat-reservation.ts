@@ -196,7 +196,11 @@ async function pay(state: ReservationState): Promise<PaymentOutcome> {
       throw asUpdateFailure(err, state, FailureType.InsufficientPoints);
     }
     try {
-      await saga.step('confirmReservation', () => mustComplete.confirmReservation({ reservationId: input.reservationId }));
+      // The pivot runs to its end even if the workflow is cancelled meanwhile: compensating
+      // while it may still commit would leave a confirmed, refunded reservation.
+      await CancellationScope.nonCancellable(() =>
+        saga.step('confirmReservation', () => mustComplete.confirmReservation({ reservationId: input.reservationId })),
+      );
     } catch (err) {
       throw asUpdateFailure(err, state);
     }

@@ -50,8 +50,10 @@ async function refusal(
   deps: AppDeps,
   log: Logger,
   reservationId: string,
-  answer: Extract<PaymentAnswer, { kind: 'refused' }>,
+  refused: Extract<PaymentAnswer, { kind: 'refused' }>,
 ): Promise<ApiError> {
+  // A payment cut short by cancelling the workflow itself is the reservation's cancellation.
+  const answer = refused.type === FailureType.Cancelled ? { ...refused, type: FailureType.ReservationCancelled } : refused;
   if (answer.type in RESERVATION_FAILURE_STATUS) {
     const first = answer.details[0];
     const details =
