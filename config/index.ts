@@ -16,6 +16,11 @@ function isSocketAddress(value: string): boolean {
   return m[1] !== undefined ? isIPv4(m[1]) : isIPv6(m[2] ?? '');
 }
 const positiveMs = z.coerce.number().int().positive();
+/** A positive integer, or unset (absent or empty): the library's own default applies. */
+const optionalCount = z
+  .union([z.literal(''), z.coerce.number().int().positive()])
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .default('false')
@@ -60,6 +65,11 @@ const EnvSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
+  /**
+   * How new order sagas run their database steps: `local` (local activities, inside the
+   * workflow task) or `remote` (normal activities, one round trip each). See common/orders.ts.
+   */
+  ORDER_STEP_ACTIVITIES: z.enum(['local', 'remote']).default('local'),
   /** How long POST /orders waits for the business outcome before answering 202, in ms. */
   ORDER_OUTCOME_WAIT_MS: positiveMs.default(5000),
   /** Default hold of a seat reservation, in seconds (per request: `holdSeconds`, 1..1800). */
@@ -81,6 +91,14 @@ const EnvSchema = z.object({
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(100),
   /** Worker: concurrent workflow task executions. */
   WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(40),
+  /** Worker: concurrent local activity executions (the sagas' database steps when run locally). */
+  WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  /** Worker: workflow executions kept in its cache (sticky); empty: the SDK's default, from the heap size. */
+  WORKER_MAX_CACHED_WORKFLOWS: optionalCount,
+  /** Worker: concurrent workflow task polls; empty: the SDK's default (min(10, WORKER_MAX_WORKFLOW_TASKS)). */
+  WORKER_WORKFLOW_TASK_POLLERS: optionalCount,
+  /** Worker: concurrent activity task polls; empty: the SDK's default (min(10, WORKER_MAX_ACTIVITIES)). */
+  WORKER_ACTIVITY_TASK_POLLERS: optionalCount,
   /** Worker: how long to let running activities finish on SIGTERM, in ms. */
   WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
   /**
@@ -120,7 +138,15 @@ export type AppConfig = Readonly<{
     /** Temporal Cloud API key; a secret. */
     apiKey: string | undefined;
   }>;
-  api: Readonly<{ host: string; port: number; orderOutcomeWaitMs: number; bodyLimitBytes: number; reservationHoldSeconds: number }>;
+  api: Readonly<{
+    host: string;
+    port: number;
+    orderOutcomeWaitMs: number;
+    bodyLimitBytes: number;
+    reservationHoldSeconds: number;
+    /** How new order sagas run their database steps (`stepActivities` of their input). */
+    orderStepActivities: 'local' | 'remote';
+  }>;
   dataPlatform: Readonly<{
     url: string;
     host: string;
@@ -133,6 +159,12 @@ export type AppConfig = Readonly<{
   worker: Readonly<{
     maxActivities: number;
     maxWorkflowTasks: number;
+    maxLocalActivities: number;
+    /** Workflow cache size; undefined: the SDK's default. */
+    maxCachedWorkflows: number | undefined;
+    /** Concurrent workflow / activity task polls; undefined: the SDK's defaults. */
+    workflowTaskPollers: number | undefined;
+    activityTaskPollers: number | undefined;
     shutdownGraceMs: number;
     /** `host:port` of the worker's Prometheus endpoint; undefined when turned off. */
     metricsAddress: string | undefined;
@@ -184,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       orderOutcomeWaitMs: e.ORDER_OUTCOME_WAIT_MS,
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
       reservationHoldSeconds: e.RESERVATION_HOLD_SECONDS,
+      orderStepActivities: e.ORDER_STEP_ACTIVITIES,
     },
     dataPlatform: {
       url: e.DATA_PLATFORM_URL,
@@ -197,6 +230,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     worker: {
       maxActivities: e.WORKER_MAX_ACTIVITIES,
       maxWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,
+      maxLocalActivities: e.WORKER_MAX_LOCAL_ACTIVITIES,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowTaskPollers: e.WORKER_WORKFLOW_TASK_POLLERS,
+      activityTaskPollers: e.WORKER_ACTIVITY_TASK_POLLERS,
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH || undefined,

@@ -12,7 +12,7 @@ import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { createDataPlatformClient } from '../activities/data-platform.ts';
 import { installWorkerRuntime } from './metrics.ts';
-import { createSagaWorker } from './worker.ts';
+import { createSagaWorker, workerTuning } from './worker.ts';
 
 const config = loadConfig();
 const log = createLogger(config, 'worker');
@@ -30,11 +30,7 @@ const worker = await createSagaWorker({
     orm,
     dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
   },
-  tuning: {
-    maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
-    maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
-    shutdownGraceTime: config.worker.shutdownGraceMs,
-  },
+  tuning: workerTuning(config.worker),
 });
 
 // Worker.run() already reacts to SIGTERM/SIGINT (Runtime shutdown signals) by shutting down gracefully.

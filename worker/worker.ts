@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import type { Logger } from 'pino';
+import type { AppConfig } from '../config/index.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 
 // `.ts` when run from source, `.js` when compiled into dist/ by `npm run build`.
@@ -40,7 +41,29 @@ export interface SagaWorkerOptions {
   logger?: Logger;
   /** Activities to use instead of the real ones, by name (tests inject faults this way). */
   activityOverrides?: Partial<ReturnType<typeof createActivities>>;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'shutdownGraceTime'>;
+  tuning?: Pick<
+    WorkerOptions,
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxCachedWorkflows'
+    | 'workflowTaskPollerBehavior'
+    | 'activityTaskPollerBehavior'
+    | 'shutdownGraceTime'
+  >;
+}
+
+/** The worker's slots, pollers and cache from its config (unset ones keep the SDK's defaults). */
+export function workerTuning(worker: AppConfig['worker']): NonNullable<SagaWorkerOptions['tuning']> {
+  return {
+    maxConcurrentActivityTaskExecutions: worker.maxActivities,
+    maxConcurrentWorkflowTaskExecutions: worker.maxWorkflowTasks,
+    maxConcurrentLocalActivityExecutions: worker.maxLocalActivities,
+    shutdownGraceTime: worker.shutdownGraceMs,
+    ...(worker.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: worker.maxCachedWorkflows } : {}),
+    ...(worker.workflowTaskPollers !== undefined ? { workflowTaskPollerBehavior: { type: 'simple-maximum', maximum: worker.workflowTaskPollers } } : {}),
+    ...(worker.activityTaskPollers !== undefined ? { activityTaskPollerBehavior: { type: 'simple-maximum', maximum: worker.activityTaskPollers } } : {}),
+  } as const;
 }
 
 /** Creates (but does not run) a worker for both sagas on `taskQueue`. */

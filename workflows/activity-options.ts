@@ -2,7 +2,7 @@
  * Activity groups and their timeouts and retry policies. Database steps, compensations,
  * and the remote data-platform call are separate groups because they fail differently.
  */
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Forward database steps (one local transaction each): short start-to-close, retried
@@ -21,6 +21,23 @@ export const FORWARD_STEP_OPTIONS: ActivityOptions = {
  * a compensation gives up only on a non-retryable failure.
  */
 export const MUST_COMPLETE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
+};
+
+/**
+ * {@link FORWARD_STEP_OPTIONS} for steps run as local activities (`stepActivities:
+ * 'local'`): the same timeouts and retries. Retries whose backoff exceeds the local retry
+ * threshold (1 minute) wait on a workflow timer, as Temporal does for every local activity.
+ */
+export const LOCAL_FORWARD_STEP_OPTIONS: LocalActivityOptions = {
+  startToCloseTimeout: '15s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
+};
+
+/** {@link MUST_COMPLETE_OPTIONS} for local activities: retried indefinitely for transient errors. */
+export const LOCAL_MUST_COMPLETE_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 };

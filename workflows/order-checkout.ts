@@ -13,6 +13,7 @@ import {
   log,
   metricMeter,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -29,15 +30,32 @@ import {
   type OrderStatus,
 } from '../common/orders.ts';
 import { FailureType } from '../common/failures.ts';
-import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
+import {
+  FORWARD_STEP_OPTIONS,
+  LOCAL_FORWARD_STEP_OPTIONS,
+  LOCAL_MUST_COMPLETE_OPTIONS,
+  MUST_COMPLETE_OPTIONS,
+} from './activity-options.ts';
 import { notifyDataPlatform } from './notify.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
 import { SagaObserver } from './observability.ts';
 import { Saga } from './saga.ts';
 import type { CreatedOrder } from '../activities/orders.ts';
 
-const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
-const mustComplete = proxyActivities<Activities>(MUST_COMPLETE_OPTIONS);
+/** The saga's database steps (`steps`) and its pivot and compensations (`mustComplete`). */
+interface StepGroups {
+  steps: Activities;
+  mustComplete: Activities;
+}
+
+const REMOTE_STEPS: StepGroups = {
+  steps: proxyActivities<Activities>(FORWARD_STEP_OPTIONS),
+  mustComplete: proxyActivities<Activities>(MUST_COMPLETE_OPTIONS),
+};
+const LOCAL_STEPS: StepGroups = {
+  steps: proxyLocalActivities<Activities>(LOCAL_FORWARD_STEP_OPTIONS),
+  mustComplete: proxyLocalActivities<Activities>(LOCAL_MUST_COMPLETE_OPTIONS),
+};
 const compensationFailures = metricMeter.createCounter(
   'saga_compensation_failures',
   'failures',
@@ -87,6 +105,8 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     { validator: () => assertParked(progress, operator) },
   );
 
+  // Chosen by the input, fixed for the saga's life: replay sees the same commands.
+  const { steps, mustComplete } = input.stepActivities === 'local' ? LOCAL_STEPS : REMOTE_STEPS;
   const saga = new Saga(progress, { hooks: observer });
   let order: CreatedOrder | undefined;
   try {
@@ -109,7 +129,7 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
     const failure = failureOf(err);
     progress.failure = failure;
     log.warn('order checkout failed; compensating', { orderId: input.orderId, failureType: failure.type });
-    return compensateAndClose(saga, input.orderId, order, failure, finish, operator);
+    return compensateAndClose(saga, mustComplete, input.orderId, order, failure, finish, operator);
   }
 
   const result = finish('CONFIRMED', order.totalWon);
@@ -128,6 +148,7 @@ interface OperatorState {
 
 async function compensateAndClose(
   saga: Saga,
+  mustComplete: Activities,
   orderId: string,
   order: CreatedOrder | undefined,
   failure: FailureSummary,

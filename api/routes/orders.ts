@@ -165,6 +165,7 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
         userId: body.userId,
         items,
         requestHash: orderRequestHash(body.userId, items),
+        stepActivities: deps.config.api.orderStepActivities,
       };
       const log = ctx.state.log.child({ orderId, workflowId: orderWorkflowId(orderId), idempotencyKey });
       const answer = await checkoutAnswer(deps, log, input);
