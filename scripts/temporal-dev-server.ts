@@ -34,6 +34,12 @@ export const SEARCH_ATTRIBUTES: readonly string[] = [
   'HoldExpiresAt=Datetime',
 ];
 
+/**
+ * Performance flags of the dev server: SQLite settings of its persistence file. Chosen
+ * by measurement (`npm run bench`, README "Benchmark").
+ */
+export const DEV_SERVER_TUNING_FLAGS: readonly string[] = ['--sqlite-pragma', 'journal_mode=wal'];
+
 /** Default SQLite file of the dev server, relative to the repository root (git-ignored). */
 export const DEFAULT_DB_FILE = path.join(REPO_ROOT, '.data', 'temporal', 'temporal.db');
 
@@ -97,7 +103,7 @@ export async function startTemporalDevServer(
     '--ui-port', String(uiPort),
     '--namespace', namespace,
     '--db-filename', dbFile,
-    '--sqlite-pragma', 'journal_mode=wal',
+    ...DEV_SERVER_TUNING_FLAGS,
     ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa]),
     '--log-level', 'warn',
   ];

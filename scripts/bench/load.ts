@@ -1,0 +1,318 @@
+/**
+ * The load generator: POST /orders over keep-alive HTTP/1.1 (undici), in a closed loop
+ * (a fixed number of clients, each sending its next order when the last one finished)
+ * or an open loop (orders sent at a fixed arrival rate whatever the answers, latency
+ * counted from the moment each order was due, so a slow server cannot hide its queue:
+ * no coordinated omission). Both stop by themselves after warm-up + duration and wait
+ * at most `drainMs` for the orders still in flight.
+ *
+ * Saga completion: a 201, 409 or 422 answer is the business outcome (CONFIRMED, or
+ * CANCELLED after the compensations ran). A 202 means the saga runs on; its order is
+ * then polled (GET /orders/:id every 100 ms) until it is no longer PENDING.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { summarize, type LatencySummary } from './stats.ts';
+
+/** The rows a load draws orders from. */
+export interface OrderMixFixture {
+  /** Users with points enough for every order of the run. */
+  richUserIds: number[];
+  /** Users without points: their orders end InsufficientPoints (payment refused, stock released). */
+  poorUserIds: number[];
+  /** Products with stock enough for every order of the run. */
+  stockedProductIds: number[];
+  /** Products without stock: an order with one ends OutOfStock. */
+  emptyProductIds: number[];
+}
+
+/** One order to send and the outcome the mix expects of it. */
+export interface PlannedOrder {
+  body: string;
+  expect: 'CONFIRMED' | 'InsufficientPoints' | 'OutOfStock';
+}
+
+/** Small deterministic PRNG (mulberry32), so every run sends the same mix. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Order mix: two lines per order (two distinct products, one unit each). A share
+ * `failShare` fails on purpose, half on insufficient points, half on stock.
+ */
+export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1): () => PlannedOrder {
+  const random = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  return () => {
+    const roll = random();
+    const first = pick(fixture.stockedProductIds);
+    let second = pick(fixture.stockedProductIds);
+    while (second === first) second = pick(fixture.stockedProductIds);
+    let userId = pick(fixture.richUserIds);
+    let expect: PlannedOrder['expect'] = 'CONFIRMED';
+    if (roll < failShare / 2) {
+      userId = pick(fixture.poorUserIds);
+      expect = 'InsufficientPoints';
+    } else if (roll < failShare) {
+      second = pick(fixture.emptyProductIds);
+      expect = 'OutOfStock';
+    }
+    const items = [
+      { productId: first, quantity: 1 },
+      { productId: second, quantity: 1 },
+    ];
+    return { body: JSON.stringify({ userId, items }), expect };
+  };
+}
+
+/** What one order gave. Times in ms from the load's time origin. */
+interface Sample {
+  /** When it was due (open loop) or sent (closed loop). */
+  start: number;
+  /** When the HTTP answer arrived. */
+  answered: number;
+  /** When the business outcome was known (the answer, or the end of polling a 202). */
+  done: number;
+  status: number;
+  outcome: 'CONFIRMED' | 'CANCELLED' | 'ERROR';
+  errorCode?: string;
+  /** The answer was 202 (outcome known only by polling). */
+  pending: boolean;
+}
+
+/** Results of one level. Rates per second, latencies in ms. */
+export interface LevelResult {
+  mode: 'closed' | 'open';
+  /** Clients (closed loop) or the maximum number of connections (open loop). */
+  concurrency: number;
+  /** Target arrival rate, orders/s (open loop). */
+  targetRate: number | null;
+  durationS: number;
+  /** Orders sent within the measured window. */
+  sent: number;
+  /** Orders with a business outcome (CONFIRMED or CANCELLED) within the window, per second. */
+  throughput: number;
+  confirmedPerS: number;
+  /** HTTP answer latency of the orders sent in the window. */
+  http: LatencySummary;
+  /** Request to business outcome (CONFIRMED/CANCELLED), the same orders. */
+  saga: LatencySummary;
+  /** Saga latency of the CONFIRMED orders only. */
+  sagaConfirmed: LatencySummary;
+  compensatedShare: number;
+  /** Answers that were 202 (outcome polled). */
+  pendingAnswers: number;
+  errors: number;
+  /** Error codes (HTTP status or transport error) and how many. */
+  errorKinds: Record<string, number>;
+  /** Orders whose outcome differed from what the mix planned (e.g. an unexpected cancel). */
+  unexpectedOutcomes: number;
+}
+
+/** Options of a load level. */
+export interface LoadOptions {
+  url: string;
+  /** Path of the order route, e.g. `/orders` or `/baseline/orders`. */
+  path: string;
+  next: () => PlannedOrder;
+  warmupMs: number;
+  durationMs: number;
+  drainMs: number;
+  /** Called about once a second with a progress line. */
+  progress?: (line: string) => void;
+  /** Called when the measured window starts and ends (CPU marks). */
+  onWindow?: (edge: 'start' | 'end') => Promise<void> | void;
+}
+
+const ORDER_HEADERS = { 'content-type': 'application/json' };
+
+async function sendOrder(pool: Pool, path: string, planned: PlannedOrder, start: number, origin: number): Promise<Sample> {
+  const now = () => performance.now() - origin;
+  try {
+    const res = await pool.request({ path, method: 'POST', headers: ORDER_HEADERS, body: planned.body, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    const text = await res.body.text();
+    const answered = now();
+    const status = res.statusCode;
+    if (status === 201) return { start, answered, done: answered, status, outcome: 'CONFIRMED', pending: false };
+    if (status === 409 || status === 422) {
+      const code = codeOf(text);
+      if (code === 'OutOfStock' || code === 'InsufficientPoints') {
+        return { start, answered, done: answered, status, outcome: 'CANCELLED', errorCode: code, pending: false };
+      }
+      return { start, answered, done: answered, status, outcome: 'ERROR', errorCode: `${status} ${code}`, pending: false };
+    }
+    if (status === 202) {
+      const orderId = (JSON.parse(text) as { orderId: string }).orderId;
+      const final = await pollOrder(pool, orderId, 60_000);
+      return { start, answered, done: now(), status, outcome: final, pending: true, ...(final === 'ERROR' ? { errorCode: '202 never finished' } : {}) };
+    }
+    return { start, answered, done: answered, status, outcome: 'ERROR', errorCode: `${status} ${codeOf(text)}`, pending: false };
+  } catch (err) {
+    const t = now();
+    return { start, answered: t, done: t, status: 0, outcome: 'ERROR', errorCode: (err as { code?: string }).code ?? (err as Error).message, pending: false };
+  }
+}
+
+function codeOf(text: string): string {
+  try {
+    return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '?';
+  } catch {
+    return '?';
+  }
+}
+
+async function pollOrder(pool: Pool, orderId: string, timeoutMs: number): Promise<Sample['outcome']> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    await sleep(100);
+    try {
+      const res = await pool.request({ path: `/orders/${orderId}`, method: 'GET' });
+      const body = (await res.body.json()) as { status?: string };
+      if (body.status === 'CONFIRMED') return 'CONFIRMED';
+      if (body.status === 'CANCELLED') return 'CANCELLED';
+      if (body.status === 'COMPENSATION_FAILED') return 'ERROR';
+    } catch {
+      // keep polling until the deadline
+    }
+  }
+  return 'ERROR';
+}
+
+/** Closed loop: `clients` clients, each with one order in flight. */
+export async function closedLoop(options: LoadOptions, clients: number): Promise<LevelResult> {
+  const pool = new Pool(options.url, { connections: clients, pipelining: 1, keepAliveTimeout: 30_000 });
+  const origin = performance.now();
+  const windowStart = options.warmupMs;
+  const windowEnd = options.warmupMs + options.durationMs;
+  const samples: Sample[] = [];
+  const planned: PlannedOrder[] = [];
+  let inFlight = 0;
+  const monitor = startMonitor(options, origin, samples, () => inFlight, `closed c=${clients}`);
+  const windowMarks = markWindow(options, origin, windowStart, windowEnd);
+  const client = async () => {
+    while (performance.now() - origin < windowEnd) {
+      const order = options.next();
+      inFlight += 1;
+      const sample = await sendOrder(pool, options.path, order, performance.now() - origin, origin);
+      inFlight -= 1;
+      samples.push(sample);
+      planned.push(order);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  await windowMarks;
+  monitor.stop();
+  await pool.close();
+  return resultOf('closed', clients, null, options, samples, planned);
+}
+
+/**
+ * Open loop: orders due at `rate` per second from the start (warm-up included), each sent
+ * when due on up to `connections` connections (undici queues beyond them; the wait counts).
+ */
+export async function openLoop(options: LoadOptions, rate: number, connections = 256): Promise<LevelResult> {
+  const pool = new Pool(options.url, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const origin = performance.now();
+  const windowStart = options.warmupMs;
+  const windowEnd = options.warmupMs + options.durationMs;
+  const samples: Sample[] = [];
+  const planned: PlannedOrder[] = [];
+  const running = new Set<Promise<void>>();
+  let inFlight = 0;
+  const monitor = startMonitor(options, origin, samples, () => inFlight, `open ${rate}/s`);
+  const windowMarks = markWindow(options, origin, windowStart, windowEnd);
+  const total = Math.floor((windowEnd / 1000) * rate);
+  for (let i = 0; i < total; i++) {
+    const due = (i * 1000) / rate;
+    const wait = due - (performance.now() - origin);
+    if (wait > 1) await sleep(wait);
+    const order = options.next();
+    inFlight += 1;
+    const p = sendOrder(pool, options.path, order, due, origin).then((sample) => {
+      inFlight -= 1;
+      samples.push(sample);
+      planned.push(order);
+      running.delete(p);
+    });
+    running.add(p);
+  }
+  await Promise.race([Promise.all(running), sleep(options.drainMs)]);
+  await windowMarks;
+  monitor.stop();
+  await pool.destroy();
+  return resultOf('open', connections, rate, options, samples, planned);
+}
+
+/** Calls `onWindow('start')` and `onWindow('end')` at the window's edges. */
+async function markWindow(options: LoadOptions, origin: number, start: number, end: number): Promise<void> {
+  if (!options.onWindow) return;
+  await sleep(Math.max(0, start - (performance.now() - origin)));
+  await options.onWindow('start');
+  await sleep(Math.max(0, end - (performance.now() - origin)));
+  await options.onWindow('end');
+}
+
+function startMonitor(options: LoadOptions, origin: number, samples: Sample[], inFlight: () => number, label: string) {
+  let last = 0;
+  const timer = setInterval(() => {
+    const t = performance.now() - origin;
+    const done = samples.length;
+    const errors = samples.reduce((n, s) => n + (s.outcome === 'ERROR' ? 1 : 0), 0);
+    const phase = t < options.warmupMs ? 'warm-up' : t < options.warmupMs + options.durationMs ? 'measuring' : 'draining';
+    options.progress?.(
+      `  ${label.padEnd(14)} ${phase.padEnd(9)} ${(t / 1000).toFixed(0).padStart(3)} s  ${String(done - last).padStart(5)} orders/s  in flight ${String(inFlight()).padStart(4)}  errors ${errors}`,
+    );
+    last = done;
+  }, 1000);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+function resultOf(
+  mode: 'closed' | 'open',
+  concurrency: number,
+  rate: number | null,
+  options: LoadOptions,
+  samples: Sample[],
+  planned: PlannedOrder[],
+): LevelResult {
+  const start = options.warmupMs;
+  const end = options.warmupMs + options.durationMs;
+  const seconds = options.durationMs / 1000;
+  const inWindow = samples.map((s, i) => ({ s, p: planned[i]! })).filter(({ s }) => s.start >= start && s.start < end);
+  const finishedInWindow = samples.filter((s) => s.outcome !== 'ERROR' && s.done >= start && s.done < end);
+  const ok = inWindow.filter(({ s }) => s.outcome !== 'ERROR');
+  const errors = inWindow.filter(({ s }) => s.outcome === 'ERROR');
+  const errorKinds: Record<string, number> = {};
+  for (const { s } of errors) errorKinds[s.errorCode ?? String(s.status)] = (errorKinds[s.errorCode ?? String(s.status)] ?? 0) + 1;
+  const unexpected = ok.filter(({ s, p }) => (p.expect === 'CONFIRMED') !== (s.outcome === 'CONFIRMED') || (s.errorCode !== undefined && s.errorCode !== p.expect)).length;
+  return {
+    mode,
+    concurrency,
+    targetRate: rate,
+    durationS: seconds,
+    sent: inWindow.length,
+    throughput: round1(finishedInWindow.length / seconds),
+    confirmedPerS: round1(finishedInWindow.filter((s) => s.outcome === 'CONFIRMED').length / seconds),
+    http: summarize(inWindow.map(({ s }) => s.answered - s.start)),
+    saga: summarize(ok.map(({ s }) => s.done - s.start)),
+    sagaConfirmed: summarize(ok.filter(({ s }) => s.outcome === 'CONFIRMED').map(({ s }) => s.done - s.start)),
+    compensatedShare: ok.length ? Math.round((ok.filter(({ s }) => s.outcome === 'CANCELLED').length / ok.length) * 1000) / 1000 : 0,
+    pendingAnswers: inWindow.filter(({ s }) => s.pending).length,
+    errors: errors.length,
+    errorKinds,
+    unexpectedOutcomes: unexpected,
+  };
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
