@@ -11,7 +11,43 @@ export type Orm = MikroORM;
 
 /** Opens a connected ORM for `settings`. The caller closes it with `orm.close()`. */
 export async function openOrm(settings: DbSettings): Promise<Orm> {
-  return MikroORM.init(ormOptions(settings));
+  const orm = await MikroORM.init(ormOptions(settings));
+  returnDeadClientsToPool(await orm.driver.getConnection().getNativeClient());
+  return orm;
+}
+
+/**
+ * Gives a pooled client back to `pool` when its connection ends while it is checked out,
+ * so the pool discards it and opens a new one.
+ *
+ * Without this, every connection lost in the middle of a transaction (a dropped socket, a
+ * database restart) leaks its pool slot for good: Kysely releases a transaction's client
+ * only after a successful COMMIT or ROLLBACK (kysely-org/kysely#1990), and on a dead
+ * connection both fail. Once `poolMax` slots leaked, every query of the process waits for a
+ * free client forever. Release is made idempotent, so whichever of this guard and the
+ * normal release comes second does nothing.
+ */
+function returnDeadClientsToPool(pool: pg.Pool): void {
+  const guarded = new WeakSet<pg.PoolClient>();
+  // 'acquire' fires just before pg-pool assigns the checkout's `release` to the client.
+  pool.on('acquire', (client) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    let release: pg.PoolClient['release'] | undefined;
+    Object.defineProperty(client, 'release', {
+      configurable: true,
+      get: () => release,
+      set(poolRelease: pg.PoolClient['release']) {
+        let released = false;
+        release = (err?: Error | boolean) => {
+          if (released) return;
+          released = true;
+          poolRelease(err);
+        };
+      },
+    });
+    client.once('end', () => release?.(new Error('PostgreSQL connection ended while checked out')));
+  });
 }
 
 /**
