@@ -29,7 +29,7 @@ import { jsonBody } from '../../api/middleware/json-body.ts';
 import { orderRequestHash } from '../../api/idempotency.ts';
 import { CreateOrderBody } from '../../api/routes/orders.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
-import { BASELINE_ORDERS_PATH } from './baseline-path.ts';
+import { BASELINE_ORDERS_PATH } from './paths.ts';
 
 
 type Line = { productId: number; quantity: number; unitPriceWon: number };

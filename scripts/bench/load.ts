@@ -86,6 +86,8 @@ interface Sample {
   errorCode?: string;
   /** The answer was 202 (outcome known only by polling). */
   pending: boolean;
+  /** The order the answer named, if any. */
+  orderId?: string;
 }
 
 /** Results of one level. Rates per second, latencies in ms. */
@@ -115,6 +117,8 @@ export interface LevelResult {
   errorKinds: Record<string, number>;
   /** Orders whose outcome differed from what the mix planned (e.g. an unexpected cancel). */
   unexpectedOutcomes: number;
+  /** Up to 40 orders of the window, evenly spread, with their saga latency (for history breakdowns). */
+  sampleOrders: { orderId: string; sagaMs: number }[];
 }
 
 /** Options of a load level. */
@@ -141,23 +145,33 @@ async function sendOrder(pool: Pool, path: string, planned: PlannedOrder, start:
     const text = await res.body.text();
     const answered = now();
     const status = res.statusCode;
-    if (status === 201) return { start, answered, done: answered, status, outcome: 'CONFIRMED', pending: false };
+    if (status === 201) return { start, answered, done: answered, status, outcome: 'CONFIRMED', pending: false, orderId: orderIdOf(text) };
     if (status === 409 || status === 422) {
       const code = codeOf(text);
       if (code === 'OutOfStock' || code === 'InsufficientPoints') {
-        return { start, answered, done: answered, status, outcome: 'CANCELLED', errorCode: code, pending: false };
+        return { start, answered, done: answered, status, outcome: 'CANCELLED', errorCode: code, pending: false, orderId: orderIdOf(text) };
       }
       return { start, answered, done: answered, status, outcome: 'ERROR', errorCode: `${status} ${code}`, pending: false };
     }
     if (status === 202) {
       const orderId = (JSON.parse(text) as { orderId: string }).orderId;
       const final = await pollOrder(pool, orderId, 60_000);
-      return { start, answered, done: now(), status, outcome: final, pending: true, ...(final === 'ERROR' ? { errorCode: '202 never finished' } : {}) };
+      return { start, answered, done: now(), status, outcome: final, pending: true, orderId, ...(final === 'ERROR' ? { errorCode: '202 never finished' } : {}) };
     }
     return { start, answered, done: answered, status, outcome: 'ERROR', errorCode: `${status} ${codeOf(text)}`, pending: false };
   } catch (err) {
     const t = now();
     return { start, answered: t, done: t, status: 0, outcome: 'ERROR', errorCode: (err as { code?: string }).code ?? (err as Error).message, pending: false };
+  }
+}
+
+/** The order id of a 201 (`orderId`) or of a business refusal (`error.details.order.orderId`). */
+function orderIdOf(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { orderId?: string; error?: { details?: { order?: { orderId?: string } } } };
+    return body.orderId ?? body.error?.details?.order?.orderId;
+  } catch {
+    return undefined;
   }
 }
 
@@ -310,7 +324,14 @@ function resultOf(
     errors: errors.length,
     errorKinds,
     unexpectedOutcomes: unexpected,
+    sampleOrders: spread(ok.filter(({ s }) => s.orderId), 40).map(({ s }) => ({ orderId: s.orderId!, sagaMs: Math.round((s.done - s.start) * 10) / 10 })),
   };
+}
+
+/** At most `n` elements of `xs`, evenly spread. */
+function spread<T>(xs: T[], n: number): T[] {
+  if (xs.length <= n) return xs;
+  return Array.from({ length: n }, (_, i) => xs[Math.floor((i * xs.length) / n)]!);
 }
 
 function round1(v: number): number {

@@ -19,7 +19,8 @@
  * --env KEY=VALUE (repeatable; settings of the worker and API processes, e.g.
  * WORKER_MAX_CACHED_WORKFLOWS=500), --temporal-flag '<flag>' (repeatable; replaces the
  * dev server's tuning flags), --no-prebuilt-bundle, --skip-baseline, --skip-saga,
- * --label <name>.
+ * --combined update|eager (bench-only: API and worker in one process, see
+ * combined-server.ts), --label <name>.
  * All load goes to 127.0.0.1, is bounded in time and stops by itself.
  */
 import { execFileSync } from 'node:child_process';
@@ -35,9 +36,10 @@ import { loadConfig } from '../../config/index.ts';
 import { DEV_SERVER_TUNING_FLAGS } from '../temporal-dev-server.ts';
 import { findTemporalCli, REPO_ROOT } from '../temporal-cli.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
-import { BASELINE_ORDERS_PATH } from './baseline-path.ts';
+import { BASELINE_ORDERS_PATH, COMBINED_ORDERS_PATH } from './paths.ts';
 import { closedLoop, openLoop, orderMix, type LevelResult, type LoadOptions, type OrderMixFixture } from './load.ts';
 import { ProcessMeter, PROC_AVAILABLE, type Mark, type ProcessGroup } from './proc.ts';
+import { sagaBreakdown } from './breakdown.ts';
 import { markdown, writeReport, type BenchResults, type MachineInfo, type MeasuredLevel } from './report.ts';
 import { freePort, prepareBenchDatabase, spawnNodePart, startTemporal, waitForPart, type StackPart } from './stack.ts';
 
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     'no-prebuilt-bundle': { type: 'boolean', default: false },
     'skip-baseline': { type: 'boolean', default: false },
     'skip-saga': { type: 'boolean', default: false },
+    combined: { type: 'string' },
     label: { type: 'string', default: 'default' },
     out: { type: 'string', default: path.join(REPO_ROOT, 'bench-results') },
   },
@@ -126,12 +129,14 @@ const results: BenchResults = {
     env: extraEnv,
     temporalFlags,
     prebuiltBundle: !args['no-prebuilt-bundle'],
+    combined: args.combined ?? null,
     database: benchDbName,
     procAvailable: PROC_AVAILABLE,
   },
   saga: [],
   baseline: [],
   startup: {},
+  breakdowns: [],
   ratios: { bestThroughput: null, p50AtConcurrency: {}, throughputAtConcurrency: {} },
   targets: [],
 };
@@ -262,33 +267,55 @@ async function runSaga(fixture: OrderMixFixture): Promise<void> {
     }
     const apiPort = await freePort();
     const workerSpawned = Date.now();
-    const worker = spawnNodePart('worker', 'worker/main.ts', workerEnv, logDir);
-    parts.push(worker);
-    const api = spawnNodePart('api', 'api/server.ts', { ...env, API_PORT: String(apiPort) }, logDir);
-    parts.push(api);
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForPart(api, `${apiUrl}/healthz`);
+    let orderPath = '/orders';
+    const processGroups: ProcessGroup[] = [];
+    if (args.combined) {
+      // Bench-only: API and worker in one process (eager workflow start needs it).
+      if (args.combined !== 'update' && args.combined !== 'eager') throw new Error('--combined expects update or eager');
+      const combined = spawnNodePart('api+worker', 'scripts/bench/combined-server.ts', { ...workerEnv, API_PORT: String(apiPort) }, logDir);
+      parts.push(combined);
+      orderPath = `${COMBINED_ORDERS_PATH}?start=${args.combined}`;
+      processGroups.push({ name: 'api+worker', pids: () => [combined.pid], trackMemory: true });
+      await waitForPart(combined, `${apiUrl}/healthz`);
+    } else {
+      const worker = spawnNodePart('worker', 'worker/main.ts', workerEnv, logDir);
+      parts.push(worker);
+      const api = spawnNodePart('api', 'api/server.ts', { ...env, API_PORT: String(apiPort) }, logDir);
+      parts.push(api);
+      processGroups.push({ name: 'api', pids: () => [api.pid], trackMemory: true }, { name: 'worker', pids: () => [worker.pid], trackMemory: true });
+      await waitForPart(api, `${apiUrl}/healthz`);
+    }
     results.startup.apiReadyMs = Date.now() - workerSpawned;
-    await warmUp(apiUrl, '/orders', fixture, 3, 120_000);
+    await warmUp(apiUrl, orderPath, fixture, 3, 120_000);
     results.startup.firstOrdersConfirmedMs = Date.now() - workerSpawned;
     log(`saga: stack ready (worker spawned ${results.startup.firstOrdersConfirmedMs} ms before the warm-up orders were confirmed)`);
 
     const groups: ProcessGroup[] = [
-      { name: 'api', pids: () => [api.pid], trackMemory: true },
-      { name: 'worker', pids: () => [worker.pid], trackMemory: true },
+      ...processGroups,
       { name: 'temporal', pids: () => [temporal.part.pid], trackMemory: true },
       { name: 'postgres', pids: postgresPids },
       { name: 'data-platform', pids: () => [dataPlatform.pid] },
       { name: 'loadgen', pids: () => [process.pid] },
     ];
     const fixedRates = rateSpec.filter((r) => r !== 'auto').map(Number);
-    const closed = await runLevels('saga', apiUrl, '/orders', groups, fixture, levels, []);
+    const closed = await runLevels('saga', apiUrl, orderPath, groups, fixture, levels, []);
     results.saga.push(...closed);
     const best = Math.max(...closed.map((l) => l.throughput));
     const rates = [...fixedRates, ...(rateSpec.includes('auto') ? [Math.round(best * 0.5), Math.round(best * 0.8)] : [])];
     const uniqueRates = [...new Set(rates.filter((r) => r > 0))].sort((a, b) => a - b);
     results.settings.openLoopRates = uniqueRates;
-    results.saga.push(...(await runLevels('saga', apiUrl, '/orders', groups, fixture, [], uniqueRates)));
+    results.saga.push(...(await runLevels('saga', apiUrl, orderPath, groups, fixture, [], uniqueRates)));
+    // Per-step breakdown from histories: one client, and the slowest open-loop rate.
+    for (const level of [results.saga.find((l) => l.mode === 'closed' && l.concurrency === 1), results.saga.find((l) => l.mode === 'open')]) {
+      if (!level || level.sampleOrders.length === 0) continue;
+      const name = level.mode === 'closed' ? `${level.concurrency} clients` : `${level.targetRate}/s open loop`;
+      results.breakdowns.push(await sagaBreakdown(temporal.address, NAMESPACE, name, level.sampleOrders));
+    }
+    if (args.combined === 'eager') {
+      const res = await fetch(`${apiUrl}/bench/eager-misses`);
+      results.settings.eagerStartMisses = ((await res.json()) as { eagerMisses: number }).eagerMisses;
+    }
   } finally {
     for (const part of parts.reverse()) await part.stop();
   }

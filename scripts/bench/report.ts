@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { breakdownMarkdown, type Breakdown } from './breakdown.ts';
 import type { LevelResult } from './load.ts';
 import type { Usage } from './proc.ts';
 
@@ -42,6 +43,8 @@ export interface BenchResults {
   baseline: MeasuredLevel[];
   /** Start-up of the saga stack: worker ready (first order confirmed) after spawn, in ms. */
   startup: Record<string, number>;
+  /** Per-step timings of sampled sagas, from their workflow histories. */
+  breakdowns: Breakdown[];
   /** Saga / baseline, at the best closed-loop throughput of each and at equal concurrency. */
   ratios: {
     bestThroughput: number | null;
@@ -115,6 +118,7 @@ export function markdown(r: BenchResults): string {
     for (const t of r.targets) out.push(`| ${t.name} | ${t.value} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'no'} |`);
     out.push('');
   }
+  for (const b of r.breakdowns) out.push(breakdownMarkdown(b));
   out.push(`Start-up: ${Object.entries(r.startup).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
   out.push('');
   out.push('![latency against throughput](chart.svg)');

@@ -1,0 +1,132 @@
+/**
+ * Bench-only: the API and the worker in ONE process on ONE NativeConnection, the set-up
+ * that eager workflow start needs (the server hands the new workflow's first task back in
+ * the start response, to a worker polling through the same connection). It serves the
+ * API's app plus `POST /bench/orders?start=eager|update`, a copy of the checkout route
+ * reduced to what both start modes share (validate, check references, start, wait for the
+ * outcome, read the order back):
+ * - `update`: update-with-start, one round trip that starts the saga and waits for its
+ *   outcome (what POST /orders does);
+ * - `eager`: `workflow.start` with `requestEagerStart`, then the `orderOutcome` Update
+ *   (eager start cannot be combined with update-with-start).
+ * The comparison of the two is the eager-start lever of README "Benchmark". Not part of
+ * the product; logs `combined listening` with its URL.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Router } from '@koa/router';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../../config/index.ts';
+import { createLogger } from '../../config/logger.ts';
+import { temporalConnectionOptions } from '../../config/temporal.ts';
+import { openOrm, type Orm } from '../../db/orm.ts';
+import { PointAccount, Product } from '../../db/entities/index.ts';
+import { createApp, type AppState } from '../../api/app.ts';
+import { ApiError, ErrorCode } from '../../api/errors.ts';
+import { jsonBody } from '../../api/middleware/json-body.ts';
+import { orderRequestHash } from '../../api/idempotency.ts';
+import { answerProtocolErrors } from '../../api/protocol-errors.ts';
+import { CreateOrderBody } from '../../api/routes/orders.ts';
+import { startCheckout } from '../../api/orders/checkout.ts';
+import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
+import { ORDER_CHECKOUT_WORKFLOW, withDeadline } from '../../api/temporal.ts';
+import { orderOutcomeUpdate, orderWorkflowId, type OrderCheckoutInput, type OrderOutcome } from '../../common/index.ts';
+import { createDataPlatformClient } from '../../activities/data-platform.ts';
+import { installWorkerRuntime } from '../../worker/metrics.ts';
+import { createSagaWorker, workerTuning } from '../../worker/worker.ts';
+import { COMBINED_ORDERS_PATH } from './paths.ts';
+
+
+const config = loadConfig();
+const logger = createLogger(config, 'combined');
+installWorkerRuntime(logger, undefined);
+const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
+const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
+const worker = await createSagaWorker({
+  connection,
+  namespace: config.temporal.namespace,
+  taskQueue: config.temporal.taskQueue,
+  workflowBundlePath: config.worker.workflowBundlePath,
+  deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }) },
+  tuning: workerTuning(config.worker),
+});
+const running = worker.run();
+const client = new Client({ connection, namespace: config.temporal.namespace });
+
+async function checkReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
+  const em = orm.em.fork();
+  if ((await em.count(PointAccount, { user: userId })) === 0) throw new ApiError(422, ErrorCode.UnknownUser, `User ${userId} has no point account`);
+  const found = await em.find(Product, { id: { $in: productIds } }, { fields: ['id'] });
+  if (found.length !== productIds.length) throw new ApiError(422, ErrorCode.UnknownProduct, 'Unknown product ids');
+}
+
+/** Starts the saga eagerly, then asks for its outcome through the Update. */
+async function eagerCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
+  return withDeadline(client, config.api.orderOutcomeWaitMs, async () => {
+    const handle = await client.workflow.start(ORDER_CHECKOUT_WORKFLOW, {
+      workflowId: orderWorkflowId(input.orderId),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+      requestEagerStart: true,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    if (!handle.eagerlyStarted) eagerMisses += 1;
+    return handle.executeUpdate(orderOutcomeUpdate);
+  });
+}
+let eagerMisses = 0;
+
+const router = new Router<AppState>();
+router.post(COMBINED_ORDERS_PATH, jsonBody(config.api.bodyLimitBytes), async (ctx) => {
+  const body = CreateOrderBody.parse(ctx.request.body);
+  const items = body.items.map((i) => ({ productId: i.productId, quantity: i.quantity })).sort((a, b) => a.productId - b.productId);
+  await checkReferences(orm, body.userId, items.map((i) => i.productId));
+  const input: OrderCheckoutInput = {
+    orderId: randomUUID(),
+    userId: body.userId,
+    items,
+    requestHash: orderRequestHash(body.userId, items),
+    stepActivities: config.api.orderStepActivities,
+  };
+  let outcome: OrderOutcome;
+  if (ctx.query.start === 'eager') {
+    outcome = await eagerCheckout(input);
+  } else {
+    const answer = await startCheckout(client, config.temporal.taskQueue, config.api.orderOutcomeWaitMs, input);
+    if (answer.kind !== 'outcome') throw new ApiError(503, ErrorCode.TemporalUnavailable, `no outcome (${answer.kind})`);
+    outcome = answer.outcome;
+  }
+  if (outcome.status !== 'CONFIRMED') {
+    throw new ApiError(outcome.reason === 'InsufficientPoints' ? 422 : 409, outcome.reason ?? 'OrderCancelled', outcome.message ?? 'cancelled');
+  }
+  const record = await loadOrderRecord(orm, input.orderId);
+  ctx.status = 201;
+  ctx.body = toOrderView({ ...record!, status: outcome.status }, null);
+});
+router.get('/bench/eager-misses', (ctx) => {
+  ctx.body = { eagerMisses };
+});
+
+const app = createApp({ orm, client, config, logger });
+app.use(router.routes());
+const server = createServer({ requireHostHeader: false }, app.callback());
+answerProtocolErrors(server, logger);
+server.listen(config.api.port, config.api.host);
+await once(server, 'listening');
+const { port } = server.address() as AddressInfo;
+logger.warn({ url: `http://${config.api.host}:${port}` }, 'combined listening');
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close();
+    server.closeAllConnections();
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    void running.then(async () => {
+      await connection.close();
+      await orm.close();
+      process.exit(0);
+    });
+  });
+}
