@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { ALL_SAGA_SEARCH_ATTRIBUTES } from '../../common/saga.ts';
 import { findTemporalCli } from '../../scripts/temporal-cli.ts';
 import type { AppConfig } from '../../config/index.ts';
@@ -45,4 +47,19 @@ export function bundleWorkflows(workflowsPath: string): Promise<WorkflowBundleWi
 /** A task queue name no other test uses. */
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
+}
+
+/**
+ * Resolves once the workflow has completed a workflow task after a cancellation was
+ * requested, i.e. its code has seen the cancellation. (With local activities running, a
+ * cancellation reaches the code only at the next workflow-task heartbeat.)
+ */
+export async function cancellationSeen(handle: WorkflowHandle): Promise<void> {
+  const EventType = temporal.api.enums.v1.EventType;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const requested = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+    if (requested >= 0 && events.slice(requested).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

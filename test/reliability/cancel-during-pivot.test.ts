@@ -6,15 +6,13 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pg from 'pg';
-import { temporal } from '@temporalio/proto';
-import type { WorkflowHandle } from '@temporalio/client';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
 import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
+import { cancellationSeen } from '../helpers/temporal.ts';
 
-const EventType = temporal.api.enums.v1.EventType;
 let stack: TestStack;
 let observer: pg.Client;
 
@@ -29,15 +27,6 @@ afterAll(async () => {
   await stack?.close();
 });
 
-/** Resolves once the workflow has run a workflow task after the cancellation request. */
-async function cancellationSeen(handle: WorkflowHandle): Promise<void> {
-  for (;;) {
-    const events = (await handle.fetchHistory()).events ?? [];
-    const requested = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
-    if (requested >= 0 && events.slice(requested).some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('cancelling a saga during its pivot step', () => {
   it('an order whose confirmation is under way ends CONFIRMED, charged once, not refunded', async () => {
