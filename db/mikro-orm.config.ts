@@ -16,6 +16,17 @@ export interface DbSettings {
   debug?: boolean;
 }
 
+/**
+ * How long PostgreSQL lets a session of ours sit idle inside a transaction before it ends
+ * the session, in ms. Every transaction of the service is one short local step that waits
+ * on nothing but the database, so a session idle this long inside one has lost its client
+ * (a host or network path gone without closing the connection). Ending it releases the
+ * row locks it holds; otherwise every saga that needs those rows (the user's payments, the
+ * order's own retry) waits until TCP gives up on the connection, hours later. Shorter than
+ * the 15 s start-to-close timeout of the steps, so a retried step finds the rows free.
+ */
+export const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
 /** Builds the ORM options for `settings`. */
 export function ormOptions(settings: DbSettings): Options {
   return defineConfig({
@@ -23,6 +34,8 @@ export function ormOptions(settings: DbSettings): Options {
     entities: ALL_ENTITIES,
     extensions: [Migrator],
     pool: { min: 0, max: settings.poolMax },
+    // Passed to every pg connection (a startup parameter of the session).
+    driverOptions: { idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS },
     // The database is created by db/orm.ts#prepareDatabase, schema only by migrations.
     ensureDatabase: false,
     debug: settings.debug ?? false,
