@@ -11,7 +11,11 @@
  *   rule sends COMMIT, the proxy either forwards the COMMIT and then drops the connection
  *   before the server's reply reaches the client (`forward: true`: the commit applied, the
  *   client cannot know), or drops it without forwarding (`forward: false`: the server
- *   rolls back).
+ *   rolls back);
+ * - {@link PgFaultProxy.stallAtCommit}: the silent network failure. The COMMIT of a
+ *   matching transaction and everything after it is swallowed in both directions, and
+ *   nothing is closed: the server waits, idle in the transaction and holding its locks, for
+ *   a client whose query never gets an answer.
  *
  * Client-to-server traffic is split into protocol messages (v3 frames) so that the proxy
  * knows where a transaction begins and where its COMMIT is; server-to-client traffic is
@@ -35,6 +39,8 @@ export interface ProxyStats {
   commits: number;
   /** Connections dropped at a COMMIT by {@link PgFaultProxy.dropAtCommit}. */
   droppedAtCommit: number;
+  /** Connections gone silent at a COMMIT by {@link PgFaultProxy.stallAtCommit}. */
+  stalledAtCommit: number;
 }
 
 /** A transaction seen by the proxy: its statements and parameters (text) and how it ended. */
@@ -42,7 +48,7 @@ export interface ProxyTransaction {
   /** SQL text of its Query/Parse messages and the raw bytes of its Bind messages, as latin1. */
   text: string;
   /** `commit`: the COMMIT was forwarded and its reply relayed; `rollback`: rolled back by the client; the rest: dropped by a fault. */
-  end: 'commit' | 'rollback' | 'dropped-after-commit-sent' | 'dropped-before-commit-sent' | 'cut';
+  end: 'commit' | 'rollback' | 'dropped-after-commit-sent' | 'dropped-before-commit-sent' | 'stalled' | 'cut';
 }
 
 /** A rule of {@link PgFaultProxy.dropAtCommit}. */
@@ -73,6 +79,12 @@ export interface PgFaultProxy {
    * dropped. Rules are checked in the order they were armed; one COMMIT fires one rule.
    */
   dropAtCommit(rule: CommitDropRule): Promise<ProxyTransaction[]>;
+  /**
+   * Makes the connection of the next `times` transactions matching `match` go silent at
+   * their COMMIT (see the file comment); resolves with them once all went silent.
+   * {@link PgFaultProxy.cutAll} or {@link PgFaultProxy.close} finally closes them.
+   */
+  stallAtCommit(rule: { match: RegExp; times: number }): Promise<ProxyTransaction[]>;
   /** Every transaction that ended so far, in order (only while `record` was set at start). */
   transactions(): ProxyTransaction[];
   /** Resolves as soon as `predicate(stats)` holds (checked at every change of the counters). */
@@ -91,7 +103,10 @@ export interface PgFaultProxyOptions {
 
 const PROTOCOL_V3 = 196_608;
 
-interface ArmedRule extends CommitDropRule {
+interface ArmedRule {
+  match: RegExp;
+  times: number;
+  action: 'drop-after-commit-sent' | 'drop-before-commit-sent' | 'stall';
   dropped: ProxyTransaction[];
   done: (txs: ProxyTransaction[]) => void;
 }
@@ -100,7 +115,7 @@ interface ArmedRule extends CommitDropRule {
 export async function startPgFaultProxy({ target, record = false }: PgFaultProxyOptions): Promise<PgFaultProxy> {
   const changes = new EventEmitter();
   changes.setMaxListeners(0);
-  const stats: ProxyStats = { accepted: 0, open: 0, refused: 0, cut: 0, commits: 0, droppedAtCommit: 0 };
+  const stats: ProxyStats = { accepted: 0, open: 0, refused: 0, cut: 0, commits: 0, droppedAtCommit: 0, stalledAtCommit: 0 };
   const bump = (key: keyof ProxyStats, by = 1) => {
     stats[key] += by;
     changes.emit('change');
@@ -123,6 +138,8 @@ export async function startPgFaultProxy({ target, record = false }: PgFaultProxy
     #severed = false;
     /** The server still has to read what was sent before the drop (the COMMIT): let it close by itself. */
     #draining = false;
+    /** Gone silent at a COMMIT: nothing passes either way, and the client is never closed by the server's side. */
+    #stalled = false;
     #closed = false;
 
     constructor(client: net.Socket) {
@@ -130,9 +147,13 @@ export async function startPgFaultProxy({ target, record = false }: PgFaultProxy
       this.server = net.connect(target.port, target.host);
       for (const socket of [client, this.server]) {
         socket.setNoDelay(true);
-        // Errors are the point of this proxy: each one just ends the pair.
-        socket.on('error', () => this.destroy());
-        socket.on('close', () => this.destroy());
+        // Errors are the point of this proxy: each one just ends the pair, except that a
+        // stalled client never learns that the server went away.
+        const end = () => {
+          if (socket === client || !this.#stalled) this.destroy();
+        };
+        socket.on('error', end);
+        socket.on('close', end);
       }
       this.server.on('data', (chunk: Buffer) => {
         if (!this.#severed) this.client.write(chunk);
@@ -178,22 +199,30 @@ export async function startPgFaultProxy({ target, record = false }: PgFaultProxy
           endTransaction({ text: tx, end: 'commit' });
           continue;
         }
-        const dropped: ProxyTransaction = { text: tx, end: rule.forward ? 'dropped-after-commit-sent' : 'dropped-before-commit-sent' };
         this.#severed = true;
-        if (rule.forward) {
+        const dropped: ProxyTransaction = {
+          text: tx,
+          end: rule.action === 'stall' ? 'stalled' : rule.action === 'drop-after-commit-sent' ? 'dropped-after-commit-sent' : 'dropped-before-commit-sent',
+        };
+        if (rule.action === 'drop-after-commit-sent') {
           // The server gets everything up to and including COMMIT, then end of stream: it
           // commits, and its reply goes nowhere.
           out.push(message);
           this.#draining = true;
           this.server.end(Buffer.concat(out));
           bump('commits');
-        } else {
+          this.client.destroy();
+        } else if (rule.action === 'drop-before-commit-sent') {
           this.server.destroy();
+          this.client.destroy();
+        } else {
+          // Both sockets stay open; #severed swallows everything from now on.
+          this.#stalled = true;
+          if (out.length) this.server.write(Buffer.concat(out));
         }
-        this.client.destroy();
         endTransaction(dropped);
         rule.dropped.push(dropped);
-        bump('droppedAtCommit');
+        bump(rule.action === 'stall' ? 'stalledAtCommit' : 'droppedAtCommit');
         if (rule.dropped.length === rule.times) rule.done(rule.dropped);
         return;
       }
@@ -279,9 +308,14 @@ export async function startPgFaultProxy({ target, record = false }: PgFaultProxy
     resume() {
       refusing = undefined;
     },
-    dropAtCommit(rule) {
+    dropAtCommit({ match, times, forward }) {
       return new Promise((resolve) => {
-        rules.push({ ...rule, dropped: [], done: resolve });
+        rules.push({ match, times, action: forward ? 'drop-after-commit-sent' : 'drop-before-commit-sent', dropped: [], done: resolve });
+      });
+    },
+    stallAtCommit({ match, times }) {
+      return new Promise((resolve) => {
+        rules.push({ match, times, action: 'stall', dropped: [], done: resolve });
       });
     },
     transactions: () => [...log],

@@ -11,6 +11,9 @@
  * - The ambiguous commit: the connection drops right after the worker sent COMMIT, before
  *   the reply (the commit applied, the worker cannot know), or instead of sending it (it
  *   did not). The retry must then be a lookup, or the one correct first application.
+ * - The silent connection: the path to the database dies without a FIN or RST while a
+ *   transaction holds row locks. The server must not keep those locks (and every saga
+ *   waiting on them) until TCP notices, hours later.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -40,6 +43,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   proxy?.resume();
+  // Frees a worker attempt still waiting on a silent connection, so the worker can stop.
+  proxy?.cutAll();
   await stack?.close();
   await proxy?.close();
 });
@@ -169,6 +174,31 @@ describe('worker database connection faults', () => {
     }
     expect(await outcomeViolations(stack, orders, outcomes)).toEqual([]);
     expect(await brokenInvariants(stack, fixture, orders)).toEqual([]);
+  });
+
+  it('frees the row a silently dead connection held: the sagas waiting on it and the retry of its own step finish', async () => {
+    const fixture = await createFixture(stack.orm, [[100, 1_000]], [1_000_000]);
+    const productId = fixture.products[0]!.id;
+    const userId = fixture.users[0]!.id;
+    // payWithPoints locks the user's account row first; the first payment goes silent at COMMIT holding it.
+    const stalled = proxy.stallAtCommit({ match: /insert into point_ledger /i, times: 1 });
+    const orders = await startOrders(
+      stack,
+      Array.from({ length: 6 }, (_, i) => ({ userId, items: [{ productId, quantity: 1 }], stepActivities: i % 2 ? 'remote' : 'local' })),
+    );
+    const [silent] = await stalled;
+    const victim = orders.find((o) => silent!.text.includes(o.orderId));
+    expect(victim).toBeDefined();
+
+    const outcomes = await outcomesOf(orders, 60_000);
+
+    expect([...outcomes.values()].map((o) => o.status)).toEqual(orders.map(() => 'CONFIRMED'));
+    // The silent transaction never committed; the retry of the step paid once.
+    const payments = proxy.transactions().filter((t) => /insert into point_ledger /i.test(t.text) && t.text.includes(victim!.orderId));
+    expect(payments.map((t) => t.end)).toEqual(['stalled', 'commit']);
+    expect(await outcomeViolations(stack, orders, outcomes)).toEqual([]);
+    expect(await brokenInvariants(stack, fixture, orders)).toEqual([]);
+    proxy.cutAll();
   });
 });
 
