@@ -137,7 +137,10 @@ describe('PostgreSQL restart in immediate mode', () => {
     watcher.on('error', () => undefined);
     await watcher.connect();
     let blocked = 0;
-    while ((blocked = await lockWaiters(watcher, database)) < 8) await delay(50);
+    for (let polls = 0; (blocked = await lockWaiters(watcher, database)) < 8; polls++) {
+      if (polls >= 600) throw new Error(`only ${blocked} of the worker's transactions wait behind the test's row locks after 30 s`);
+      await delay(50);
+    }
 
     try {
       await pgCtl(cluster, 'stop', '-m', 'immediate');
