@@ -100,15 +100,37 @@ const logDir = path.join(runDir, 'logs');
 await mkdir(logDir, { recursive: true });
 const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'sagas-bench-'));
 
-// PostgreSQL backends serving the bench database (their pids change as pools grow and shrink).
-const pgClient = new pg.Client({ connectionString: benchDbUrl.replace(/\/[^/]*$/, '/postgres') });
+// PostgreSQL backends serving the bench database (their pids change as pools grow and
+// shrink). The connection that lists them survives a database restart: it reconnects.
+const adminUrl = benchDbUrl.replace(/\/[^/]*$/, '/postgres');
+let pgClient: pg.Client | undefined;
+async function adminQuery<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
+  if (!pgClient) {
+    const c = new pg.Client({ connectionString: adminUrl });
+    c.on('error', () => {
+      if (pgClient === c) pgClient = undefined;
+    });
+    await c.connect();
+    pgClient = c;
+  }
+  try {
+    return (await pgClient.query<Row>(sql, params)).rows;
+  } catch (err) {
+    await pgClient?.end().catch(() => undefined);
+    pgClient = undefined;
+    throw err;
+  }
+}
 let pgPids: number[] = [];
 let pgPidsAt = 0;
 async function postgresPids(): Promise<number[]> {
   if (Date.now() - pgPidsAt > 1000) {
     pgPidsAt = Date.now();
-    const res = await pgClient.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [benchDbName]);
-    pgPids = res.rows.map((r) => r.pid);
+    try {
+      pgPids = (await adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [benchDbName])).map((r) => r.pid);
+    } catch {
+      // keep the last list; the next sample tries again
+    }
   }
   return pgPids;
 }
@@ -373,8 +395,7 @@ function computeRatios(): void {
 
 let failed = false;
 try {
-  await pgClient.connect();
-  results.machine.postgres = `PostgreSQL ${(await pgClient.query<{ server_version: string }>('show server_version')).rows[0]!.server_version}`;
+  results.machine.postgres = `PostgreSQL ${(await adminQuery<{ server_version: string }>('show server_version'))[0]!.server_version}`;
   log(`bench: database ${benchDbName}, results in ${runDir}${quick ? ' (quick)' : ''}; load average ${results.loadAvgBefore.join(' ')}`);
   const fixture = await prepareBenchDatabase(benchDbUrl);
   if (!args['skip-saga']) await runSaga(fixture);
@@ -384,7 +405,7 @@ try {
   failed = true;
   process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\nlogs: ${logDir}\n`);
 } finally {
-  await pgClient.end().catch(() => undefined);
+  await pgClient?.end().catch(() => undefined);
   await rm(tmpDir, { recursive: true, force: true });
 }
 results.finishedAt = new Date().toISOString();
