@@ -58,6 +58,12 @@ export interface OrderOutcome {
   reason?: FailureType;
   message?: string;
   requestHash: string;
+  /**
+   * The saga's progress when the outcome became known. Only in the `orderOutcome`
+   * Update's answer (sagas answering before it existed leave it out), so the API answers
+   * POST /orders without a Query.
+   */
+  progress?: OrderProgress;
 }
 
 /** Saga progress of an order checkout. */

@@ -76,7 +76,8 @@ export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOut
   // Handlers wait in non-cancellable scopes: a cancelled saga still answers with its outcome.
   setHandler(orderOutcomeUpdate, async () => {
     await CancellationScope.nonCancellable(() => condition(() => outcome !== undefined));
-    return outcome!;
+    // The progress travels with the answer, so the caller needs no Query (a round trip to this worker).
+    return { ...outcome!, progress };
   });
   const observer = new SagaObserver('orderCheckout');
   observer.started({ orderId: input.orderId, userId: input.userId });

@@ -129,7 +129,7 @@ async function checkoutAnswer(deps: AppDeps, log: Logger, input: OrderCheckoutIn
   if (answer.kind === 'outcome') {
     if (answer.outcome.requestHash !== input.requestHash) throw idempotencyKeyReused({ orderId: input.orderId });
     const view = outcomeView(input, answer.outcome, await loadOrderRecord(orm, input.orderId));
-    return answerFor({ ...view, saga: await querySagaProgress(client, log, input.orderId) });
+    return answerFor({ ...view, saga: answer.outcome.progress ?? (await querySagaProgress(client, log, input.orderId)) });
   }
   if (answer.kind === 'closed') {
     const record = await loadOrderRecord(orm, input.orderId);

@@ -336,7 +336,9 @@ async function runSaga(fixture: OrderMixFixture): Promise<void> {
     }
     if (args.combined === 'eager') {
       const res = await fetch(`${apiUrl}/bench/eager-misses`);
-      results.settings.eagerStartMisses = ((await res.json()) as { eagerMisses: number }).eagerMisses;
+      const counts = (await res.json()) as { eagerMisses: number; updatesTooLate: number };
+      results.settings.eagerStartMisses = counts.eagerMisses;
+      results.settings.eagerUpdatesAfterCompletion = counts.updatesTooLate;
     }
   } finally {
     for (const part of parts.reverse()) await part.stop();
