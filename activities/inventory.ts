@@ -53,15 +53,18 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
       return inTransaction(orm, async (em) => {
         await lockOrder(em, orderId);
         const existing = await reservationsOf(em, orderId);
-        if (existing.some((r) => r.status === 'RELEASED')) {
-          throw businessFailure(FailureType.SagaAlreadyCompensated, `Stock of order ${orderId} was already released`, { orderId });
-        }
-        if (existing.length > 0) return toResult(orderId, existing);
         const lines = await sql<LineRow>(
           em,
           'select product_id, quantity from order_lines where order_id = ? order by product_id',
           [orderId],
         );
+        if (existing.some((r) => r.status === 'RELEASED')) {
+          // A re-run after the saga compensated: refuse, with the business reason when it still holds.
+          const short = await shortLines(em, lines);
+          if (short.length > 0) throw outOfStock(orderId, short);
+          throw businessFailure(FailureType.SagaAlreadyCompensated, `Stock of order ${orderId} was already released`, { orderId });
+        }
+        if (existing.length > 0) return toResult(orderId, existing);
         const short: number[] = [];
         for (const line of lines) {
           const updated = await sql(
@@ -71,13 +74,8 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
           );
           if (updated.length === 0) short.push(line.product_id);
         }
-        if (short.length > 0) {
-          // Throwing rolls back the units already taken for earlier lines.
-          throw businessFailure(FailureType.OutOfStock, `Not enough stock for products ${short.join(', ')}`, {
-            orderId,
-            productIds: short,
-          });
-        }
+        // Throwing rolls back the units already taken for earlier lines.
+        if (short.length > 0) throw outOfStock(orderId, short);
         for (const line of lines) {
           await sql(
             em,
@@ -121,6 +119,17 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
       });
     },
   };
+}
+
+function outOfStock(orderId: string, productIds: number[]) {
+  return businessFailure(FailureType.OutOfStock, `Not enough stock for products ${productIds.join(', ')}`, { orderId, productIds });
+}
+
+/** Product ids of `lines` whose stock is below the line's quantity now. */
+async function shortLines(em: EntityManager, lines: LineRow[]): Promise<number[]> {
+  if (lines.length === 0) return [];
+  const stock = await sql<{ id: number; stock: number }>(em, 'select id, stock from products where id in (?)', [lines.map((l) => l.product_id)]);
+  return lines.filter((l) => (stock.find((p) => p.id === l.product_id)?.stock ?? 0) < l.quantity).map((l) => l.product_id);
 }
 
 async function lockOrder(em: EntityManager, orderId: string): Promise<void> {

@@ -72,12 +72,15 @@ export function createPointsActivities({ orm }: PointsDeps) {
         const movements = await movementsOf(em, input.sagaId);
         const paid = movements.find((m) => m.kind === 'PAYMENT');
         if (paid) return recorded(paid, balance);
-        if (movements.some((m) => m.kind === 'REFUND')) {
+        const refunded = movements.some((m) => m.kind === 'REFUND');
+        // A re-run after the saga compensated (a worker lost the first outcome) still reports
+        // the business reason when it holds, so the order keeps its true cancellation reason.
+        if (refunded && balance >= input.amountPoints) {
           throw businessFailure(FailureType.SagaAlreadyCompensated, `Saga ${input.sagaId} was already refunded`, {
             sagaId: input.sagaId,
           });
         }
-        if (balance < input.amountPoints) {
+        if (refunded || balance < input.amountPoints) {
           throw businessFailure(
             FailureType.InsufficientPoints,
             `Balance ${balance} points is below the ${input.amountPoints} points to pay`,

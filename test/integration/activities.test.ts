@@ -105,6 +105,21 @@ describe('activities are idempotent', () => {
     expect(await balanceOf(orm, userId)).toBe(10_000);
   });
 
+  it('a late payWithPoints after its refund keeps the business reason when it still holds', async () => {
+    const { userId, workflowId } = await newOrder(2, 10, 1_999);
+    await acts.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') });
+    const late = acts.payWithPoints({ userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') });
+    expect(await failureType(late)).toBe('InsufficientPoints');
+    expect(await balanceOf(orm, userId)).toBe(1_999);
+  });
+
+  it('a late reserveStock after its release keeps the business reason when it still holds', async () => {
+    const { orderId, productId } = await newOrder(11, 10);
+    await acts.releaseStock({ orderId });
+    expect(await failureType(acts.reserveStock({ orderId }))).toBe('OutOfStock');
+    expect(await stockOf(orm, productId)).toBe(10);
+  });
+
   it('payWithPoints refuses a payment above the balance and charges nothing', async () => {
     const { userId, workflowId } = await newOrder(2, 10, 1_999);
     const pay = acts.payWithPoints({ userId, amountPoints: 2_000, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') });
