@@ -1,10 +1,11 @@
 /**
- * Where a saga's time goes, from its workflow history: every event, plus each local
- * activity's schedule and completion times (recorded in its marker), put on one timeline;
- * the time between consecutive points is labelled by what happened in between (e.g.
+ * Where a saga's time goes, from its workflow history: every event, plus the time each
+ * local activity was scheduled (recorded in its marker), put on one timeline; the time
+ * between consecutive points is labelled by what happened in between (e.g.
  * `WorkflowTaskScheduled → WorkflowTaskStarted` is the wait for the worker to pick the
- * task up, `LA scheduled reserveStock → LA completed reserveStock` the step itself) and
- * aggregated over a sample of sagas. Server and worker run on this machine: one clock.
+ * task up, `step reserveStock → step payWithPoints` the reserveStock local activity plus
+ * the workflow code that schedules the next one) and aggregated over a sample of sagas.
+ * Server and worker run on this machine: one clock.
  */
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { summarize } from './stats.ts';
@@ -58,13 +59,9 @@ function timeline(events: HistoryEvent[]): Point[] {
     if (marker?.markerName === 'core_local_activity') {
       const data = marker.details?.data?.payloads?.[0]?.data;
       if (data) {
-        const la = JSON.parse(Buffer.from(data).toString()) as {
-          activity_type: string;
-          original_schedule_time: { seconds: number; nanos: number };
-          complete_time: { seconds: number; nanos: number };
-        };
-        points.push({ at: ms(la.original_schedule_time), what: `LA scheduled ${la.activity_type}` });
-        points.push({ at: ms(la.complete_time), what: `LA completed ${la.activity_type}` });
+        // Only the schedule time: the marker's complete_time is not on the events' clock.
+        const la = JSON.parse(Buffer.from(data).toString()) as { activity_type: string; original_schedule_time: { seconds: number; nanos: number } };
+        points.push({ at: ms(la.original_schedule_time), what: `step ${la.activity_type}` });
       }
       continue;
     }

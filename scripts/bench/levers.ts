@@ -3,8 +3,10 @@
  * (saga only) once per variant, each differing from the reference in one setting, and
  * writes bench-results/levers-<time>.md (and .json) with the before/after of each.
  *
- *   node scripts/bench/levers.ts [--only name,name] [--duration 10] [--levels 1,8,32]
+ *   node scripts/bench/levers.ts [--only name,name] [--duration 10] [--levels 1,8,32] [--repeat 2]
  *
+ * With --repeat N the variants run round-robin N times and the table shows the median of
+ * each figure (the machine's other load changes between runs).
  * Every variant starts a fresh stack (its own Temporal dev server and database reseed).
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +44,8 @@ function without(flags: string[], name: string, drop: (value: string) => boolean
 }
 const withoutEager = without(base, '--dynamic-config-value', (v) => v === EAGER_ACTIVITIES);
 const ONE_PARTITION = ['matching.numTaskqueueReadPartitions=1', 'matching.numTaskqueueWritePartitions=1'];
+const POLL_RPS = 'history.transferProcessorMaxPollRPS=1000';
+const withoutPollRps = without(base, '--dynamic-config-value', (v) => v === POLL_RPS);
 const partitions = (on: boolean) => [
   ...without(base, '--dynamic-config-value', (v) => ONE_PARTITION.includes(v)),
   ...(on ? ONE_PARTITION.flatMap((v) => ['--dynamic-config-value', v]) : []),
@@ -52,8 +56,8 @@ export const VARIANTS: Variant[] = [
   { name: 'reference', change: 'the defaults' },
   { name: 'remote-steps', change: 'database steps as normal activities (ORDER_STEP_ACTIVITIES=remote)', env: { ORDER_STEP_ACTIVITIES: 'remote' } },
   { name: 'no-eager-activities', change: 'no eager activity dispatch', temporalFlags: withoutEager },
+  { name: 'transfer-poll-20', change: 'history transfer queue read at most 20 times/s (the server default)', temporalFlags: withoutPollRps },
   { name: 'one-partition', change: 'task queues with 1 partition (matching.numTaskqueue{Read,Write}Partitions=1)', temporalFlags: partitions(true) },
-  { name: 'four-partitions', change: 'task queues with the default 4 partitions', temporalFlags: partitions(false) },
   { name: 'sqlite-sync-full', change: 'SQLite synchronous=FULL (WAL)', temporalFlags: sqlite(['journal_mode=wal', 'synchronous=full']) },
   { name: 'sqlite-sync-off', change: 'SQLite synchronous=OFF (WAL)', temporalFlags: sqlite(['journal_mode=wal', 'synchronous=off']) },
   { name: 'sqlite-rollback-journal', change: 'SQLite without WAL (journal_mode=delete)', temporalFlags: sqlite(['journal_mode=delete']) },
@@ -131,6 +135,31 @@ export function leverTable(rows: LeverRow[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** Per numeric field, the median of `rows` (one variant's repeated runs). */
+function medianRow(rows: LeverRow[]): LeverRow {
+  const med = (xs: (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
+    return v.length ? v[Math.floor((v.length - 1) / 2)]! : null;
+  };
+  const first = rows[0]!;
+  return {
+    ...first,
+    bestPerS: med(rows.map((r) => r.bestPerS))!,
+    p50At1: med(rows.map((r) => r.p50At1)) ?? NaN,
+    p50At8: med(rows.map((r) => r.p50At8)) ?? NaN,
+    p99At8: med(rows.map((r) => r.p99At8)) ?? NaN,
+    openRate: med(rows.map((r) => r.openRate)),
+    openP50: med(rows.map((r) => r.openP50)),
+    openP99: med(rows.map((r) => r.openP99)),
+    cpuMsPerSaga: med(rows.map((r) => r.cpuMsPerSaga)),
+    cpu: Object.fromEntries(Object.keys(first.cpu).map((k) => [k, med(rows.map((r) => r.cpu[k] ?? null))])),
+    workerRssMb: med(rows.map((r) => r.workerRssMb)),
+    startupMs: med(rows.map((r) => r.startupMs)),
+    errors: rows.reduce((n, r) => n + r.errors, 0),
+    loadAvg: Math.max(...rows.map((r) => r.loadAvg)),
+  };
+}
+
 if (import.meta.main) {
   const { values } = parseArgs({
     options: {
@@ -138,37 +167,44 @@ if (import.meta.main) {
       duration: { type: 'string', default: '10' },
       levels: { type: 'string', default: '1,8,32' },
       rates: { type: 'string', default: 'auto' },
+      repeat: { type: 'string', default: '1' },
     },
   });
   const only = values.only?.split(',');
   const out = path.join(REPO_ROOT, 'bench-results');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const rows: LeverRow[] = [];
-  for (const v of VARIANTS.filter((x) => !only || only.includes(x.name))) {
-    process.stdout.write(`lever ${v.name}: ${v.change}\n`);
-    const args = [
-      path.join(REPO_ROOT, 'scripts', 'bench', 'main.ts'),
-      '--skip-baseline',
-      '--label', `lever-${v.name}`,
-      '--levels', values.levels,
-      '--rates', values.rates,
-      '--duration', values.duration,
-      ...Object.entries(v.env ?? {}).flatMap(([k, val]) => ['--env', `${k}=${val}`]),
-      ...(v.temporalFlags ? [`--temporal-flag=${v.temporalFlags.join(' ')}`] : []),
-      ...(v.noPrebuiltBundle ? ['--no-prebuilt-bundle'] : []),
-      ...(v.combined ? ['--combined', v.combined] : []),
-    ];
-    const run = spawnSync(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-    const written = /written: (\S+results\.json),/.exec(run.stdout ?? '');
-    if (run.status !== 0 || !written) {
-      process.stdout.write(`  failed (exit ${run.status}); skipped\n`);
-      continue;
+  const selected = VARIANTS.filter((x) => !only || only.includes(x.name));
+  const runs = new Map<string, LeverRow[]>();
+  // Round-robin over the variants, so that a change in the machine's other load hits all alike.
+  for (let round = 0; round < Number(values.repeat); round++) {
+    for (const v of selected) {
+      process.stdout.write(`lever ${v.name} (round ${round + 1}): ${v.change}\n`);
+      const args = [
+        path.join(REPO_ROOT, 'scripts', 'bench', 'main.ts'),
+        '--skip-baseline',
+        '--label', `lever-${v.name}`,
+        '--levels', values.levels,
+        '--rates', values.rates,
+        '--duration', values.duration,
+        ...Object.entries(v.env ?? {}).flatMap(([k, val]) => ['--env', `${k}=${val}`]),
+        ...(v.temporalFlags ? [`--temporal-flag=${v.temporalFlags.join(' ')}`] : []),
+        ...(v.noPrebuiltBundle ? ['--no-prebuilt-bundle'] : []),
+        ...(v.combined ? ['--combined', v.combined] : []),
+      ];
+      const run = spawnSync(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      const written = /written: (\S+results\.json),/.exec(run.stdout ?? '');
+      if (run.status !== 0 || !written) {
+        process.stdout.write(`  failed (exit ${run.status}); skipped\n`);
+        continue;
+      }
+      const row = rowOf(v, JSON.parse(readFileSync(written[1]!, 'utf8')) as BenchResults);
+      runs.set(v.name, [...(runs.get(v.name) ?? []), row]);
+      process.stdout.write(`  best ${row.bestPerS}/s, p50@1 ${row.p50At1} ms, p50@8 ${row.p50At8} ms, CPU ${row.cpuMsPerSaga} ms/saga\n`);
+      const rows = selected.filter((x) => runs.has(x.name)).map((x) => medianRow(runs.get(x.name)!));
+      writeFileSync(path.join(out, `levers-${stamp}.json`), `${JSON.stringify({ runs: Object.fromEntries(runs), medians: rows }, null, 2)}\n`);
+      writeFileSync(path.join(out, `levers-${stamp}.md`), leverTable(rows));
     }
-    const row = rowOf(v, JSON.parse(readFileSync(written[1]!, 'utf8')) as BenchResults);
-    rows.push(row);
-    process.stdout.write(`  best ${row.bestPerS}/s, p50@8 ${row.p50At8} ms, CPU ${row.cpuMsPerSaga} ms/saga\n`);
-    writeFileSync(path.join(out, `levers-${stamp}.json`), `${JSON.stringify(rows, null, 2)}\n`);
-    writeFileSync(path.join(out, `levers-${stamp}.md`), leverTable(rows));
   }
+  const rows = selected.filter((x) => runs.has(x.name)).map((x) => medianRow(runs.get(x.name)!));
   process.stdout.write(`\n${leverTable(rows)}`);
 }

@@ -261,8 +261,10 @@ export async function openLoop(options: LoadOptions, rate: number, connections =
   await Promise.race([Promise.all(running), sleep(options.drainMs)]);
   await windowMarks;
   monitor.stop();
+  // Orders still unanswered after the drain count as errors; their requests are abandoned.
+  const unfinished = inFlight;
   await pool.destroy();
-  return resultOf('open', connections, rate, options, samples, planned);
+  return resultOf('open', connections, rate, options, samples, planned, unfinished);
 }
 
 /** Calls `onWindow('start')` and `onWindow('end')` at the window's edges. */
@@ -297,6 +299,7 @@ function resultOf(
   options: LoadOptions,
   samples: Sample[],
   planned: PlannedOrder[],
+  unfinished = 0,
 ): LevelResult {
   const start = options.warmupMs;
   const end = options.warmupMs + options.durationMs;
@@ -307,13 +310,14 @@ function resultOf(
   const errors = inWindow.filter(({ s }) => s.outcome === 'ERROR');
   const errorKinds: Record<string, number> = {};
   for (const { s } of errors) errorKinds[s.errorCode ?? String(s.status)] = (errorKinds[s.errorCode ?? String(s.status)] ?? 0) + 1;
+  if (unfinished > 0) errorKinds[`unanswered ${options.drainMs / 1000} s after the end`] = unfinished;
   const unexpected = ok.filter(({ s, p }) => (p.expect === 'CONFIRMED') !== (s.outcome === 'CONFIRMED') || (s.errorCode !== undefined && s.errorCode !== p.expect)).length;
   return {
     mode,
     concurrency,
     targetRate: rate,
     durationS: seconds,
-    sent: inWindow.length,
+    sent: inWindow.length + unfinished,
     throughput: round1(finishedInWindow.length / seconds),
     confirmedPerS: round1(finishedInWindow.filter((s) => s.outcome === 'CONFIRMED').length / seconds),
     http: summarize(inWindow.map(({ s }) => s.answered - s.start)),
@@ -321,7 +325,7 @@ function resultOf(
     sagaConfirmed: summarize(ok.filter(({ s }) => s.outcome === 'CONFIRMED').map(({ s }) => s.done - s.start)),
     compensatedShare: ok.length ? Math.round((ok.filter(({ s }) => s.outcome === 'CANCELLED').length / ok.length) * 1000) / 1000 : 0,
     pendingAnswers: inWindow.filter(({ s }) => s.pending).length,
-    errors: errors.length,
+    errors: errors.length + unfinished,
     errorKinds,
     unexpectedOutcomes: unexpected,
     sampleOrders: spread(ok.filter(({ s }) => s.orderId), 40).map(({ s }) => ({ orderId: s.orderId!, sagaMs: Math.round((s.done - s.start) * 10) / 10 })),

@@ -165,13 +165,6 @@ const results: BenchResults = {
 
 async function machineInfo(): Promise<MachineInfo> {
   const cpus = os.cpus();
-  let temporalCli = 'unknown';
-  try {
-    const cli = await findTemporalCli({ cliPath: config.temporal.cliPath, build: false });
-    temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim().replace(/^temporal version /, '');
-  } catch {
-    // reported as unknown
-  }
   return {
     cpuModel: cpus[0]?.model ?? 'unknown',
     cpus: cpus.length,
@@ -179,7 +172,7 @@ async function machineInfo(): Promise<MachineInfo> {
     os: `${os.type()} ${os.release()}`,
     node: process.versions.node,
     postgres: 'unknown',
-    temporalCli,
+    temporalCli: 'unknown',
   };
 }
 
@@ -397,6 +390,9 @@ function computeRatios(): void {
 
 let failed = false;
 try {
+  // Finds the Temporal CLI, or builds it (a few minutes, once) as `npm start` does.
+  const cli = await findTemporalCli({ cliPath: config.temporal.cliPath, progress: log });
+  results.machine.temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim().replace(/^temporal version /, '');
   results.machine.postgres = `PostgreSQL ${(await adminQuery<{ server_version: string }>('show server_version'))[0]!.server_version}`;
   log(`bench: database ${benchDbName}, results in ${runDir}${quick ? ' (quick)' : ''}; load average ${results.loadAvgBefore.join(' ')}`);
   const fixture = await prepareBenchDatabase(benchDbUrl);

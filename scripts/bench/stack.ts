@@ -97,7 +97,7 @@ export interface TemporalOptions {
 
 /** Starts a headless dev server on a free port; resolves once the namespace answers. */
 export async function startTemporal(options: TemporalOptions): Promise<{ part: StackPart; address: string }> {
-  const cli = await findTemporalCli({ cliPath: options.cliPath, build: false });
+  const cli = await findTemporalCli({ cliPath: options.cliPath, progress: (m) => process.stdout.write(`${m}\n`) });
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const args = [
