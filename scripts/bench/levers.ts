@@ -57,7 +57,7 @@ export const VARIANTS: Variant[] = [
   { name: 'remote-steps', change: 'database steps as normal activities (ORDER_STEP_ACTIVITIES=remote)', env: { ORDER_STEP_ACTIVITIES: 'remote' } },
   { name: 'no-eager-activities', change: 'no eager activity dispatch', temporalFlags: withoutEager },
   { name: 'transfer-poll-20', change: 'history transfer queue read at most 20 times/s (the server default)', temporalFlags: withoutPollRps },
-  { name: 'one-partition', change: 'task queues with 1 partition (matching.numTaskqueue{Read,Write}Partitions=1)', temporalFlags: partitions(true) },
+  { name: 'four-partitions', change: 'task queues with 4 partitions (the server default)', temporalFlags: partitions(false) },
   { name: 'sqlite-sync-full', change: 'SQLite synchronous=FULL (WAL)', temporalFlags: sqlite(['journal_mode=wal', 'synchronous=full']) },
   { name: 'sqlite-sync-off', change: 'SQLite synchronous=OFF (WAL)', temporalFlags: sqlite(['journal_mode=wal', 'synchronous=off']) },
   { name: 'sqlite-rollback-journal', change: 'SQLite without WAL (journal_mode=delete)', temporalFlags: sqlite(['journal_mode=delete']) },
