@@ -37,7 +37,7 @@ import { DEV_SERVER_TUNING_FLAGS } from '../temporal-dev-server.ts';
 import { findTemporalCli, REPO_ROOT } from '../temporal-cli.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { BASELINE_ORDERS_PATH, COMBINED_ORDERS_PATH } from './paths.ts';
-import { closedLoop, openLoop, orderMix, type LevelResult, type LoadOptions, type OrderMixFixture } from './load.ts';
+import { closedLoop, openLoop, orderMix, OrderWatcher, type LevelResult, type LoadOptions, type OrderMixFixture } from './load.ts';
 import { ProcessMeter, PROC_AVAILABLE, type Mark, type ProcessGroup } from './proc.ts';
 import { sagaBreakdown } from './breakdown.ts';
 import { markdown, writeReport, type BenchResults, type MachineInfo, type MeasuredLevel } from './report.ts';
@@ -116,10 +116,29 @@ async function adminQuery<Row extends pg.QueryResultRow>(sql: string, params: un
   try {
     return (await pgClient.query<Row>(sql, params)).rows;
   } catch (err) {
-    await pgClient?.end().catch(() => undefined);
+    watcher.close();
+  await pgClient?.end().catch(() => undefined);
+  await benchClient?.end().catch(() => undefined);
     pgClient = undefined;
     throw err;
   }
+}
+// Outcomes of orders answered 202, read from their rows (no load on the API or Temporal).
+const watcher = new OrderWatcher(async (ids) => {
+  const db = await benchDb();
+  return (await db.query<{ id: string; status: string }>('select id, status from orders where id = any($1::uuid[])', [ids])).rows;
+});
+let benchClient: pg.Client | undefined;
+async function benchDb(): Promise<pg.Client> {
+  if (!benchClient) {
+    const c = new pg.Client({ connectionString: benchDbUrl });
+    c.on('error', () => {
+      if (benchClient === c) benchClient = undefined;
+    });
+    await c.connect();
+    benchClient = c;
+  }
+  return benchClient;
 }
 let pgPids: number[] = [];
 let pgPidsAt = 0;
@@ -208,7 +227,7 @@ async function measure(system: 'saga' | 'baseline', groups: ProcessGroup[], load
 /** Drives every closed-loop level, then every open-loop rate, against `url` + `orderPath`. */
 async function runLevels(system: 'saga' | 'baseline', url: string, orderPath: string, groups: ProcessGroup[], fixture: OrderMixFixture, clientLevels: number[], rates: number[]): Promise<MeasuredLevel[]> {
   const out: MeasuredLevel[] = [];
-  const base = { url, path: orderPath, next: orderMix(fixture, failShare, system === 'saga' ? 1 : 2), warmupMs, durationMs, drainMs: 30_000, progress: log };
+  const base = { url, path: orderPath, next: orderMix(fixture, failShare, system === 'saga' ? 1 : 2), warmupMs, durationMs, drainMs: 30_000, progress: log, watch: watcher.watch };
   for (const clients of clientLevels) {
     log(`${system}: closed loop, ${clients} clients, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s`);
     out.push(await measure(system, groups, (o) => closedLoop(o, clients), base));
@@ -403,7 +422,9 @@ try {
   failed = true;
   process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\nlogs: ${logDir}\n`);
 } finally {
+  watcher.close();
   await pgClient?.end().catch(() => undefined);
+  await benchClient?.end().catch(() => undefined);
   await rm(tmpDir, { recursive: true, force: true });
 }
 results.finishedAt = new Date().toISOString();
