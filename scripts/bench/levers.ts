@@ -70,6 +70,7 @@ export const VARIANTS: Variant[] = [
   { name: 'db-pool-4', change: 'DATABASE_POOL_MAX=4 (API and worker)', env: { DATABASE_POOL_MAX: '4' } },
   { name: 'db-pool-30', change: 'DATABASE_POOL_MAX=30 (API and worker)', env: { DATABASE_POOL_MAX: '30' } },
   { name: 'no-prebuilt-bundle', change: 'worker bundles workflows/ at start-up', noPrebuiltBundle: true },
+  { name: 'semi-space-64', change: 'NODE_OPTIONS=--max-semi-space-size=64 (API, worker: larger young generation)', env: { NODE_OPTIONS: '--max-semi-space-size=64' } },
   { name: 'one-process-update', change: 'API and worker in one process, update-with-start (bench-only route, no progress Query)', combined: 'update' },
   { name: 'one-process-eager', change: 'API and worker in one process, eager workflow start + Update (bench-only route)', combined: 'eager' },
 ];
