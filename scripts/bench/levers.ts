@@ -54,6 +54,12 @@ const sqlite = (pragmas: string[]) => [...without(base, '--sqlite-pragma', () =>
 
 export const VARIANTS: Variant[] = [
   { name: 'reference', change: 'the defaults' },
+  {
+    name: 'before-tuning',
+    change: 'steps as normal activities and the dev server with WAL only (the settings before the benchmark; POST /orders without its progress Query cannot be turned back)',
+    env: { ORDER_STEP_ACTIVITIES: 'remote' },
+    temporalFlags: ['--sqlite-pragma', 'journal_mode=wal'],
+  },
   { name: 'remote-steps', change: 'database steps as normal activities (ORDER_STEP_ACTIVITIES=remote)', env: { ORDER_STEP_ACTIVITIES: 'remote' } },
   { name: 'no-eager-activities', change: 'no eager activity dispatch', temporalFlags: withoutEager },
   { name: 'transfer-poll-20', change: 'history transfer queue read at most 20 times/s (the server default)', temporalFlags: withoutPollRps },

@@ -138,28 +138,33 @@ export function chart(r: BenchResults): string {
     { name: 'baseline, open loop', color: '#ff7f0e', pts: r.baseline.filter((l) => l.mode === 'open') },
   ].filter((s) => s.pts.length > 0);
   const all = series.flatMap((s) => s.pts);
-  const xMax = niceCeil(Math.max(1, ...all.map((l) => l.throughput)));
+  const rates = all.map((l) => l.throughput).filter((v) => v > 0);
+  const xMin = Math.pow(10, Math.floor(Math.log10(Math.max(0.1, Math.min(...rates, 10)))));
+  const xMax = Math.pow(10, Math.ceil(Math.log10(Math.max(10, ...rates))));
   const lat = all.flatMap((l) => [l.saga.p50, l.saga.p99]).filter((v) => v > 0);
   const yMin = Math.pow(10, Math.floor(Math.log10(Math.max(0.1, Math.min(...lat, 1)))));
   const yMax = Math.pow(10, Math.ceil(Math.log10(Math.max(10, ...lat))));
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
-  const x = (v: number) => m.left + (v / xMax) * pw;
+  const x = (v: number) => m.left + ((Math.log10(Math.max(v, xMin)) - Math.log10(xMin)) / (Math.log10(xMax) - Math.log10(xMin))) * pw;
   const y = (v: number) => m.top + ph - ((Math.log10(Math.max(v, yMin)) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * ph;
   const el: string[] = [];
   el.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="white"/>`);
   el.push(`<text x="${m.left}" y="22" font-size="15" font-weight="bold">Order checkout: latency to outcome vs completed orders/s${r.quick ? ' (quick run)' : ''}</text>`);
-  for (let i = 0; i <= 5; i++) {
-    const v = (xMax * i) / 5;
-    el.push(`<line x1="${x(v)}" y1="${m.top}" x2="${x(v)}" y2="${m.top + ph}" stroke="#eee"/>`);
-    el.push(`<text x="${x(v)}" y="${m.top + ph + 18}" font-size="11" text-anchor="middle">${Math.round(v)}</text>`);
+  for (let d = xMin; d <= xMax; d *= 10) {
+    for (const k of [1, 2, 5]) {
+      const v = d * k;
+      if (v > xMax) break;
+      el.push(`<line x1="${x(v).toFixed(1)}" y1="${m.top}" x2="${x(v).toFixed(1)}" y2="${m.top + ph}" stroke="${k === 1 ? '#ddd' : '#f2f2f2'}"/>`);
+      el.push(`<text x="${x(v).toFixed(1)}" y="${m.top + ph + 18}" font-size="11" text-anchor="middle">${v >= 1 ? v : v.toFixed(1)}</text>`);
+    }
   }
   for (let d = yMin; d <= yMax; d *= 10) {
     el.push(`<line x1="${m.left}" y1="${y(d)}" x2="${m.left + pw}" y2="${y(d)}" stroke="#ddd"/>`);
     el.push(`<text x="${m.left - 6}" y="${y(d) + 4}" font-size="11" text-anchor="end">${d >= 1 ? d : d.toFixed(1)}</text>`);
   }
   el.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#444"/>`);
-  el.push(`<text x="${m.left + pw / 2}" y="${H - 12}" font-size="12" text-anchor="middle">completed orders per second</text>`);
+  el.push(`<text x="${m.left + pw / 2}" y="${H - 12}" font-size="12" text-anchor="middle">completed orders per second (log)</text>`);
   el.push(`<text x="16" y="${m.top + ph / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${m.top + ph / 2})">latency, ms (log)</text>`);
   series.forEach((s, i) => {
     const pts = [...s.pts].sort((a, b) => a.throughput - b.throughput);
@@ -177,12 +182,6 @@ export function chart(r: BenchResults): string {
   const ly = m.top + 10 + series.length * 20 + 6;
   el.push(`<text x="${W - m.right + 12}" y="${ly}" font-size="11">solid: p50, dashed: p99</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">\n${el.join('\n')}\n</svg>\n`;
-}
-
-function niceCeil(v: number): number {
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const k of [1, 2, 2.5, 5, 10]) if (k * p >= v) return k * p;
-  return 10 * p;
 }
 
 /** Writes results.json, results.md and chart.svg into `dir`. */
