@@ -7,7 +7,8 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { pino } from 'pino';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { refusingInterceptor } from '../helpers/http.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { Order, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -26,25 +27,6 @@ let userId: number;
 const temporalCalls: string[] = [];
 let before: Snapshot;
 
-/** Every workflow-client call is recorded and refused: validation must not reach Temporal. */
-function refusingInterceptor(): WorkflowClientInterceptor {
-  const refuse = (name: string) => async (): Promise<never> => {
-    temporalCalls.push(name);
-    throw new Error(`unexpected Temporal call: ${name}`);
-  };
-  return {
-    start: refuse('start'),
-    startWithDetails: refuse('startWithDetails'),
-    startUpdate: refuse('startUpdate'),
-    startUpdateWithStart: refuse('startUpdateWithStart'),
-    signal: refuse('signal'),
-    signalWithStart: refuse('signalWithStart'),
-    query: refuse('query'),
-    terminate: refuse('terminate'),
-    cancel: refuse('cancel'),
-    describe: refuse('describe'),
-  };
-}
 
 interface Snapshot {
   orders: number;
@@ -73,7 +55,7 @@ beforeAll(async () => {
   const client = new Client({
     connection,
     namespace: config.temporal.namespace,
-    interceptors: { workflow: [refusingInterceptor()] },
+    interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
   });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
   productA = await createProduct(orm, 10, 1_000);

@@ -16,7 +16,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import fc from 'fast-check';
 import { pino } from 'pino';
-import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { refusingInterceptor } from '../helpers/http.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { Orm } from '../../db/orm.ts';
 import { testConfig } from '../helpers/db.ts';
@@ -46,25 +47,6 @@ let previous = '(none)';
 /** Answers per endpoint, by `status code`; printed with HOSTILE_STATS=1. */
 const answers: Record<string, Record<string, number>> = {};
 
-/** Every workflow-client call is recorded and refused: a refused request must not reach Temporal. */
-function refusingInterceptor(): WorkflowClientInterceptor {
-  const refuse = (name: string) => async (): Promise<never> => {
-    temporalCalls.push(name);
-    throw new Error(`unexpected Temporal call: ${name}`);
-  };
-  return {
-    start: refuse('start'),
-    startWithDetails: refuse('startWithDetails'),
-    startUpdate: refuse('startUpdate'),
-    startUpdateWithStart: refuse('startUpdateWithStart'),
-    signal: refuse('signal'),
-    signalWithStart: refuse('signalWithStart'),
-    query: refuse('query'),
-    terminate: refuse('terminate'),
-    cancel: refuse('cancel'),
-    describe: refuse('describe'),
-  };
-}
 
 beforeAll(async () => {
   const base = testConfig();
@@ -74,7 +56,7 @@ beforeAll(async () => {
   orm = await createPrivateDatabase(databaseUrl);
   // No retry interceptor: a stray call fails at once instead of retrying.
   connection = Connection.lazy({ address: config.temporal.address, interceptors: [] });
-  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [refusingInterceptor()] } });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [refusingInterceptor(temporalCalls)] } });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
   port = Number(new URL(server.url).port);
   const fixtures = await createFixtures(orm);

@@ -211,8 +211,9 @@ async function restartRound(signal: NodeJS.Signals): Promise<void> {
     // The API and the worker reconnected by themselves: a new order goes through.
     const newUser = await createUser(orm, 10_000);
     const fresh = await callApi({ apiUrl: api.url }, 'POST', '/orders', { userId: newUser, items: [{ productId, quantity: 1 }] });
-    expect([fresh.status, fresh.body.status]).toEqual([201, 'CONFIRMED']);
-    await client.workflow.getHandle(orderWorkflowId(fresh.body.orderId)).result();
+    // Right after a restart the outcome may take longer than the API's wait (then 202).
+    expect([201, 202]).toContain(fresh.status);
+    expect(await client.workflow.getHandle(orderWorkflowId(fresh.body.orderId)).result()).toMatchObject({ status: 'CONFIRMED' });
 
     // Orders: each ended once, consistently with its payment and stock.
     const rows = await orderRows(orders.map((o) => o.orderId!));
