@@ -146,7 +146,9 @@ export function leverTable(rows: LeverRow[]): string {
 function medianRow(rows: LeverRow[]): LeverRow {
   const med = (xs: (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null && !Number.isNaN(x)).sort((a, b) => a - b);
-    return v.length ? v[Math.floor((v.length - 1) / 2)]! : null;
+    if (v.length === 0) return null;
+    const mid = Math.floor(v.length / 2);
+    return v.length % 2 ? v[mid]! : Math.round(((v[mid - 1]! + v[mid]!) / 2) * 10) / 10;
   };
   const first = rows[0]!;
   return {
