@@ -64,7 +64,7 @@ const { values: args } = parseArgs({
 
 const quick = args.quick;
 const levels = (args.levels ?? (quick ? '1,8' : '1,8,32,128')).split(',').map(Number);
-const rateSpec = (args.rates ?? (quick ? '40' : '145,auto')).split(',');
+const rateSpec = (args.rates ?? (quick ? '15' : '145,auto')).split(',');
 const durationMs = Number(args.duration ?? (quick ? 3 : 20)) * 1000;
 const warmupMs = Number(args.warmup ?? (quick ? 1 : 3)) * 1000;
 const failShare = Number(args['fail-share']);
