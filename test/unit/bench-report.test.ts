@@ -1,7 +1,7 @@
 /**
  * The benchmark's pure parts (scripts/bench/): percentiles, the order mix, the worker
  * tuning knobs of the config, and the report writers. The benchmark itself is not run
- * here: even `npm run bench -- --quick` takes about a minute (a Temporal dev server, the
+ * here: even `npm run bench -- --quick` takes about 40 s (a Temporal dev server, the
  * worker and the API start, then two systems are driven for a few seconds each).
  */
 import { describe, expect, test } from '@jest/globals';
