@@ -8,7 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { pino } from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { refusingInterceptor } from '../helpers/http.ts';
+import { expectRefusedBy, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { Order, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -70,45 +70,8 @@ afterAll(async () => {
   await orm?.close();
 });
 
-/** A request: `json` is serialized; `raw` is sent as is with `contentType`. */
-interface Call {
-  method?: string;
-  path: string;
-  json?: unknown;
-  raw?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-async function send(call: Call): Promise<{ status: number; headers: Headers; body: any }> {
-  const headers: Record<string, string> = { ...call.headers };
-  let body: string | undefined;
-  if (call.json !== undefined) {
-    body = JSON.stringify(call.json);
-    headers['content-type'] = call.contentType ?? 'application/json';
-  } else if (call.raw !== undefined) {
-    body = call.raw;
-    headers['content-type'] = call.contentType ?? 'application/json';
-  }
-  const res = await fetch(new URL(call.path, server.url), { method: call.method ?? (body ? 'POST' : 'GET'), headers, body });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-/** Expects the error shape with `status` and `code`; with `path`, an issue at that path. */
-async function expectRefused(call: Call, status: number, code: string, path?: string): Promise<any> {
-  const res = await send(call);
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(res.body).sort()).toEqual(['error']);
-  expect(Object.keys(res.body.error).sort()).toEqual(['code', 'details', 'message']);
-  expect(res.body.error.message).toEqual(expect.any(String));
-  expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
-  if (path !== undefined) {
-    const paths = res.body.error.details.issues.map((i: { path: string }) => i.path);
-    expect(paths).toContain(path);
-  }
-  return res.body.error;
-}
+const send = (call: Call) => sendCall(server.url, call);
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(server.url, call, status, code, path);
 
 function order(items: unknown, extra: Record<string, unknown> = {}): Call {
   return { path: '/orders', json: { userId, items, ...extra } };
