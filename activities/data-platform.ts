@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, noopMetricMeter, type MetricMeter } from '@temporalio/common';
 import type { Orm } from '../db/orm.ts';
-import { inTransaction, sql } from './tx.ts';
+import { statement } from './tx.ts';
 
 /** An event sent to the data platform. `occurredAt` is an ISO-8601 instant. */
 export interface DataPlatformEvent {
@@ -137,16 +137,14 @@ export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatform
      *   `DataPlatformRejected` (non-retryable) when the platform refuses the event.
      */
     async notifyDataPlatform({ sagaId, event }: NotifyInput): Promise<{ eventId: string; attempts: number; duplicate: boolean }> {
-      const [row] = await inTransaction(orm, (em) =>
-        sql<{ status: string; attempts: number }>(
-          em,
-          `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, created_at)
+      const [row] = await statement<{ status: string; attempts: number }>(
+        orm,
+        `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, created_at)
            values (?, ?, ?, 'PENDING', 1, ?::jsonb, now())
            on conflict (event_id) do update set attempts = data_platform_deliveries.attempts
              + (case when data_platform_deliveries.status = 'DELIVERED' then 0 else 1 end)
            returning status, attempts`,
-          [event.eventId, sagaId, event.type, JSON.stringify(event)],
-        ),
+        [event.eventId, sagaId, event.type, JSON.stringify(event)],
       );
       if (row?.status === 'DELIVERED') return { eventId: event.eventId, attempts: row.attempts, duplicate: true };
       const meter = activityMeter();
@@ -159,13 +157,11 @@ export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatform
           throw err;
         }
         recordAttempt(meter, receipt.duplicate ? 'duplicate' : 'delivered');
-        const marked = await inTransaction(orm, (em) =>
-          sql(
-            em,
-            `update data_platform_deliveries set status = 'DELIVERED', delivered_at = now(), last_error = null
-             where event_id = ? and status <> 'DELIVERED' returning event_id`,
-            [event.eventId],
-          ),
+        const marked = await statement(
+          orm,
+          `update data_platform_deliveries set status = 'DELIVERED', delivered_at = now(), last_error = null
+           where event_id = ? and status <> 'DELIVERED' returning event_id`,
+          [event.eventId],
         );
         // Once per event, by the attempt that marked it DELIVERED (after the commit, so an
         // update that fails is retried and its retry records the lag).
@@ -173,13 +169,11 @@ export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatform
         return { eventId: event.eventId, attempts: row?.attempts ?? 1, duplicate: receipt.duplicate };
       } catch (err) {
         const failed = err instanceof ApplicationFailure && err.nonRetryable;
-        await inTransaction(orm, (em) =>
-          sql(em, `update data_platform_deliveries set last_error = ?, status = ? where event_id = ?`, [
-            String((err as Error).message).slice(0, 1000),
-            failed ? 'FAILED' : 'PENDING',
-            event.eventId,
-          ]),
-        );
+        await statement(orm, `update data_platform_deliveries set last_error = ?, status = ? where event_id = ?`, [
+          String((err as Error).message).slice(0, 1000),
+          failed ? 'FAILED' : 'PENDING',
+          event.eventId,
+        ]);
         throw err;
       }
     },

@@ -27,10 +27,9 @@ interface LineRow {
   quantity: number;
 }
 
-interface ReservationRow {
-  product_id: number;
-  quantity: number;
-  status: 'RESERVED' | 'RELEASED' | 'COMMITTED';
+interface LineWithReservation extends LineRow {
+  status: 'RESERVED' | 'RELEASED' | 'COMMITTED' | null;
+  reserved_quantity: number | null;
 }
 
 /** Dependencies of the inventory activities. */
@@ -52,12 +51,8 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
     async reserveStock({ orderId }: StockInput): Promise<StockResult> {
       return inTransaction(orm, async (em) => {
         await lockOrder(em, orderId);
-        const existing = await reservationsOf(em, orderId);
-        const lines = await sql<LineRow>(
-          em,
-          'select product_id, quantity from order_lines where order_id = ? order by product_id',
-          [orderId],
-        );
+        const lines = await linesWithReservations(em, orderId);
+        const existing = lines.filter((l) => l.status !== null);
         if (existing.some((r) => r.status === 'RELEASED')) {
           // A re-run after the saga compensated: refuse, with the business reason when it still holds.
           const short = await shortLines(em, lines);
@@ -66,6 +61,7 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
         }
         if (existing.length > 0) return toResult(orderId, existing);
         const short: number[] = [];
+        // One conditional update per line, in product-id order: concurrent sagas lock alike.
         for (const line of lines) {
           const updated = await sql(
             em,
@@ -76,14 +72,12 @@ export function createInventoryActivities({ orm }: InventoryDeps) {
         }
         // Throwing rolls back the units already taken for earlier lines.
         if (short.length > 0) throw outOfStock(orderId, short);
-        for (const line of lines) {
-          await sql(
-            em,
-            `insert into stock_reservations (order_id, product_id, quantity, status, created_at, updated_at)
-             values (?, ?, ?, 'RESERVED', now(), now())`,
-            [orderId, line.product_id, line.quantity],
-          );
-        }
+        await sql(
+          em,
+          `insert into stock_reservations (order_id, product_id, quantity, status, created_at, updated_at)
+           select order_id, product_id, quantity, 'RESERVED', now(), now() from order_lines where order_id = ?`,
+          [orderId],
+        );
         return { orderId, lines: lines.map((l) => ({ productId: l.product_id, quantity: l.quantity })) };
       });
     },
@@ -138,14 +132,18 @@ async function lockOrder(em: EntityManager, orderId: string): Promise<void> {
   if (rows.length === 0) throw new Error(`Order ${orderId} does not exist`);
 }
 
-function reservationsOf(em: EntityManager, orderId: string): Promise<ReservationRow[]> {
-  return sql<ReservationRow>(
+/** The order's lines, each with its stock reservation's status and quantity (null when none yet). */
+function linesWithReservations(em: EntityManager, orderId: string): Promise<LineWithReservation[]> {
+  return sql<LineWithReservation>(
     em,
-    'select product_id, quantity, status from stock_reservations where order_id = ? order by product_id',
+    `select l.product_id, l.quantity, r.status, r.quantity as reserved_quantity
+     from order_lines l
+     left join stock_reservations r on r.order_id = l.order_id and r.product_id = l.product_id
+     where l.order_id = ? order by l.product_id`,
     [orderId],
   );
 }
 
-function toResult(orderId: string, rows: ReservationRow[]): StockResult {
-  return { orderId, lines: rows.map((r) => ({ productId: r.product_id, quantity: r.quantity })) };
+function toResult(orderId: string, rows: LineWithReservation[]): StockResult {
+  return { orderId, lines: rows.map((r) => ({ productId: r.product_id, quantity: r.reserved_quantity ?? 0 })) };
 }

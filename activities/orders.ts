@@ -55,16 +55,14 @@ export function createOrderActivities({ orm }: OrderDeps) {
       return inTransaction(orm, async (em) => {
         const existing = await readOrder(em, input.orderId);
         if (existing) return existing;
-        const users = await sql(em, 'select user_id from point_accounts where user_id = ?', [input.userId]);
-        if (users.length === 0) {
-          throw businessFailure(FailureType.UnknownUser, `User ${input.userId} does not exist`, { userId: input.userId });
-        }
         const ids = input.items.map((i) => i.productId);
+        // One read on the usual path; the user's absence is told apart only when nothing came back.
         const products = await sql<{ id: number; price_won: number }>(
           em,
-          'select id, price_won from products where id in (?)',
-          [ids],
+          'select id, price_won from products where id in (?) and exists (select 1 from point_accounts where user_id = ?)',
+          [ids, input.userId],
         );
+        if (products.length === 0) await assertUserExists(em, input.userId);
         const prices = new Map(products.map((p) => [p.id, p.price_won]));
         const unknown = ids.filter((id) => !prices.has(id));
         if (unknown.length > 0) {
@@ -77,19 +75,7 @@ export function createOrderActivities({ orm }: OrderDeps) {
             totalWon,
           });
         }
-        await sql(
-          em,
-          `insert into orders (id, user_id, status, total_won, workflow_id, request_hash, created_at, updated_at)
-           values (?, ?, 'PENDING', ?, ?, ?, now(), now())`,
-          [input.orderId, input.userId, totalWon, input.workflowId, input.requestHash],
-        );
-        for (const line of lines) {
-          await sql(
-            em,
-            'insert into order_lines (order_id, product_id, quantity, unit_price_won) values (?, ?, ?, ?)',
-            [input.orderId, line.productId, line.quantity, line.unitPriceWon],
-          );
-        }
+        await insertOrder(em, input, totalWon, lines);
         return { orderId: input.orderId, status: 'PENDING', totalWon, lines };
       });
     },
@@ -121,15 +107,14 @@ export function createOrderActivities({ orm }: OrderDeps) {
             effects,
           });
         }
+        // The reserved stock becomes sold and the order CONFIRMED in one statement.
         await sql(
           em,
-          `update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'`,
-          [orderId],
-        );
-        await sql(
-          em,
-          `update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
-          [orderId],
+          `with sold as (
+             update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'
+           )
+           update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
+          [orderId, orderId],
         );
         return { orderId, status: 'CONFIRMED' };
       });
@@ -151,6 +136,32 @@ export function createOrderActivities({ orm }: OrderDeps) {
       return setFinalStatus(orm, input.orderId, 'COMPENSATION_FAILED', input.reason, input.message);
     },
   };
+}
+
+async function assertUserExists(em: EntityManager, userId: number): Promise<void> {
+  const users = await sql(em, 'select user_id from point_accounts where user_id = ?', [userId]);
+  if (users.length === 0) throw businessFailure(FailureType.UnknownUser, `User ${userId} does not exist`, { userId });
+}
+
+/** Writes the PENDING order and all of its lines in one statement (a data-modifying CTE). */
+async function insertOrder(em: EntityManager, input: CreateOrderInput, totalWon: number, lines: CreatedOrder['lines']): Promise<void> {
+  const values = lines.map(() => '(?, ?, ?, ?)').join(', ');
+  await sql(
+    em,
+    `with created as (
+       insert into orders (id, user_id, status, total_won, workflow_id, request_hash, created_at, updated_at)
+       values (?, ?, 'PENDING', ?, ?, ?, now(), now())
+     )
+     insert into order_lines (order_id, product_id, quantity, unit_price_won) values ${values}`,
+    [
+      input.orderId,
+      input.userId,
+      totalWon,
+      input.workflowId,
+      input.requestHash,
+      ...lines.flatMap((l) => [input.orderId, l.productId, l.quantity, l.unitPriceWon]),
+    ],
+  );
 }
 
 async function setFinalStatus(

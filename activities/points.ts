@@ -154,16 +154,15 @@ async function appendMovement(
   idempotencyKey: string,
 ): Promise<PointsResult> {
   const delta = kind === 'PAYMENT' ? -amountPoints : amountPoints;
-  const [account] = await sql<{ balance_points: number }>(
+  // Balance and ledger row in one statement: both or neither.
+  const [entry] = await sql<{ id: string; balance_points: number }>(
     em,
-    'update point_accounts set balance_points = balance_points + ?, updated_at = now() where user_id = ? returning balance_points',
-    [delta, userId],
+    `with account as (
+       update point_accounts set balance_points = balance_points + ?, updated_at = now() where user_id = ? returning balance_points
+     )
+     insert into point_ledger (account_user_id, kind, amount_points, reference, idempotency_key, created_at)
+     values (?, ?, ?, ?, ?, now()) returning id, (select balance_points from account) as balance_points`,
+    [delta, userId, userId, kind, amountPoints, reference, idempotencyKey],
   );
-  const [entry] = await sql<{ id: string }>(
-    em,
-    `insert into point_ledger (account_user_id, kind, amount_points, reference, idempotency_key, created_at)
-     values (?, ?, ?, ?, ?, now()) returning id`,
-    [userId, kind, amountPoints, reference, idempotencyKey],
-  );
-  return { ledgerEntryId: Number(entry!.id), amountPoints, balancePoints: account!.balance_points };
+  return { ledgerEntryId: Number(entry!.id), amountPoints, balancePoints: entry!.balance_points };
 }

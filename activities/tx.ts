@@ -13,6 +13,16 @@ export function inTransaction<T>(orm: Orm, work: (em: EntityManager) => Promise<
   return orm.em.fork().transactional(work);
 }
 
+/**
+ * Runs one SQL statement with `?` placeholders on its own, outside any explicit
+ * transaction, and returns its rows. A single statement is atomic by itself in
+ * PostgreSQL (autocommit), so this saves the BEGIN and COMMIT round trips of
+ * {@link inTransaction} where a step writes with exactly one statement.
+ */
+export function statement<Row extends object>(orm: Orm, query: string, params: unknown[] = []): Promise<Row[]> {
+  return orm.em.fork().execute<Row[]>(query, params as never[], 'all');
+}
+
 /** Runs a SQL statement with `?` placeholders in `em`'s transaction and returns its rows. */
 export function sql<Row extends object>(em: EntityManager, query: string, params: unknown[] = []): Promise<Row[]> {
   return em.execute<Row[]>(query, params as never[], 'all');
