@@ -9,11 +9,12 @@ import { ApiError, ErrorCode } from '../errors.ts';
 
 /** Maps a body-parser (co-body / raw-body) failure to our error vocabulary. */
 function bodyParseError(err: Error, limitBytes: number): ApiError {
-  const type = (err as { type?: unknown }).type;
+  const { type, status } = err as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large') {
     return new ApiError(413, ErrorCode.PayloadTooLarge, `The request body is larger than ${limitBytes} bytes`);
   }
-  if (type === 'encoding.unsupported') {
+  // raw-body tags an unknown charset; inflation (the decompressor) an unknown encoding by status only.
+  if (type === 'encoding.unsupported' || status === 415) {
     return new ApiError(415, ErrorCode.UnsupportedMediaType, 'Unsupported Content-Encoding');
   }
   if (err instanceof SyntaxError) {

@@ -137,6 +137,11 @@ describe('POST /orders refuses bad input before starting anything', () => {
     await expectRefused({ path: '/orders', raw: `userId=${userId}`, contentType }, 415, 'UnsupportedMediaType');
   });
 
+  it.each(['compress', 'x-unknown'])('415 UnsupportedMediaType for Content-Encoding %s', async (encoding) => {
+    const call = { ...order([{ productId: productA, quantity: 1 }]), headers: { 'Content-Encoding': encoding } };
+    await expectRefused(call, 415, 'UnsupportedMediaType');
+  });
+
   it.each([
     ['with a space', 'my key'],
     ['too long', 'k'.repeat(201)],
