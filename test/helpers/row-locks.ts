@@ -12,7 +12,7 @@
  * - `reservations` (id): every seat step of a reservation saga.
  */
 import pg from 'pg';
-import { pollUntil } from './processes.ts';
+import { pollUntil } from './waiting.ts';
 
 /** Tables a test may lock rows of, and their key column. */
 const KEYS = { point_accounts: 'user_id', orders: 'id', reservations: 'id', seats: 'id' } as const;

@@ -15,7 +15,9 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
-import { envFor, freePort, pollUntil, startWorkerProcess, type Part } from '../helpers/processes.ts';
+import type { Part } from '../helpers/parts.ts';
+import { envFor, startWorkerProcess } from '../helpers/processes.ts';
+import { freePort, pollUntil } from '../helpers/waiting.ts';
 import { scrape, samplesOf, sumOf, type Sample } from '../helpers/prometheus.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 

@@ -25,7 +25,9 @@ import { orderIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
 import { callApi, type ApiAnswer } from '../helpers/stack.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { envFor, killAllParts, pollUntil, startApiProcess, startWorkerProcess, type ApiPart, type Part } from '../helpers/processes.ts';
+import { killAllParts, type Part } from '../helpers/parts.ts';
+import { envFor, startApiProcess, startWorkerProcess, type ApiPart } from '../helpers/processes.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
 
 const logger = pino({ level: 'warn' });

@@ -20,7 +20,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FailureType } from '../../common/failures.ts';
 import { testConfig } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { startPgFaultProxy, type CommitDropRule, type PgFaultProxy, type ProxyTransaction } from '../helpers/tcp-proxy.ts';
+import type { ProxyTransaction } from '../helpers/pg-proxy-connection.ts';
+import { startPgFaultProxy, type CommitDropRule, type PgFaultProxy } from '../helpers/tcp-proxy.ts';
 import {
   activityAttempts,
   brokenInvariants,

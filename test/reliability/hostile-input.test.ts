@@ -22,7 +22,9 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { Orm } from '../../db/orm.ts';
 import { testConfig } from '../helpers/db.ts';
 import { createFixtures, createPrivateDatabase, dropDatabase, readWorld, snapshot, withDatabase, type Snapshot } from './hostile/database.ts';
-import { endpointGenerators, UNKNOWN_METHODS, type EndpointGenerator } from './hostile/endpoints.ts';
+import type { EndpointGenerator } from './hostile/endpoint-kit.ts';
+import { endpointGenerators } from './hostile/endpoints.ts';
+import { UNKNOWN_METHODS } from './hostile/families.ts';
 import { describeAnswer, describeRequest, refusalProblems, send, type HostileRequest } from './hostile/http.ts';
 import { ENDPOINTS, mightBeAcceptedBy, type World } from './hostile/oracle.ts';
 

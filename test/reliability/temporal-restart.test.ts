@@ -26,17 +26,10 @@ import { createDataPlatformServer, type DataPlatformServer } from '../../data-pl
 import { createPerformance, createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
 import { uniqueTaskQueue } from '../helpers/temporal.ts';
-import {
-  envFor,
-  freePort,
-  killAllParts,
-  pollUntil,
-  startApiProcess,
-  startWorkerProcess,
-  TemporalServerProcess,
-  type ApiPart,
-  type Part,
-} from '../helpers/processes.ts';
+import { killAllParts, type Part } from '../helpers/parts.ts';
+import { envFor, startApiProcess, startWorkerProcess, type ApiPart } from '../helpers/processes.ts';
+import { TemporalServerProcess } from '../helpers/temporal-server.ts';
+import { freePort, pollUntil } from '../helpers/waiting.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
 
 const NAMESPACE = 'sagas-restart';

@@ -13,7 +13,8 @@ import { startApiServer } from '../../api/server.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { envFor, killAllParts, startWorkerProcess } from '../helpers/processes.ts';
+import { killAllParts } from '../helpers/parts.ts';
+import { envFor, startWorkerProcess } from '../helpers/processes.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];

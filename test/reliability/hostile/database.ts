@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { prepareDatabase, type Orm } from '../../../db/orm.ts';
 import { createPerformance, createProduct, createUser } from '../../helpers/db.ts';
-import type { Fixtures } from './endpoints.ts';
+import type { Fixtures } from './endpoint-kit.ts';
 import type { World } from './oracle.ts';
 
 /** `url` with its database name replaced by `name`. */
