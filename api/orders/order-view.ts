@@ -5,7 +5,6 @@
  */
 import type { Client } from '@temporalio/client';
 import { orderProgressQuery, orderWorkflowId, type OrderProgress, type OrderStatus } from '../../common/index.ts';
-import { Order, OrderLine } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
@@ -41,32 +40,50 @@ export interface OrderView {
 /** The order row and its lines, without saga progress; `requestHash` for the key-reuse check. */
 export type OrderRecord = Omit<OrderView, 'saga'> & { requestHash: string };
 
+/** `to_char` format of a UTC timestamp as `Date#toISOString` writes it (milliseconds, `Z`). */
+const ISO_8601_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
 /** Loads an order and its lines (ordered by product id), or null when there is no row. */
 export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderRecord | null> {
-  const em = orm.em.fork();
-  const order = await em.findOne(Order, { id: orderId });
-  if (!order) return null;
-  const lines = await em.find(OrderLine, { order: orderId });
-  const lineViews = lines
-    .map((line) => ({
-      productId: line.product.id,
-      quantity: line.quantity,
-      unitPriceWon: line.unitPriceWon,
-      lineTotalWon: line.quantity * line.unitPriceWon,
-    }))
-    .sort((a, b) => a.productId - b.productId);
+  // The order and its lines in one statement (lines as JSON, by product id).
+  const [row] = await orm.em.fork().execute<OrderRow[]>(
+    `select o.id, o.user_id, o.status, o.total_won, o.cancellation_reason, o.cancellation_message,
+            to_char(o.created_at at time zone 'UTC', ${ISO_8601_UTC}) as created_at,
+            to_char(o.confirmed_at at time zone 'UTC', ${ISO_8601_UTC}) as confirmed_at, o.request_hash,
+            coalesce((select json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity,
+                                                        'unitPriceWon', l.unit_price_won) order by l.product_id)
+                      from order_lines l where l.order_id = o.id), '[]'::json) as lines
+     from orders o where o.id = ?`,
+    [orderId] as never[],
+    'all',
+  );
+  if (!row) return null;
   return {
-    orderId: order.id,
-    userId: order.user.id,
-    status: order.status,
-    totalWon: order.totalWon,
-    reason: order.cancellationReason ?? null,
-    message: order.cancellationMessage ?? null,
-    lines: lineViews,
-    createdAt: order.createdAt.toISOString(),
-    confirmedAt: order.confirmedAt ? order.confirmedAt.toISOString() : null,
-    requestHash: order.requestHash,
+    orderId: row.id,
+    userId: row.user_id,
+    status: row.status,
+    totalWon: row.total_won,
+    reason: row.cancellation_reason,
+    message: row.cancellation_message,
+    lines: row.lines.map((line) => ({ ...line, lineTotalWon: line.quantity * line.unitPriceWon })),
+    createdAt: row.created_at,
+    confirmedAt: row.confirmed_at,
+    requestHash: row.request_hash,
   };
+}
+
+/** A row of {@link loadOrderRecord}'s statement. */
+interface OrderRow {
+  id: string;
+  user_id: number;
+  status: OrderStatus;
+  total_won: number;
+  cancellation_reason: string | null;
+  cancellation_message: string | null;
+  created_at: string;
+  confirmed_at: string | null;
+  request_hash: string;
+  lines: Omit<OrderLineView, 'lineTotalWon'>[];
 }
 
 /**

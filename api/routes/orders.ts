@@ -18,8 +18,6 @@
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { orderWorkflowId, type OrderCheckoutInput, type OrderItem, type OrderOutcome } from '../../common/index.ts';
-import { PointAccount, Product } from '../../db/entities/index.ts';
-import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
@@ -27,6 +25,7 @@ import { idempotencyKeyReused, orderIdFor, orderRequestHash, readIdempotencyKey 
 import { jsonBody } from '../middleware/json-body.ts';
 import { distinctBy, entityId, OrderIdParams } from '../validation.ts';
 import { startCheckout } from '../orders/checkout.ts';
+import { checkOrderReferences } from '../orders/references.ts';
 import { checkPendingStart } from '../saga-start.ts';
 import {
   findOrderView,
@@ -68,22 +67,6 @@ type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body: Pendi
 
 function orderPath(orderId: string): string {
   return `/orders/${orderId}`;
-}
-
-/** Refuses an order whose user or products do not exist (422), before anything starts. */
-async function checkReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
-  const em = orm.em.fork();
-  if ((await em.count(PointAccount, { user: userId })) === 0) {
-    throw new ApiError(422, ErrorCode.UnknownUser, `User ${userId} has no point account`, { details: { userId } });
-  }
-  const found = await em.find(Product, { id: { $in: productIds } }, { fields: ['id'] });
-  const known = new Set(found.map((p) => p.id));
-  const missing = productIds.filter((id) => !known.has(id));
-  if (missing.length > 0) {
-    throw new ApiError(422, ErrorCode.UnknownProduct, `Unknown product ids: ${missing.join(', ')}`, {
-      details: { productIds: missing },
-    });
-  }
 }
 
 /** Maps a finished order view to the answer: 201 when CONFIRMED, else the business error. */
@@ -158,7 +141,7 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
       const items: OrderItem[] = body.items
         .map((i) => ({ productId: i.productId, quantity: i.quantity }))
         .sort((a, b) => a.productId - b.productId);
-      await checkReferences(deps.orm, body.userId, items.map((i) => i.productId));
+      await checkOrderReferences(deps.orm, body.userId, items.map((i) => i.productId));
       const orderId = orderIdFor(body.userId, idempotencyKey);
       const input: OrderCheckoutInput = {
         orderId,

@@ -21,28 +21,18 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { openOrm, type Orm } from '../../db/orm.ts';
-import { PointAccount, Product } from '../../db/entities/index.ts';
 import { createApp, type AppState } from '../../api/app.ts';
 import { answerProtocolErrors } from '../../api/protocol-errors.ts';
-import { ApiError, ErrorCode } from '../../api/errors.ts';
+import { ApiError } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
 import { orderRequestHash } from '../../api/idempotency.ts';
 import { CreateOrderBody } from '../../api/routes/orders.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
+import { checkOrderReferences } from '../../api/orders/references.ts';
 import { BASELINE_ORDERS_PATH } from './paths.ts';
 
 
 type Line = { productId: number; quantity: number; unitPriceWon: number };
-
-/** Refuses unknown users and products (422) as `POST /orders` does, before the transaction. */
-async function checkReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
-  const em = orm.em.fork();
-  if ((await em.count(PointAccount, { user: userId })) === 0) {
-    throw new ApiError(422, ErrorCode.UnknownUser, `User ${userId} has no point account`, { details: { userId } });
-  }
-  const found = await em.find(Product, { id: { $in: productIds } }, { fields: ['id'] });
-  if (found.length !== productIds.length) throw new ApiError(422, ErrorCode.UnknownProduct, 'Unknown product ids');
-}
 
 /** The whole checkout in one transaction; throws ApiError (rolled back) on a business failure. */
 async function checkoutInOneTransaction(em: EntityManager, orderId: string, userId: number, items: { productId: number; quantity: number }[], requestHash: string): Promise<void> {
@@ -90,7 +80,7 @@ function baselineRouter(orm: Orm, bodyLimitBytes: number): Router<AppState> {
   router.post(BASELINE_ORDERS_PATH, jsonBody(bodyLimitBytes), async (ctx) => {
     const body = CreateOrderBody.parse(ctx.request.body);
     const items = body.items.map((i) => ({ productId: i.productId, quantity: i.quantity })).sort((a, b) => a.productId - b.productId);
-    await checkReferences(orm, body.userId, items.map((i) => i.productId));
+    await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
     const orderId = randomUUID();
     await orm.em.fork().transactional((em) => checkoutInOneTransaction(em, orderId, body.userId, items, orderRequestHash(body.userId, items)));
     const record = await loadOrderRecord(orm, orderId);

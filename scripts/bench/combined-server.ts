@@ -23,8 +23,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { temporalConnectionOptions } from '../../config/temporal.ts';
-import { openOrm, type Orm } from '../../db/orm.ts';
-import { PointAccount, Product } from '../../db/entities/index.ts';
+import { openOrm } from '../../db/orm.ts';
 import { createApp, type AppState } from '../../api/app.ts';
 import { ApiError, ErrorCode } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
@@ -33,6 +32,7 @@ import { answerProtocolErrors } from '../../api/protocol-errors.ts';
 import { CreateOrderBody } from '../../api/routes/orders.ts';
 import { startCheckout } from '../../api/orders/checkout.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
+import { checkOrderReferences } from '../../api/orders/references.ts';
 import { ORDER_CHECKOUT_WORKFLOW, withDeadline } from '../../api/temporal.ts';
 import { orderOutcomeUpdate, orderWorkflowId, type OrderCheckoutInput, type OrderOutcome } from '../../common/index.ts';
 import { createDataPlatformClient } from '../../activities/data-platform.ts';
@@ -56,13 +56,6 @@ const worker = await createSagaWorker({
 });
 const running = worker.run();
 const client = new Client({ connection, namespace: config.temporal.namespace });
-
-async function checkReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
-  const em = orm.em.fork();
-  if ((await em.count(PointAccount, { user: userId })) === 0) throw new ApiError(422, ErrorCode.UnknownUser, `User ${userId} has no point account`);
-  const found = await em.find(Product, { id: { $in: productIds } }, { fields: ['id'] });
-  if (found.length !== productIds.length) throw new ApiError(422, ErrorCode.UnknownProduct, 'Unknown product ids');
-}
 
 /** Starts the saga eagerly, then asks for its outcome through the Update. */
 async function eagerCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
@@ -92,7 +85,7 @@ const router = new Router<AppState>();
 router.post(COMBINED_ORDERS_PATH, jsonBody(config.api.bodyLimitBytes), async (ctx) => {
   const body = CreateOrderBody.parse(ctx.request.body);
   const items = body.items.map((i) => ({ productId: i.productId, quantity: i.quantity })).sort((a, b) => a.productId - b.productId);
-  await checkReferences(orm, body.userId, items.map((i) => i.productId));
+  await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
   const input: OrderCheckoutInput = {
     orderId: randomUUID(),
     userId: body.userId,

@@ -119,6 +119,7 @@ describe('GET /orders/:id', () => {
     const [p1, p2] = [await createProduct(orm, 5, 1_000), await createProduct(orm, 5, 2_500)];
     const orderId = randomUUID();
     const em = orm.em.fork();
+    const createdAt = new Date(Date.UTC(2026, 10, 21, 8, 30, 15, 123));
     const order = em.create(Order, {
       id: orderId,
       user: userId,
@@ -128,7 +129,7 @@ describe('GET /orders/:id', () => {
       cancellationMessage: 'not enough stock',
       workflowId: orderWorkflowId(orderId),
       requestHash: '0'.repeat(64),
-      createdAt: new Date(),
+      createdAt,
       updatedAt: new Date(),
     });
     em.create(OrderLine, { order, product: p2, quantity: 2, unitPriceWon: 2_500 });
@@ -149,7 +150,7 @@ describe('GET /orders/:id', () => {
         { productId: p1, quantity: 1, unitPriceWon: 1_000, lineTotalWon: 1_000 },
         { productId: p2, quantity: 2, unitPriceWon: 2_500, lineTotalWon: 5_000 },
       ],
-      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      createdAt: '2026-11-21T08:30:15.123Z',
       confirmedAt: null,
       saga: null,
     });
