@@ -9,70 +9,13 @@
  * Saga completion: a 201, 409 or 422 answer is the business outcome (CONFIRMED, or
  * CANCELLED after the compensations ran). A 202 means the saga runs on; its outcome is
  * then watched in the order's row (one query every 100 ms for all such orders, so that
- * watching adds no load to the API or Temporal) until it is no longer PENDING.
+ * watching adds no load to the API or Temporal; order-watcher.ts) until it is no longer
+ * PENDING.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
+import type { PlannedOrder } from './order-mix.ts';
 import { summarize, type LatencySummary } from './stats.ts';
-
-/** The rows a load draws orders from. */
-export interface OrderMixFixture {
-  /** Users with points enough for every order of the run. */
-  richUserIds: number[];
-  /** Users without points: their orders end InsufficientPoints (payment refused, stock released). */
-  poorUserIds: number[];
-  /** Products with stock enough for every order of the run. */
-  stockedProductIds: number[];
-  /** Products without stock: an order with one ends OutOfStock. */
-  emptyProductIds: number[];
-}
-
-/** One order to send and the outcome the mix expects of it. */
-export interface PlannedOrder {
-  body: string;
-  expect: 'CONFIRMED' | 'InsufficientPoints' | 'OutOfStock';
-}
-
-/** Small deterministic PRNG (mulberry32), so every run sends the same mix. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * Order mix: two lines per order (two distinct products, one unit each). A share
- * `failShare` fails on purpose, half on insufficient points, half on stock.
- */
-export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1): () => PlannedOrder {
-  const random = prng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  return () => {
-    const roll = random();
-    const first = pick(fixture.stockedProductIds);
-    let second = pick(fixture.stockedProductIds);
-    while (second === first) second = pick(fixture.stockedProductIds);
-    let userId = pick(fixture.richUserIds);
-    let expect: PlannedOrder['expect'] = 'CONFIRMED';
-    if (roll < failShare / 2) {
-      userId = pick(fixture.poorUserIds);
-      expect = 'InsufficientPoints';
-    } else if (roll < failShare) {
-      second = pick(fixture.emptyProductIds);
-      expect = 'OutOfStock';
-    }
-    const items = [
-      { productId: first, quantity: 1 },
-      { productId: second, quantity: 1 },
-    ];
-    return { body: JSON.stringify({ userId, items }), expect };
-  };
-}
 
 /** What one order gave. Times in ms from the load's time origin. */
 interface Sample {
@@ -135,62 +78,8 @@ export interface LoadOptions {
   progress?: (line: string) => void;
   /** Called when the measured window starts and ends (CPU marks). */
   onWindow?: (edge: 'start' | 'end') => Promise<void> | void;
-  /** Resolves with the business outcome of an order answered 202 (see {@link OrderWatcher}). */
+  /** Resolves with the business outcome of an order answered 202 (see OrderWatcher in order-watcher.ts). */
   watch?: (orderId: string) => Promise<'CONFIRMED' | 'CANCELLED' | 'ERROR'>;
-}
-
-/**
- * Watches the status of orders answered 202 in the database: every `intervalMs`, one
- * query for all of them. Resolves each when its row is CONFIRMED or CANCELLED
- * (COMPENSATION_FAILED, or no outcome within `timeoutMs`: ERROR).
- */
-export class OrderWatcher {
-  readonly #query: (ids: string[]) => Promise<{ id: string; status: string }[]>;
-  readonly #waiting = new Map<string, { resolve: (o: 'CONFIRMED' | 'CANCELLED' | 'ERROR') => void; deadline: number }>();
-  readonly #timer: NodeJS.Timeout;
-  readonly #timeoutMs: number;
-  #busy = false;
-
-  constructor(query: (ids: string[]) => Promise<{ id: string; status: string }[]>, intervalMs = 100, timeoutMs = 60_000) {
-    this.#query = query;
-    this.#timeoutMs = timeoutMs;
-    this.#timer = setInterval(() => void this.#tick(), intervalMs);
-    this.#timer.unref();
-  }
-
-  watch = (orderId: string): Promise<'CONFIRMED' | 'CANCELLED' | 'ERROR'> =>
-    new Promise((resolve) => this.#waiting.set(orderId, { resolve, deadline: performance.now() + this.#timeoutMs }));
-
-  async #tick(): Promise<void> {
-    if (this.#busy || this.#waiting.size === 0) return;
-    this.#busy = true;
-    try {
-      const rows = await this.#query([...this.#waiting.keys()]);
-      for (const { id, status } of rows) {
-        const w = this.#waiting.get(id);
-        if (!w || status === 'PENDING') continue;
-        this.#waiting.delete(id);
-        w.resolve(status === 'CONFIRMED' ? 'CONFIRMED' : status === 'CANCELLED' ? 'CANCELLED' : 'ERROR');
-      }
-    } catch {
-      // the next tick tries again
-    } finally {
-      this.#busy = false;
-    }
-    const now = performance.now();
-    for (const [id, w] of this.#waiting) {
-      if (now > w.deadline) {
-        this.#waiting.delete(id);
-        w.resolve('ERROR');
-      }
-    }
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
-    for (const w of this.#waiting.values()) w.resolve('ERROR');
-    this.#waiting.clear();
-  }
 }
 
 const ORDER_HEADERS = { 'content-type': 'application/json' };

@@ -16,7 +16,7 @@ import { prepareDatabase } from '../../db/orm.ts';
 import { canConnect, SEARCH_ATTRIBUTES } from '../temporal-dev-server.ts';
 import { findTemporalCli, REPO_ROOT } from '../temporal-cli.ts';
 import { waitForHttp } from '../wait.ts';
-import type { OrderMixFixture } from './load.ts';
+import type { OrderMixFixture } from './order-mix.ts';
 
 /** A running child process of the stack. */
 export interface StackPart {

@@ -7,7 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../config/index.ts';
 import { workerTuning } from '../../worker/worker.ts';
-import { orderMix } from '../../scripts/bench/load.ts';
+import { orderMix } from '../../scripts/bench/order-mix.ts';
 import { chart, markdown, type BenchResults, type MeasuredLevel } from '../../scripts/bench/report.ts';
 import { percentile, summarize } from '../../scripts/bench/stats.ts';
 

@@ -1,0 +1,107 @@
+/**
+ * The command line of `npm run bench` (scripts/bench/main.ts), parsed into one typed
+ * settings object with the defaults of a full run or of a `--quick` smoke run.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEV_SERVER_TUNING_FLAGS } from '../temporal-dev-server.ts';
+import { REPO_ROOT } from '../temporal-cli.ts';
+
+/** The settings of one benchmark run. Times in ms. */
+export interface BenchOptions {
+  /** A smoke run: fewer levels, shorter windows, shorter pauses. */
+  quick: boolean;
+  /** Closed-loop concurrency levels (clients). */
+  levels: number[];
+  /** Open-loop rates as given: orders/s, or `auto` (half and 80% of the best saga throughput). */
+  rateSpec: string[];
+  /** Measured window of each level. */
+  durationMs: number;
+  /** Warm-up before each level's window. */
+  warmupMs: number;
+  /** Share of orders that fail on purpose (0..1). */
+  failShare: number;
+  /** Extra environment of the worker and API processes. */
+  extraEnv: Record<string, string>;
+  /** Tuning flags of the Temporal dev server, one argv entry each. */
+  temporalFlags: string[];
+  /** Whether the worker gets a workflow bundle built beforehand. */
+  prebuiltBundle: boolean;
+  skipSaga: boolean;
+  skipBaseline: boolean;
+  /** `update` or `eager` to run API and worker in one process (checked when the saga starts). */
+  combined: string | undefined;
+  /** Name suffix of the run's folder. */
+  label: string;
+  /** Folder of all runs (each in `<out>/<run>/`, the latest copied to `<out>/latest.*`). */
+  out: string;
+}
+
+/**
+ * Parses the bench's command line. Options (defaults of a full run; of `--quick` in
+ * brackets):
+ * - `--quick`: a smoke run of a few seconds per system;
+ * - `--levels 1,8,32,128` [1,8]: closed-loop clients;
+ * - `--rates 145,auto` [15]: open-loop orders/s; `auto` adds half and 80% of the best
+ *   saga throughput;
+ * - `--duration 20` [3] and `--warmup 3` [1]: seconds per level;
+ * - `--fail-share 0.1`: share of orders failing on purpose;
+ * - `--env KEY=VALUE` (repeatable): settings of the worker and API processes;
+ * - `--temporal-flag '<flags>'` (repeatable, split at spaces): replaces the dev server's
+ *   tuning flags;
+ * - `--no-prebuilt-bundle`, `--skip-saga`, `--skip-baseline`;
+ * - `--combined update|eager`: API and worker in one process (bench-only);
+ * - `--label default`: name suffix of the run's folder;
+ * - `--out bench-results`: folder of the runs.
+ *
+ * Throws on an unknown option (node:util parseArgs) and on an `--env` without `=`.
+ */
+export function parseBenchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
+  const { values: args } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      levels: { type: 'string' },
+      rates: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      'fail-share': { type: 'string', default: '0.1' },
+      env: { type: 'string', multiple: true, default: [] },
+      'temporal-flag': { type: 'string', multiple: true },
+      'no-prebuilt-bundle': { type: 'boolean', default: false },
+      'skip-baseline': { type: 'boolean', default: false },
+      'skip-saga': { type: 'boolean', default: false },
+      combined: { type: 'string' },
+      label: { type: 'string', default: 'default' },
+      out: { type: 'string', default: path.join(REPO_ROOT, 'bench-results') },
+    },
+  });
+  const quick = args.quick;
+  return {
+    quick,
+    levels: (args.levels ?? (quick ? '1,8' : '1,8,32,128')).split(',').map(Number),
+    rateSpec: (args.rates ?? (quick ? '15' : '145,auto')).split(','),
+    durationMs: Number(args.duration ?? (quick ? 3 : 20)) * 1000,
+    warmupMs: Number(args.warmup ?? (quick ? 1 : 3)) * 1000,
+    failShare: Number(args['fail-share']),
+    extraEnv: parseEnv(args.env),
+    temporalFlags: args['temporal-flag'] ? args['temporal-flag'].flatMap((f) => f.split(' ').filter(Boolean)) : [...DEV_SERVER_TUNING_FLAGS],
+    prebuiltBundle: !args['no-prebuilt-bundle'],
+    skipSaga: args['skip-saga'],
+    skipBaseline: args['skip-baseline'],
+    combined: args.combined,
+    label: args.label,
+    out: args.out,
+  };
+}
+
+/** `KEY=VALUE` pairs as an object; throws on a pair without a key or `=`. */
+function parseEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((kv) => {
+      const i = kv.indexOf('=');
+      if (i < 1) throw new Error(`--env expects KEY=VALUE, got ${kv}`);
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }),
+  );
+}
