@@ -72,14 +72,15 @@ export class BenchDatabase {
 
   /**
    * Rows of `sql` run on the `postgres` database. Rejects with the connection or query
-   * error; a failed query also closes the watcher and both connections (see {@link close}).
+   * error; after a failure the admin connection is dropped and the next call reconnects
+   * (the watcher and the bench connection are left alone: a level keeps running).
    */
   async adminQuery<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
     const client = await this.#admin.get();
     try {
       return (await client.query<Row>(sql, params)).rows;
     } catch (err) {
-      await this.close();
+      await this.#admin.end();
       this.#admin.forget();
       throw err;
     }
