@@ -11,6 +11,7 @@ import { reservationWorkflowId } from '../../common/ids.ts';
 import { checkInvariants, formatInvariantReport, type InvariantReport } from '../../db/invariants.ts';
 import { createPerformance, createUser, seatStates } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { prng } from '../../scripts/bench/order-mix.ts';
 
 const SEATS = 10;
 const REQUESTS = 100;
@@ -27,18 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` distinct elements of `from`, sorted ascending. */
 function pick(random: () => number, from: readonly number[], count: number): number[] {
@@ -59,7 +48,7 @@ describe('hot seats', () => {
     const { performanceId, seatIds } = await createPerformance(stack.orm, SEATS, 10_000);
     const userIds: number[] = [];
     for (let i = 0; i < USERS; i++) userIds.push(await createUser(stack.orm, 0));
-    const random = seededRandom(SEED);
+    const random = prng(SEED);
     const requests = Array.from({ length: REQUESTS }, (_, i) => ({
       userId: userIds[i % USERS]!,
       performanceId,
