@@ -10,9 +10,8 @@ import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
-import { createDataPlatformClient } from '../activities/data-platform.ts';
 import { installWorkerRuntime } from './metrics.ts';
-import { createSagaWorker, workerTuning } from './worker.ts';
+import { createConfiguredSagaWorker } from './worker.ts';
 
 const config = loadConfig();
 const log = createLogger(config, 'worker');
@@ -20,18 +19,7 @@ const { metricsUrl } = installWorkerRuntime(log, config.worker.metricsAddress);
 
 const orm = await openOrm(config.database);
 const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
-const worker = await createSagaWorker({
-  connection,
-  namespace: config.temporal.namespace,
-  taskQueue: config.temporal.taskQueue,
-  workflowBundlePath: config.worker.workflowBundlePath,
-  logger: log,
-  deps: {
-    orm,
-    dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
-  },
-  tuning: workerTuning(config.worker),
-});
+const worker = await createConfiguredSagaWorker(config, connection, orm, log);
 
 // Worker.run() already reacts to SIGTERM/SIGINT (Runtime shutdown signals) by shutting down gracefully.
 log.info(

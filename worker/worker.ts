@@ -9,6 +9,8 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/index.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import { createDataPlatformClient } from '../activities/data-platform.ts';
+import type { Orm } from '../db/orm.ts';
 
 // `.ts` when run from source, `.js` when compiled into dist/ by `npm run build`.
 const COMPILED = import.meta.url.endsWith('.js');
@@ -81,6 +83,24 @@ export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
     activities,
     ...workflows,
     ...options.tuning,
+  });
+}
+
+/**
+ * Creates (but does not run) the saga worker as `config` describes it: namespace, task
+ * queue, workflow bundle, data-platform client and tuning, polling through `connection`,
+ * its activities on `orm`. The process entry points use this; tests build theirs with
+ * {@link createSagaWorker}.
+ */
+export function createConfiguredSagaWorker(config: AppConfig, connection: NativeConnection, orm: Orm, logger?: Logger): Promise<Worker> {
+  return createSagaWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundlePath: config.worker.workflowBundlePath,
+    ...(logger ? { logger } : {}),
+    deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }) },
+    tuning: workerTuning(config.worker),
   });
 }
 

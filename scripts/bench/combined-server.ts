@@ -35,9 +35,8 @@ import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
 import { checkOrderReferences } from '../../api/orders/references.ts';
 import { ORDER_CHECKOUT_WORKFLOW, withDeadline } from '../../api/temporal.ts';
 import { orderOutcomeUpdate, orderWorkflowId, type OrderCheckoutInput, type OrderOutcome } from '../../common/index.ts';
-import { createDataPlatformClient } from '../../activities/data-platform.ts';
 import { installWorkerRuntime } from '../../worker/metrics.ts';
-import { createSagaWorker, workerTuning } from '../../worker/worker.ts';
+import { createConfiguredSagaWorker } from '../../worker/worker.ts';
 import { COMBINED_ORDERS_PATH } from './paths.ts';
 
 
@@ -46,14 +45,7 @@ const logger = createLogger(config, 'combined');
 installWorkerRuntime(logger, undefined);
 const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
 const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
-const worker = await createSagaWorker({
-  connection,
-  namespace: config.temporal.namespace,
-  taskQueue: config.temporal.taskQueue,
-  workflowBundlePath: config.worker.workflowBundlePath,
-  deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }) },
-  tuning: workerTuning(config.worker),
-});
+const worker = await createConfiguredSagaWorker(config, connection, orm);
 const running = worker.run();
 const client = new Client({ connection, namespace: config.temporal.namespace });
 
