@@ -1,5 +1,5 @@
 /**
- * The order checkout saga (`order-<orderId>`), after ../shared/DESIGN.md:
+ * The order checkout saga (`order-<orderId>`), after docs/architecture.md:
  * createOrder (PENDING) -> reserveStock -> payWithPoints -> confirmOrder (the pivot)
  * -> notifyDataPlatform. Each compensation is registered before its step; on a business
  * failure or an unrecoverable error the compensations run in reverse and the order ends

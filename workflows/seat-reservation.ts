@@ -1,5 +1,5 @@
 /**
- * The seat reservation saga (`reservation-<reservationId>`), after ../shared/DESIGN.md:
+ * The seat reservation saga (`reservation-<reservationId>`), after docs/architecture.md:
  * createReservation -> holdSeats (all or none) -> wait on a durable timer for the `pay`
  * Update, the `cancel` Signal or the hold's expiry -> payWithPoints -> confirmReservation
  * (the pivot: HELD -> RESERVED, PENDING -> CONFIRMED) -> notifyDataPlatform.
