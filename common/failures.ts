@@ -39,16 +39,3 @@ export const FailureType = {
 
 /** One of {@link FailureType}'s values. */
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
-
-/** Failure types that are business rejections: never retried, always compensated. */
-export const BUSINESS_FAILURE_TYPES: readonly FailureType[] = [
-  FailureType.OutOfStock,
-  FailureType.InsufficientPoints,
-  FailureType.UnknownProduct,
-  FailureType.UnknownUser,
-  FailureType.OrderTooLarge,
-  FailureType.SeatUnavailable,
-  FailureType.UnknownSeat,
-  FailureType.HoldExpired,
-  FailureType.SagaAlreadyCompensated,
-];

@@ -1,11 +1,8 @@
 /**
- * Workflow-id builders and task queue names. Workflow ids come only from here: the id of
+ * Workflow-id builders and step idempotency keys. Workflow ids come only from here: the id of
  * a saga is the idempotency key of the request that started it (Temporal rejects a second
  * workflow with the same id), so its format is part of the public contract.
  */
-
-/** Task queue the saga worker polls, unless configured otherwise (`TASK_QUEUE`). */
-export const DEFAULT_TASK_QUEUE = 'sagas';
 
 /** Workflow id of the order checkout saga of order `orderId` (a UUID): `order-<orderId>`. */
 export function orderWorkflowId(orderId: string): string {

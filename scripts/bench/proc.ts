@@ -54,16 +54,6 @@ export function rssMbOf(pid: number): number | undefined {
   }
 }
 
-/** Peak resident set over the life of `pid` (VmHWM) in MiB, or undefined. */
-export function peakRssMbOf(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** A named set of processes whose CPU is summed: fixed pids, or a function listing the current ones. */
 export interface ProcessGroup {
   name: string;
