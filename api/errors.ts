@@ -1,12 +1,16 @@
 /**
  * The API's error vocabulary: one error class, the stable error codes clients can rely
- * on, and the JSON shape every error answer has:
- * `{ "error": { "code": string, "message": string, "details": object | null } }`.
+ * on, and the extension members an error may carry. Every error is answered as RFC 9457
+ * problem details with `Content-Type: application/problem+json` (built in problem.ts):
+ * `{ "type": "/problems/<code>", "title", "status", "detail", "instance", "code",
+ * "requestId", ...extension members }`, where `detail` is the error's message and the
+ * extension members are its `details` (e.g. `errors: [{ path, message }]` of
+ * `ValidationFailed`, `productIds` of `UnknownProduct`).
  */
 
 /** Stable error codes of the HTTP API, with the status each one is answered with. */
 export const ErrorCode = {
-  /** 400: the body, path or query failed validation; `details.issues` lists `{path, message}`. */
+  /** 400: the body, path or query failed validation; `errors` lists `{path, message}`. */
   ValidationFailed: 'ValidationFailed',
   /** 400: the body is not valid JSON (or not a JSON object/array). */
   MalformedJson: 'MalformedJson',
@@ -32,9 +36,9 @@ export const ErrorCode = {
   IdempotencyKeyReused: 'IdempotencyKeyReused',
   /** 422: the user has no point account. */
   UnknownUser: 'UnknownUser',
-  /** 422: some product ids do not exist; `details.productIds` lists them. */
+  /** 422: some product ids do not exist; `productIds` lists them. */
   UnknownProduct: 'UnknownProduct',
-  /** 409: an order ended COMPENSATION_FAILED; `details.order` is the order view. */
+  /** 409: an order ended COMPENSATION_FAILED; `order` is the order view. */
   CompensationFailed: 'CompensationFailed',
   /** 501: an HTTP method the API does not implement at all. */
   NotImplemented: 'NotImplemented',
@@ -50,13 +54,30 @@ export const ErrorCode = {
  */
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode] | (string & {});
 
-/** JSON body of every error answer. */
-export interface ErrorBody {
-  error: {
-    code: ErrorCodeValue;
-    message: string;
-    details: Record<string, unknown> | null;
-  };
+/** The members every problem answer has (`instance` when the path is known); extension members may not use these names. */
+export const STANDARD_PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId'] as const;
+
+/** One of {@link STANDARD_PROBLEM_MEMBERS}. */
+export type StandardProblemMember = (typeof STANDARD_PROBLEM_MEMBERS)[number];
+
+/**
+ * Extension members of a problem answer: any names but the standard ones. Typed so that
+ * an object literal with, say, a `code` key does not compile; {@link assertProblemExtensions}
+ * refuses what gets past the types.
+ */
+export type ProblemExtensions = Readonly<Record<string, unknown>> & { readonly [K in StandardProblemMember]?: never };
+
+/**
+ * Refuses extension members that would overwrite a standard problem member.
+ *
+ * @throws TypeError naming the colliding keys (a programming error: answered 500).
+ */
+export function assertProblemExtensions(extensions: Readonly<Record<string, unknown>> | null | undefined): void {
+  if (!extensions) return;
+  const clashes = STANDARD_PROBLEM_MEMBERS.filter((member) => Object.hasOwn(extensions, member));
+  if (clashes.length > 0) {
+    throw new TypeError(`Problem extension members may not be named ${clashes.join(', ')}`);
+  }
 }
 
 /** One validation problem: `path` is dotted (`items.0.quantity`), empty for the whole body. */
@@ -67,21 +88,28 @@ export interface ValidationIssue {
 
 /**
  * An error with an HTTP status and a stable code; the error middleware answers it as
- * {@link ErrorBody}. `headers` are set on the answer (for example `Location`).
+ * problem details, `message` as the `detail` and `details` as the extension members.
+ * `headers` are set on the answer (for example `Location`).
+ *
+ * @throws TypeError when a `details` key is a standard problem member (`type`, `title`,
+ *   `status`, `detail`, `instance`, `code`, `requestId`).
  */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCodeValue;
-  readonly details: Record<string, unknown> | null;
+  /** Extension members of the problem answer, or null. */
+  readonly details: ProblemExtensions | null;
   readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     status: number,
     code: ErrorCodeValue,
     message: string,
-    options: { details?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { details?: ProblemExtensions; headers?: Record<string, string>; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
+    // Checked here rather than when answering, so that the stack points at the culprit.
+    assertProblemExtensions(options.details);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -90,18 +118,13 @@ export class ApiError extends Error {
   }
 }
 
-/** A 400 `ValidationFailed` error listing `issues`. */
+/** A 400 `ValidationFailed` error listing `issues` in its `errors` member. */
 export function validationError(issues: ValidationIssue[]): ApiError {
   const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-  return new ApiError(400, ErrorCode.ValidationFailed, `Invalid request: ${summary}`, { details: { issues } });
+  return new ApiError(400, ErrorCode.ValidationFailed, `Invalid request: ${summary}`, { details: { errors: issues } });
 }
 
 /** A 404 `NotFound` error for `what` (e.g. "product 7"). */
 export function notFound(what: string): ApiError {
   return new ApiError(404, ErrorCode.NotFound, `No ${what}`);
-}
-
-/** Builds an {@link ErrorBody}. */
-export function errorBody(code: ErrorCodeValue, message: string, details: Record<string, unknown> | null = null): ErrorBody {
-  return { error: { code, message, details } };
 }

@@ -1,15 +1,18 @@
 /**
- * The outermost middleware: turns every failure into the JSON error shape
- * (`{ error: { code, message, details } }`), logs one line per request, and never lets
+ * The outermost middleware: turns every failure into RFC 9457 problem details
+ * (`application/problem+json`, see problem.ts), logs one line per request, and never lets
  * internals (stack, SQL, gRPC messages) reach the client.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Middleware, ParameterizedContext } from 'koa';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from '../../config/logger.ts';
 import type { AppState } from '../context.ts';
-import { ApiError, ErrorCode, errorBody, validationError, type ErrorBody, type ValidationIssue } from '../errors.ts';
+import { ApiError, ErrorCode, validationError, type ErrorCodeValue, type ProblemExtensions, type ValidationIssue } from '../errors.ts';
+import { PROBLEM_CONTENT_TYPE, problemDetails } from '../problem.ts';
 import { isTemporalUnavailable } from '../temporal.ts';
+import { REQUEST_ID_HEADER } from './request-context.ts';
 
 /**
  * Maps a zod error to {@link ValidationIssue}s with dotted paths (`items.0.quantity`);
@@ -63,15 +66,33 @@ export function toApiError(err: unknown): ApiError | undefined {
   return undefined;
 }
 
-function send(ctx: ParameterizedContext<AppState>, status: number, body: ErrorBody): void {
+/** Answers the request with the problem details of an error. */
+function sendProblem(
+  ctx: ParameterizedContext<AppState>,
+  status: number,
+  code: ErrorCodeValue,
+  detail: string,
+  extensions: ProblemExtensions | null = null,
+): void {
+  // The request-context middleware sets the id before anything can fail; this covers a
+  // failure in a middleware installed ahead of it, so that `requestId` is never missing.
+  let requestId = ctx.state.requestId;
+  if (!requestId) {
+    requestId = randomUUID();
+    ctx.state.requestId = requestId;
+    ctx.set(REQUEST_ID_HEADER, requestId);
+  }
   ctx.status = status;
-  ctx.body = body;
+  ctx.body = problemDetails({ status, code, detail, instance: ctx.path, requestId, extensions });
+  // Koa infers application/json from an object body: the type must be set after it.
+  ctx.type = PROBLEM_CONTENT_TYPE;
 }
 
 /**
- * Error middleware; install it first. It also answers router outcomes that carry only a
- * status (unknown route 404, wrong method 405 keeping the `Allow` header, 501) with the
- * error shape.
+ * Error middleware; install it first. It answers every failure as problem details
+ * (`application/problem+json`, `instance` the request path, `requestId` the answer's
+ * `X-Request-Id`), and also router outcomes that carry only a status (unknown route 404,
+ * wrong method 405 keeping the `Allow` header, 501).
  */
 export function errorHandler(rootLogger: Logger): Middleware<AppState> {
   return async (ctx, next) => {
@@ -80,18 +101,18 @@ export function errorHandler(rootLogger: Logger): Middleware<AppState> {
       await next();
       const empty = EMPTY_STATUS_ERRORS[ctx.status];
       if (empty && (ctx.body === undefined || ctx.body === null)) {
-        send(ctx, ctx.status, errorBody(empty[0], `${empty[1]}: ${ctx.method} ${ctx.path}`));
+        sendProblem(ctx, ctx.status, empty[0], `${empty[1]}: ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
       const log = ctx.state.log ?? rootLogger;
       const mapped = toApiError(err);
       if (mapped) {
         for (const [name, value] of Object.entries(mapped.headers)) ctx.set(name, value);
-        send(ctx, mapped.status, errorBody(mapped.code, mapped.message, mapped.details));
+        sendProblem(ctx, mapped.status, mapped.code, mapped.message, mapped.details);
         if (mapped.status >= 500) log.warn({ err, code: mapped.code }, 'request failed');
       } else {
         log.error({ err }, 'unexpected error');
-        send(ctx, 500, errorBody(ErrorCode.InternalError, 'Internal error; see the server log for this request id'));
+        sendProblem(ctx, 500, ErrorCode.InternalError, 'Internal error; see the server log for this request id');
       }
     } finally {
       const log = ctx.state.log ?? rootLogger;
