@@ -4,7 +4,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../scripts/temporal-dev-server.ts';
-import { findTemporalCli } from '../../scripts/temporal-cli.ts';
+import { testTemporalCli } from './temporal.ts';
 import { spawnPart, type Part, type PartExit } from './parts.ts';
 import { pollUntil, waitForPort, waitForPortClosed } from './waiting.ts';
 
@@ -49,7 +49,7 @@ export class TemporalServerProcess {
    */
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.#part && !this.#part.hasExited()) throw new Error('The Temporal server is already running');
-    const cli = await findTemporalCli({ build: false });
+    const cli = await testTemporalCli();
     const host = this.options.host ?? '127.0.0.1';
     const args = [
       'server', 'start-dev',

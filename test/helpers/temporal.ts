@@ -1,6 +1,6 @@
 /**
  * Temporal for tests: a real dev server per test file (TestWorkflowEnvironment.createLocal
- * on the existing `temporal` binary, found like the dev-server script finds it), the
+ * on the `temporal` binary that test/global-setup.ts found or built), the
  * workflow bundle built once per file, and a unique task queue per worker.
  */
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ALL_SAGA_SEARCH_ATTRIBUTES } from '../../common/saga.ts';
 import { findTemporalCli } from '../../scripts/temporal-cli.ts';
-import type { AppConfig } from '../../config/index.ts';
+import { loadConfig, type AppConfig } from '../../config/index.ts';
 
 let runtimeInstalled = false;
 
@@ -24,10 +24,22 @@ function installQuietRuntime(): void {
   runtimeInstalled = true;
 }
 
+/**
+ * The Temporal CLI of the tests: the one test/global-setup.ts found or built and handed
+ * over as `TEMPORAL_CLI_PATH` (read through `config`), else the usual lookup (PATH,
+ * `.tools/bin/temporal`) for code run outside jest. Never builds: a suite must not start
+ * a build of several minutes itself.
+ *
+ * @throws Error with installation instructions when there is none.
+ */
+export function testTemporalCli(config: Pick<AppConfig, 'temporal'> = loadConfig()): Promise<string> {
+  return findTemporalCli({ cliPath: config.temporal.cliPath, build: false });
+}
+
 /** Starts a local dev server (SQLite in memory) with the sagas' search attributes registered. */
 export async function startTestTemporal(config: AppConfig): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
-  const path = await findTemporalCli({ cliPath: config.temporal.cliPath, build: false });
+  const path = await testTemporalCli(config);
   return TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path },

@@ -6,7 +6,8 @@
  *   node test/tools/record-histories.ts [label]
  *
  * It starts the in-process test stack (real Temporal dev server, test database, mock
- * data platform) and drives each path through the API or the client.
+ * data platform) and drives each path through the API or the client. It never builds
+ * the Temporal CLI: run `npm test` or `node scripts/ensure-temporal-cli.ts` once first.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFile, mkdir } from 'node:fs/promises';
@@ -14,12 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { findTemporalCli } from '../../scripts/temporal-cli.ts';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
 import { cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, type SeatReservationInput } from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { testTemporalCli } from '../helpers/temporal.ts';
 
 const label = process.argv[2] ?? 'v1';
 const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
@@ -34,7 +35,7 @@ const stack: TestStack = await startStack({
   }),
 });
 
-const cli = await findTemporalCli({ cliPath: stack.config.temporal.cliPath, build: false });
+const cli = await testTemporalCli(stack.config);
 
 /** Waits for the workflow to close and writes its history as the CLI's proto3 JSON. */
 async function save(name: string, workflowId: string): Promise<void> {
