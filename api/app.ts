@@ -24,6 +24,7 @@ import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOrderRoutes } from './routes/orders.ts';
 import { registerOrderOperationRoutes } from './routes/order-operations.ts';
 import { registerPointRoutes } from './routes/points.ts';
+import { registerProblemRoutes } from './routes/problems.ts';
 import { registerProductRoutes } from './routes/products.ts';
 import { registerReservationRoutes } from './routes/reservations.ts';
 
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   registerPointRoutes(router, deps);
   registerConcertRoutes(router, deps);
   registerReservationRoutes(router, deps);
+  registerProblemRoutes(router);
 
   app.use(httpMetrics(metrics));
   app.use(errorHandler(deps.logger));

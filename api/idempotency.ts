@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
 import type { OrderItem } from '../common/index.ts';
-import { ApiError, ErrorCode, validationError } from './errors.ts';
+import { ApiError, ErrorCode, validationError, type ProblemExtensions } from './errors.ts';
 
 /**
  * Fixed UUID namespace of the ids derived from Idempotency-Keys. Part of the public
@@ -38,9 +38,10 @@ export function readIdempotencyKey(headers: Record<string, string | string[] | u
 
 /**
  * The 422 `IdempotencyKeyReused` error: the key was used before with a different request
- * body. `details` names the saga the key belongs to (e.g. `{ orderId }`).
+ * body. `details` names the saga the key belongs to (e.g. `{ orderId }`); they become
+ * extension members of the problem answer.
  */
-export function idempotencyKeyReused(details: Record<string, unknown>): ApiError {
+export function idempotencyKeyReused(details: ProblemExtensions): ApiError {
   return new ApiError(422, ErrorCode.IdempotencyKeyReused, 'This Idempotency-Key was already used with a different request body', {
     details,
   });

@@ -38,7 +38,7 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export async function startApiServer(deps: AppDeps, options: { host: string; port: number }): Promise<RunningApiServer> {
   const app = createApp(deps);
   // Node's own refusal of an HTTP/1.1 request without Host is a 400 with no body; with
-  // its check off, the request-context middleware refuses it in the JSON error shape.
+  // its check off, the request-context middleware refuses it as problem details.
   const server: Server = createServer({ requireHostHeader: false }, app.callback());
   answerProtocolErrors(server, deps.logger);
   server.listen(options.port, options.host);

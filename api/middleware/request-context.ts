@@ -34,7 +34,7 @@ export function requestContext(logger: Logger): Middleware<AppState> {
     ctx.state.log = logger.child({ requestId });
     ctx.set(REQUEST_ID_HEADER, requestId);
     // server.ts turns off Node's Host check (its 400 has no body); the refusal RFC 9112
-    // requires for an HTTP/1.1 request without Host is made here, in the error shape.
+    // requires for an HTTP/1.1 request without Host is made here, as problem details.
     if (ctx.req.httpVersion === '1.1' && ctx.req.headers.host === undefined) {
       throw new ApiError(400, ErrorCode.BadRequest, 'An HTTP/1.1 request needs a Host header');
     }

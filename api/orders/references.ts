@@ -11,8 +11,8 @@ import { ApiError, ErrorCode } from '../errors.ts';
  * with one statement against the database.
  *
  * @param productIds distinct product ids of the order's lines
- * @throws ApiError 422 UnknownUser (details `{ userId }`) first, else 422 UnknownProduct
- *   (details `{ productIds }`: the unknown ones, in request order).
+ * @throws ApiError 422 UnknownUser (extension member `userId`) first, else 422
+ *   UnknownProduct (member `productIds`: the unknown ones, in request order).
  */
 export async function checkOrderReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
   const [row] = await orm.em.fork().execute<{ user_known: boolean; known: number[] }[]>(

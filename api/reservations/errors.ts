@@ -3,18 +3,18 @@
  * HTTP status each reservation failure type is answered with.
  */
 import { FailureType } from '../../common/index.ts';
-import { ApiError, ErrorCode } from '../errors.ts';
+import { ApiError, ErrorCode, type ProblemExtensions } from '../errors.ts';
 import { reservationPath } from './request.ts';
 
 /** Stable error codes specific to concerts and reservations. */
 export const ReservationErrorCode = {
-  /** 422: the performance of a reservation request does not exist; `details.performanceId`. */
+  /** 422: the performance of a reservation request does not exist; member `performanceId`. */
   UnknownPerformance: 'UnknownPerformance',
-  /** 422: some seat ids do not exist or belong to another performance; `details.seatIds` lists them. */
+  /** 422: some seat ids do not exist or belong to another performance; member `seatIds` lists them. */
   UnknownSeat: FailureType.UnknownSeat,
-  /** 409: a requested seat is held or sold; `details.seatIds` lists them when known. */
+  /** 409: a requested seat is held or sold; member `seatIds` lists them when known. */
   SeatUnavailable: FailureType.SeatUnavailable,
-  /** 402: the balance is below the price; the hold is kept. `details`: `{reservationId, userId, balancePoints, requiredPoints}`. */
+  /** 402: the balance is below the price; the hold is kept. Members `reservationId, userId, balancePoints, requiredPoints`. */
   InsufficientPoints: FailureType.InsufficientPoints,
   /** 410: the hold expired (the seats were released) before the reservation was paid. */
   HoldExpired: FailureType.HoldExpired,
@@ -54,12 +54,12 @@ const MESSAGES: Readonly<Record<string, string>> = {
 /**
  * The {@link ApiError} for a reservation failure of type `type` (its status from
  * {@link RESERVATION_FAILURE_STATUS}, the type as the code), with `Location` pointing at
- * the reservation.
+ * the reservation; `reservationId` and `details` become extension members of the answer.
  */
 export function reservationFailure(
   type: string,
   reservationId: string,
-  options: { message?: string | null; details?: Record<string, unknown> } = {},
+  options: { message?: string | null; details?: ProblemExtensions } = {},
 ): ApiError {
   const code = type === FailureType.CompensationFailed ? ErrorCode.CompensationFailed : type;
   return new ApiError(

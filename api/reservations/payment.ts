@@ -5,7 +5,7 @@
 import { FailureType } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps } from '../context.ts';
-import { notFound, type ApiError } from '../errors.ts';
+import { notFound, type ApiError, type ProblemExtensions } from '../errors.ts';
 import { pendingReservationBody, type PendingReservationBody } from './answers.ts';
 import type { PaymentAnswer } from './commands.ts';
 import { RESERVATION_FAILURE_STATUS, reservationFailure } from './errors.ts';
@@ -55,15 +55,23 @@ async function refusal(
   // A payment cut short by cancelling the workflow itself is the reservation's cancellation.
   const answer = refused.type === FailureType.Cancelled ? { ...refused, type: FailureType.ReservationCancelled } : refused;
   if (answer.type in RESERVATION_FAILURE_STATUS) {
-    const first = answer.details[0];
-    const details =
-      answer.type === FailureType.InsufficientPoints && first !== null && typeof first === 'object'
-        ? (first as Record<string, unknown>)
-        : undefined;
+    const details = answer.type === FailureType.InsufficientPoints ? balanceDetails(answer.details[0]) : undefined;
     return reservationFailure(answer.type, reservationId, { message: answer.message, details });
   }
   log.warn({ failureType: answer.type }, 'payment failed with an unexpected failure type');
   return notPayable(await loadReservationRecord(deps.orm, reservationId), reservationId, new Error(answer.message));
+}
+
+/**
+ * The balance members of an `InsufficientPoints` answer, picked by name from the failure's
+ * details (`{ userId, balancePoints, requiredPoints }`, activities/points.ts): they come
+ * from a workflow history, and a key named like a standard problem member must not
+ * reach the answer.
+ */
+function balanceDetails(raw: unknown): ProblemExtensions | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const { userId, balancePoints, requiredPoints } = raw as Record<string, unknown>;
+  return { userId, balancePoints, requiredPoints };
 }
 
 /**
