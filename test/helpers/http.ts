@@ -1,6 +1,6 @@
 /**
  * HTTP helpers for the API validation suites: one request as data ({@link Call}), sending
- * it to a running API server, the error-shape assertion, and a Temporal client
+ * it to a running API server, the problem-details assertions, and a Temporal client
  * interceptor that records and refuses every workflow call.
  */
 import { expect } from '@jest/globals';
@@ -39,22 +39,50 @@ export async function sendCall(baseUrl: string, call: Call): Promise<Answer> {
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
+/** The members every problem answer has; the rest are the code's extension members. */
+const STANDARD_MEMBERS = ['code', 'detail', 'instance', 'requestId', 'status', 'title', 'type'];
+
+/** The extension members of a problem body (everything but the standard members). */
+export function problemExtensions(problem: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(problem).filter(([key]) => !STANDARD_MEMBERS.includes(key)));
+}
+
 /**
- * Sends `call` and expects the error shape with `status` and `code`; with `path`, an
- * issue at that path. Returns the `error` object.
+ * Expects `res` to be an RFC 9457 problem answer with `status` and `code`, for the request
+ * path `instance`: `application/problem+json`, every standard member, `type`
+ * `/problems/<code>`, `requestId` the `X-Request-Id` header.
+ */
+export function expectProblem(res: Answer, status: number, code: string, instance: string): void {
+  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json(;|$)/);
+  expect(Object.keys(res.body)).toEqual(expect.arrayContaining(STANDARD_MEMBERS));
+  const requestId = res.headers.get('x-request-id');
+  expect(requestId).toEqual(expect.any(String));
+  expect(res.body).toMatchObject({
+    type: `/problems/${code}`,
+    title: expect.any(String),
+    status,
+    detail: expect.any(String),
+    instance,
+    code,
+    requestId,
+  });
+}
+
+/**
+ * Sends `call` and expects a problem answer with `status` and `code` (see
+ * {@link expectProblem}); with `path`, a field error at that path in its `errors` member.
+ * Returns the problem body.
  */
 export async function expectRefusedBy(baseUrl: string, call: Call, status: number, code: string, path?: string): Promise<any> {
   const res = await sendCall(baseUrl, call);
-  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
-  expect(Object.keys(res.body).sort()).toEqual(['error']);
-  expect(Object.keys(res.body.error).sort()).toEqual(['code', 'details', 'message']);
-  expect(res.body.error.message).toEqual(expect.any(String));
-  expect(res.headers.get('x-request-id')).toEqual(expect.any(String));
+  // fetch sends the normalized path of the URL, and the API reports it without its query.
+  expectProblem(res, status, code, new URL(call.path, baseUrl).pathname);
   if (path !== undefined) {
-    const paths = res.body.error.details.issues.map((i: { path: string }) => i.path);
+    const paths = res.body.errors.map((i: { path: string }) => i.path);
     expect(paths).toContain(path);
   }
-  return res.body.error;
+  return res.body;
 }
 
 /** Every workflow-client call is pushed onto `calls` and refused: validation must not reach Temporal. */

@@ -109,7 +109,7 @@ describe('with Temporal but no running saga', () => {
       [confirmed, 409, 'AlreadyConfirmed'],
     ] as const) {
       const error = await expectRefused(call(`/reservations/${id}/payment`, 'POST'), status, code);
-      expect(error.details).toMatchObject({ reservationId: id });
+      expect(error).toMatchObject({ reservationId: id });
     }
   });
 

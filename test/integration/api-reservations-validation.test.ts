@@ -16,7 +16,7 @@ import { PointLedgerEntry, Reservation } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
 import { balanceOf, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
-import { expectRefusedBy, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
+import { expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
@@ -116,7 +116,7 @@ describe('GET /concerts and GET /performances/:id/seats', () => {
 
   it('404 NotFound for an unknown performance', async () => {
     const error = await expectRefused({ path: `/performances/${ABSENT_ID}/seats` }, 404, 'NotFound');
-    expect(error.details).toBeNull();
+    expect(problemExtensions(error)).toEqual({});
   });
 
   it.each([['abc'], ['0'], ['-1'], ['1.5'], ['007'], ['2147483648']])('400 ValidationFailed for GET /performances/%s/seats', async (id) => {
@@ -163,21 +163,21 @@ describe('POST /reservations refuses bad input before starting anything', () => 
 
   it('422 UnknownUser for a user without a point account, checked first', async () => {
     const error = await expectRefused(reserve({ userId: ABSENT_ID, performanceId: ABSENT_ID }), 422, 'UnknownUser');
-    expect(error.details).toEqual({ userId: ABSENT_ID });
+    expect(problemExtensions(error)).toEqual({ userId: ABSENT_ID });
   });
 
   it('422 UnknownPerformance for a performance that does not exist', async () => {
     const error = await expectRefused(reserve({ performanceId: ABSENT_ID }), 422, 'UnknownPerformance');
-    expect(error.details).toEqual({ performanceId: ABSENT_ID });
+    expect(problemExtensions(error)).toEqual({ performanceId: ABSENT_ID });
   });
 
   it('422 UnknownSeat naming seats that do not exist or belong to another performance', async () => {
     const { s1, s2 } = fixture.seatsA;
     const b1 = fixture.seatsB[0]!;
     const error = await expectRefused(reserve({ seatIds: [s2, ABSENT_ID, b1, s1] }), 422, 'UnknownSeat');
-    expect(error.details).toEqual({ seatIds: [b1, ABSENT_ID].sort((a, b) => a - b) });
+    expect(problemExtensions(error)).toEqual({ seatIds: [b1, ABSENT_ID].sort((a, b) => a - b) });
     const other = await expectRefused(reserve({ performanceId: fixture.performanceB, seatIds: [s1] }), 422, 'UnknownSeat');
-    expect(other.details).toEqual({ seatIds: [s1] });
+    expect(problemExtensions(other)).toEqual({ seatIds: [s1] });
   });
 
   it('413 PayloadTooLarge past the body limit', async () => {

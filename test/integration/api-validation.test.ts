@@ -8,7 +8,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { pino } from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import { expectRefusedBy, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
+import { expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { Order, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -113,7 +113,7 @@ describe('POST /orders refuses bad input before starting anything', () => {
 
   it('422 UnknownProduct naming the missing product ids', async () => {
     const error = await expectRefused(order([{ productId: productA, quantity: 1 }, { productId: ABSENT_ID, quantity: 1 }]), 422, 'UnknownProduct');
-    expect(error.details).toEqual({ productIds: [ABSENT_ID] });
+    expect(problemExtensions(error)).toEqual({ productIds: [ABSENT_ID] });
   });
 
   it('422 UnknownUser for a user without a point account', async () => {
