@@ -112,11 +112,11 @@ async function sendOrder(pool: Pool, options: LoadOptions, planned: PlannedOrder
   }
 }
 
-/** The order id of a 201 (`orderId`) or of a business refusal (`error.details.order.orderId`). */
+/** The order id of a 201 (`orderId`) or of a business refusal (problem details with the order view in `order`). */
 function orderIdOf(text: string): string | undefined {
   try {
-    const body = JSON.parse(text) as { orderId?: string; error?: { details?: { order?: { orderId?: string } } } };
-    return body.orderId ?? body.error?.details?.order?.orderId;
+    const body = JSON.parse(text) as { orderId?: string; order?: { orderId?: string } };
+    return body.orderId ?? body.order?.orderId;
   } catch {
     return undefined;
   }
@@ -124,7 +124,7 @@ function orderIdOf(text: string): string | undefined {
 
 function codeOf(text: string): string {
   try {
-    return (JSON.parse(text) as { error?: { code?: string } }).error?.code ?? '?';
+    return (JSON.parse(text) as { code?: string }).code ?? '?';
   } catch {
     return '?';
   }

@@ -48,8 +48,8 @@ describe('order saga failures', () => {
     const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] });
 
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('CompensationFailed');
-    const orderId = res.body.error.details.order.orderId;
+    expect(res.body.code).toBe('CompensationFailed');
+    const orderId = res.body.order.orderId;
     const view = await callApi(stack, 'GET', `/orders/${orderId}`);
     expect(view.body).toMatchObject({ status: 'COMPENSATION_FAILED', reason: 'CompensationFailed' });
     expect(view.body.saga.compensations.map((c: { name: string; state: string }) => [c.name, c.state])).toEqual([
@@ -65,7 +65,7 @@ describe('order saga failures', () => {
     // Retrying while the cause persists fails again and keeps the order parked.
     const again = await callApi(stack, 'POST', `/orders/${orderId}/compensations/retry`);
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('CompensationFailed');
+    expect(again.body.code).toBe('CompensationFailed');
 
     // The operator fixes the cause and retries: only the failed compensation runs again.
     brokenRefundUsers.delete(userId);
@@ -85,7 +85,7 @@ describe('order saga failures', () => {
 
     const notParked = await callApi(stack, 'POST', `/orders/${orderId}/compensations/retry`);
     expect(notParked.status).toBe(409);
-    expect(notParked.body.error.code).toBe('NotCompensationFailed');
+    expect(notParked.body.code).toBe('NotCompensationFailed');
   });
 
   it('undoes every effect when the saga is cancelled in the middle, and ends CANCELLED', async () => {
@@ -111,7 +111,7 @@ describe('order saga failures', () => {
     // With local activities the cancellation lands at a workflow-task heartbeat (~8 s),
     // so the answer may have been a 202 before the outcome was known.
     const cancelled = await answer;
-    expect(cancelled.status === 202 || cancelled.body.error?.code === 'Cancelled').toBe(true);
+    expect(cancelled.status === 202 || cancelled.body.code === 'Cancelled').toBe(true);
 
     const view = await callApi(stack, 'GET', `/orders/${orderId}`);
     expect(view.body).toMatchObject({ status: 'CANCELLED', reason: 'Cancelled' });

@@ -83,7 +83,7 @@ describe('a business failure at each step', () => {
     const { res, orderId, productId, userId } = await placeOrder({ step, kind: 'business' });
 
     expect(res.status).toBe(409);
-    expect(res.body.error.code).toBe('InjectedFailure');
+    expect(res.body.code).toBe('InjectedFailure');
     const forward = ['createOrder', 'reserveStock', 'payWithPoints', 'confirmOrder'];
     const expectedCalls = [...forward.slice(0, forward.indexOf(step) + 1), ...compensations];
     expect(calls.get(orderId)).toEqual(expectedCalls);

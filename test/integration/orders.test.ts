@@ -94,9 +94,9 @@ describe('POST /orders', () => {
     });
 
     expect(res.status).toBe(409);
-    expect(res.body.error).toMatchObject({ code: 'OutOfStock' });
-    const orderId = res.body.error.details.order.orderId;
-    expect(res.body.error.details.order).toMatchObject({ status: 'CANCELLED', reason: 'OutOfStock' });
+    expect(res.body).toMatchObject({ code: 'OutOfStock' });
+    const orderId = res.body.order.orderId;
+    expect(res.body.order).toMatchObject({ status: 'CANCELLED', reason: 'OutOfStock' });
     expect(await stockOf(stack.orm, plenty)).toBe(10);
     expect(await stockOf(stack.orm, scarce)).toBe(2);
     expect(await balanceOf(stack.orm, userId)).toBe(100_000);
@@ -113,8 +113,8 @@ describe('POST /orders', () => {
     const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 3 }] });
 
     expect(res.status).toBe(422);
-    expect(res.body.error.code).toBe('InsufficientPoints');
-    const order = res.body.error.details.order;
+    expect(res.body.code).toBe('InsufficientPoints');
+    const order = res.body.order;
     expect(order).toMatchObject({ status: 'CANCELLED', reason: 'InsufficientPoints', totalWon: 3_000 });
     expect(await stockOf(stack.orm, productId)).toBe(10);
     expect(await balanceOf(stack.orm, userId)).toBe(2_999);
@@ -147,7 +147,7 @@ describe('POST /orders', () => {
 
     const reused = await callApi(stack, 'POST', '/orders', { ...body, items: [{ productId, quantity: 1 }] }, { 'idempotency-key': key });
     expect(reused.status).toBe(422);
-    expect(reused.body.error.code).toBe('IdempotencyKeyReused');
+    expect(reused.body.code).toBe('IdempotencyKeyReused');
     expect(await stockOf(stack.orm, productId)).toBe(8);
   });
 

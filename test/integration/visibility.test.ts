@@ -52,15 +52,15 @@ describe('finding sagas by search attributes', () => {
     const { performanceId, seatIds } = await createPerformance(stack.orm, 1);
     const held = await callApi(stack, 'POST', '/reservations', { userId, performanceId, seatIds, holdSeconds: 600 });
 
-    const idOf = (res: { body: { orderId?: string; error?: { details: { order: { orderId: string } } } } }) =>
-      orderWorkflowId(res.body.orderId ?? res.body.error!.details.order.orderId);
+    const idOf = (res: { body: { orderId?: string; order?: { orderId: string } } }) =>
+      orderWorkflowId(res.body.orderId ?? res.body.order!.orderId);
     const user = `UserId="${userId}"`;
 
     expect(await listUntil(`${user} AND SagaStatus="CONFIRMED"`, 1)).toEqual([idOf(confirmed)]);
     expect(await listUntil(`${user} AND SagaStatus="CANCELLED" AND FailedStep="reserveStock"`, 1)).toEqual([idOf(outOfStock)]);
     expect(await listUntil(`${user} AND SagaStatus="COMPENSATION_FAILED"`, 1)).toEqual([idOf(parked)]);
     expect(await listUntil(`${user} AND FailedStep="payWithPoints" AND CompensatedSteps="releaseStock"`, 1)).toEqual([idOf(parked)]);
-    expect(await listUntil(`${user} AND OrderId="${parked.body.error.details.order.orderId}"`, 1)).toEqual([idOf(parked)]);
+    expect(await listUntil(`${user} AND OrderId="${parked.body.order.orderId}"`, 1)).toEqual([idOf(parked)]);
     const holding = await listUntil(
       `${user} AND WorkflowType="seatReservation" AND SagaStatus="PENDING" AND HoldExpiresAt > "${new Date().toISOString()}"`,
       1,

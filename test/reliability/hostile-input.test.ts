@@ -2,8 +2,9 @@
  * Hostile input, property-based (fast-check): for every endpoint, generated invalid
  * requests (see hostile/endpoints.ts for the families) go as real HTTP requests to the
  * API listening on port 0. Property: each is answered, within a deadline, with a 4xx
- * (501 only for a method the API has on no route) whose JSON body is exactly
- * `{ error: { code, message, details } }` with a non-empty code. Every input is invalid
+ * (501 only for a method the API has on no route) whose body is RFC 9457 problem details
+ * (`application/problem+json`, `type` `/problems/<code>`, `status`, `instance` and
+ * `requestId` matching the answer; see `refusalProblems`). Every input is invalid
  * by construction, and the contract oracle (hostile/oracle.ts) confirms it before sending.
  * After all runs: the Temporal client, which records and refuses every workflow call, was
  * never called, and the suite's private database is unchanged row for row.
@@ -85,7 +86,8 @@ async function checkRefused(req: HostileRequest): Promise<void> {
   // The parser may refuse a raw request's body after its head reached a route: give such
   // a route the moment it needs to (wrongly) call Temporal, so the call is pinned on this request.
   if (req.raw) await delay(RAW_SETTLE_MS);
-  const problems = refusalProblems(answer, { unknownMethod: UNKNOWN_METHODS.includes(req.method) });
+  // A raw request's target may be what the parser refused: its instance is not known.
+  const problems = refusalProblems(answer, { unknownMethod: UNKNOWN_METHODS.includes(req.method), target: req.raw ? undefined : req.target });
   if (temporalCalls.length !== callsBefore) {
     // A route still running after its request was answered calls late, during the next one.
     problems.push(`Temporal was called (${temporalCalls.slice(callsBefore).join(', ')}) by this request or, late, by the one before: ${previous}`);
@@ -93,7 +95,7 @@ async function checkRefused(req: HostileRequest): Promise<void> {
   previous = describeRequest(req);
   const code = (() => {
     try {
-      return (JSON.parse(answer.body.toString('utf8')) as { error?: { code?: string } }).error?.code;
+      return (JSON.parse(answer.body.toString('utf8')) as { code?: string }).code;
     } catch {
       return undefined;
     }
@@ -105,7 +107,7 @@ async function checkRefused(req: HostileRequest): Promise<void> {
   }
 }
 
-describe('every endpoint refuses hostile input with a JSON 4xx and changes nothing', () => {
+describe('every endpoint refuses hostile input with a problem-details 4xx and changes nothing', () => {
   it('covers the twelve endpoints of the API table', () => {
     expect(generators.map((g) => g.endpoint).sort()).toEqual([...ENDPOINTS].sort());
   });

@@ -85,10 +85,10 @@ describe('hot seats', () => {
     }
 
     // Each loser was refused on seats a winner holds, and holds nothing.
-    const loserIds = losers.map((l) => l.body.error.details.reservationId as string);
+    const loserIds = losers.map((l) => l.body.reservationId as string);
     for (const l of losers) {
-      expect(l.body.error.code).toBe('SeatUnavailable');
-      const unavailable: number[] = l.body.error.details.seatIds;
+      expect(l.body.code).toBe('SeatUnavailable');
+      const unavailable: number[] = l.body.seatIds;
       expect(unavailable.length).toBeGreaterThan(0);
       for (const seatId of unavailable) {
         expect(l.seatIds).toContain(seatId);

@@ -149,7 +149,7 @@ async function restartRound(signal: NodeJS.Signals): Promise<void> {
     );
     orderAnswers.forEach((res, i) => {
       expect([201, 202, 422]).toContain(res.status);
-      orders[i]!.orderId = res.body.orderId ?? res.body.error?.details?.order?.orderId;
+      orders[i]!.orderId = res.body.orderId ?? res.body.order?.orderId;
     });
     // The holds last: they must still run when the server dies.
     const holdAnswers = await Promise.all(

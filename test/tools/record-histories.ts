@@ -54,7 +54,7 @@ async function order(name: string, userBalance: number, stock: number, quantity:
   const userId = await createUser(stack.orm, userBalance);
   before?.(userId);
   const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity }] });
-  const orderId = res.body.orderId ?? res.body.error?.details?.order?.orderId;
+  const orderId = res.body.orderId ?? res.body.order?.orderId;
   return { orderId, userId, workflowId: orderWorkflowId(orderId) };
 }
 

@@ -112,7 +112,7 @@ describe('problemDetails', () => {
     }
     // @ts-expect-error an object literal with a standard member's name does not compile
     expect(() => new ApiError(409, 'X', 'm', { details: { code: 'Y' } })).toThrow(TypeError);
-    // @ts-expect-error
+    // @ts-expect-error requestId is a standard member too
     expect(() => problemDetails({ status: 409, code: 'X', detail: 'm', requestId: 'r', extensions: { requestId: 'forged' } })).toThrow(TypeError);
     expect(() => new ApiError(409, 'X', 'm', { details: { orderId: 'o' } })).not.toThrow();
   });

@@ -193,20 +193,37 @@ function dechunk(data: Buffer): Buffer | undefined {
   }
 }
 
+/** The members every problem answer has but `instance`, which a parser error may lack. */
+const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code', 'requestId'];
+
+/**
+ * The `instance` the API reports for a request sent with target `target`: the path
+ * before the query, as Koa reads it (its fast path: a target starting with `/` and free of
+ * whitespace and `#`); undefined when it would be parsed otherwise (then only its form is checked).
+ */
+function expectedInstance(target: string): string | undefined {
+  if (!target.startsWith('/') || /[\t\n\f\r #\u00a0\ufeff]/.test(target)) return undefined;
+  return target.split('?')[0];
+}
+
 /**
  * Why `answer` is not a proper refusal; empty when it is. A proper refusal: a 4xx (or 501
- * when `unknownMethod`: the API implements no route for that method at all) with a JSON
- * body of exactly `{ error: { code, message, details } }`, `code` a non-empty string,
- * `message` a string, `details` null or an object; and an `X-Request-Id`.
+ * when `unknownMethod`: the API implements no route for that method at all) with an RFC
+ * 9457 problem body, `Content-Type: application/problem+json`, and an `X-Request-Id`.
+ * The body has `type` `/problems/<code>`, a string `title` and `detail`, `status` equal to
+ * the answer's status, a non-empty `code`, `requestId` equal to the `X-Request-Id` header,
+ * `instance` the request path (`target`'s, when known; it may be absent for a raw
+ * request the parser refused), and validation `errors` as `[{ path, message }]`.
  */
-export function refusalProblems(answer: Answer, options: { unknownMethod: boolean }): string[] {
+export function refusalProblems(answer: Answer, options: { unknownMethod: boolean; target?: string | undefined }): string[] {
   const problems: string[] = [];
   const okStatus = (answer.status >= 400 && answer.status < 500) || (options.unknownMethod && answer.status === 501);
   if (!okStatus) problems.push(`status ${answer.status} is not a 4xx`);
-  if (!/^application\/json\b/i.test(answer.headers['content-type'] ?? '')) {
-    problems.push(`content-type ${JSON.stringify(answer.headers['content-type'] ?? null)} is not application/json`);
+  if (!/^application\/problem\+json\s*(;|$)/i.test(answer.headers['content-type'] ?? '')) {
+    problems.push(`content-type ${JSON.stringify(answer.headers['content-type'] ?? null)} is not application/problem+json`);
   }
-  if (!answer.headers['x-request-id']) problems.push('no X-Request-Id');
+  const requestId = answer.headers['x-request-id'];
+  if (!requestId) problems.push('no X-Request-Id');
   let body: unknown;
   try {
     body = JSON.parse(answer.body.toString('utf8'));
@@ -215,15 +232,32 @@ export function refusalProblems(answer: Answer, options: { unknownMethod: boolea
     return problems;
   }
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObject(body) || Object.keys(body).join() !== 'error' || !isObject(body.error)) {
-    problems.push(`body is not {error:{...}}: ${clip(JSON.stringify(body), 200)}`);
+  if (!isObject(body)) {
+    problems.push(`body is not a JSON object: ${clip(JSON.stringify(body), 200)}`);
     return problems;
   }
-  const error = body.error;
-  if (Object.keys(error).sort().join() !== 'code,details,message') problems.push(`error keys are ${Object.keys(error).join(',')}`);
-  if (typeof error.code !== 'string' || error.code.length === 0) problems.push('error.code is not a non-empty string');
-  if (typeof error.message !== 'string') problems.push('error.message is not a string');
-  if (error.details !== null && !isObject(error.details)) problems.push('error.details is neither null nor an object');
+  const missing = PROBLEM_MEMBERS.filter((member) => !Object.hasOwn(body, member));
+  if (missing.length > 0) problems.push(`problem members missing: ${missing.join(',')}`);
+  const { type, title, status, detail, instance, code, requestId: bodyRequestId, errors } = body;
+  if (typeof code !== 'string' || code.length === 0) problems.push('code is not a non-empty string');
+  else if (type !== `/problems/${code}`) problems.push(`type ${JSON.stringify(type)} is not /problems/${code}`);
+  if (typeof title !== 'string' || title.length === 0) problems.push('title is not a non-empty string');
+  if (typeof detail !== 'string') problems.push('detail is not a string');
+  if (status !== answer.status) problems.push(`status member ${JSON.stringify(status)} is not the answer's ${answer.status}`);
+  if (bodyRequestId !== requestId) problems.push(`requestId ${JSON.stringify(bodyRequestId)} is not the X-Request-Id ${JSON.stringify(requestId)}`);
+  const expected = options.target === undefined ? undefined : expectedInstance(options.target);
+  if (expected !== undefined && instance !== expected) {
+    problems.push(`instance ${JSON.stringify(instance)} is not ${JSON.stringify(expected)}`);
+  } else if (instance !== undefined && typeof instance !== 'string') {
+    problems.push(`instance ${JSON.stringify(instance)} is not a string`);
+  }
+  if (code === 'ValidationFailed') {
+    const items = Array.isArray(errors) ? errors : [];
+    if (items.length === 0) problems.push('ValidationFailed without errors');
+    if (items.some((item) => !isObject(item) || typeof item.path !== 'string' || typeof item.message !== 'string')) {
+      problems.push(`errors are not [{path, message}]: ${clip(JSON.stringify(errors), 200)}`);
+    }
+  }
   return problems;
 }
 
