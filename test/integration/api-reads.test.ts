@@ -13,6 +13,7 @@ import type { AppConfig } from '../../config/index.ts';
 import { Order, OrderLine, PointAccount, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { expectProblem, problemExtensions } from '../helpers/http.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const ABSENT_ID = 2_147_483_000;
@@ -41,9 +42,11 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 
-function expectNotFound(res: { status: number; body: any }): void {
-  expect(res.status).toBe(404);
-  expect(res.body).toEqual({ error: { code: 'NotFound', message: expect.any(String), details: null } });
+/** Expects a 404 `NotFound` problem for `path`, with no extension members. */
+async function expectNotFound(path: string): Promise<void> {
+  const res = await get(path);
+  expectProblem(res, 404, 'NotFound', path);
+  expect(problemExtensions(res.body)).toEqual({});
 }
 
 describe('GET /products', () => {
@@ -71,7 +74,7 @@ describe('GET /products', () => {
   });
 
   it('answers 404 NotFound for a product that does not exist', async () => {
-    expectNotFound(await get(`/products/${ABSENT_ID}`));
+    await expectNotFound(`/products/${ABSENT_ID}`);
   });
 });
 
@@ -109,7 +112,7 @@ describe('GET /users/:id/points', () => {
   });
 
   it('answers 404 NotFound for a user without a point account', async () => {
-    expectNotFound(await get(`/users/${ABSENT_ID}/points`));
+    await expectNotFound(`/users/${ABSENT_ID}/points`);
   });
 });
 
@@ -174,7 +177,7 @@ describe('GET /orders/:id', () => {
   });
 
   it('answers 404 NotFound when neither an order row nor its saga exists', async () => {
-    expectNotFound(await get(`/orders/${randomUUID()}`));
+    await expectNotFound(`/orders/${randomUUID()}`);
   });
 });
 
@@ -185,6 +188,7 @@ describe('request ids', () => {
     const missing = await get(`/products/${ABSENT_ID}`, { 'X-Request-Id': 'trace-43' });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-request-id')).toBe('trace-43');
+    expect(missing.body.requestId).toBe('trace-43');
   });
 
   it('sanitizes and truncates an incoming id, and generates one when none is usable', async () => {
