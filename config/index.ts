@@ -29,6 +29,12 @@ const flag = z
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `pretty` (one coloured line per entry, for people) or `json` (one JSON object per
+   * line, for log collectors). Unset or empty: `pretty` when stdout is a terminal (and
+   * NODE_ENV is not `test`), else `json`, so CI, containers and tests get JSON.
+   */
+  LOG_FORMAT: z.enum(['pretty', 'json', '']).optional(),
   /** PostgreSQL connection URL of the application database. */
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas'),
   /** Database the tests create, migrate and use (never the application database). */
@@ -126,6 +132,8 @@ export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze(Object.keys(EnvS
 export type AppConfig = Readonly<{
   env: 'development' | 'test' | 'production';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** How config/logger.ts writes: human-readable lines or JSON lines (`LOG_FORMAT`). */
+  logFormat: LogFormat;
   database: Readonly<{ url: string; testUrl: string; poolMax: number }>;
   temporal: Readonly<{
     address: string;
@@ -173,6 +181,9 @@ export type AppConfig = Readonly<{
   }>;
 }>;
 
+/** Output format of the logs: `pretty` for a terminal, `json` for machines. */
+export type LogFormat = 'pretty' | 'json';
+
 /** How to reach Temporal over TLS; the paths are PEM files, read when connecting. */
 export type TemporalTlsSettings = Readonly<{
   /** mTLS client certificate and its key; both or neither. */
@@ -186,11 +197,16 @@ export type TemporalTlsSettings = Readonly<{
 
 /**
  * Parses an environment (default: `process.env`) into an {@link AppConfig}.
+ * `stdoutIsTerminal` (default: whether this process's stdout is a TTY) picks the log
+ * format when `LOG_FORMAT` is unset.
  *
  * @throws Error listing every invalid variable by name, so a bad deployment fails at
  *   start-up rather than on the first request.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  stdoutIsTerminal: boolean = process.stdout.isTTY === true,
+): AppConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -200,6 +216,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return deepFreeze({
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT || (stdoutIsTerminal && e.NODE_ENV !== 'test' ? 'pretty' : 'json'),
     database: { url: e.DATABASE_URL, testUrl: e.TEST_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
     temporal: {
       address: e.TEMPORAL_ADDRESS,

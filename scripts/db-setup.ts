@@ -3,13 +3,12 @@
  * migrations and seeds the demo catalog. Safe to run any number of times.
  */
 import { loadConfig } from '../config/index.ts';
-import { createLogger } from '../config/logger.ts';
+import { createLogger, type Logger } from '../config/logger.ts';
 import { prepareDatabase } from '../db/orm.ts';
 import { seedDemoData } from '../db/seed.ts';
 
-/** Prepares the database of `config`; logs what it did. */
-export async function setUpDatabase(config = loadConfig()): Promise<void> {
-  const log = createLogger(config, 'db-setup');
+/** Prepares the database of `config`; logs what it did to `log`. */
+export async function setUpDatabase(config = loadConfig(), log: Logger = createLogger(config, 'db-setup')): Promise<void> {
   const { orm, applied } = await prepareDatabase(config.database);
   try {
     const seeded = await seedDemoData(orm);

@@ -5,18 +5,25 @@
  * 3. the mock data platform, the worker and the API, each as its own process (the same
  *    entry points as `npm run data-platform`, `npm run worker`, `npm run api`).
  * It prints where each one is and an example curl. Ctrl-C stops all of them cleanly.
+ *
+ * With `LOG_FORMAT=pretty` (the default in a terminal) every line of every process gets
+ * a coloured prefix naming it (`api           | ...`): the children write to pipes
+ * here, which this process prefixes line by line, and they are told the format (and
+ * colours) explicitly since their stdout is no terminal. With `json` they write straight
+ * to this process's stdout, as one JSON stream with a `service` field per line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { isColorSupported } from 'pino-pretty';
 import { loadConfig } from '../config/index.ts';
-import { createLogger } from '../config/logger.ts';
+import { createLogger, type CreateLoggerOptions } from '../config/logger.ts';
+import { createLinePrefixer, partPrefix } from './line-prefixer.ts';
 import { REPO_ROOT } from './temporal-cli.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
 import { setUpDatabase } from './db-setup.ts';
 import { waitForHttp } from './wait.ts';
 
 const config = loadConfig();
-const log = createLogger(config, 'start-all');
 
 const PARTS = [
   { name: 'data-platform', entry: 'data-platform/main.ts' },
@@ -24,18 +31,53 @@ const PARTS = [
   { name: 'api', entry: 'api/server.ts' },
 ] as const;
 
-const children: ChildProcess[] = [];
+/** Every process whose output is shown, in the order of their prefix colours. */
+const NAMES = ['start-all', 'temporal', ...PARTS.map((p) => p.name)];
+const pretty = config.logFormat === 'pretty';
+const colour = pretty && isColorSupported;
+
+/** Logger options of an in-process logger shown under `name`. */
+function loggerOptions(name: string): CreateLoggerOptions {
+  return pretty ? { destination: createLinePrefixer(partPrefix(name, NAMES, colour), process.stdout), colorize: colour } : {};
+}
+
+const log = createLogger(config, 'start-all', loggerOptions('start-all'));
+// The dev server's own output is forwarded to this logger (scripts/temporal-dev-server.ts).
+const temporalLog = createLogger(config, 'temporal', loggerOptions('temporal'));
+
+/** The children's environment: ours, plus the log format (and colours) they cannot detect behind a pipe. */
+const childEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  LOG_FORMAT: config.logFormat,
+  ...(colour ? { FORCE_COLOR: '1' } : {}),
+};
+
+const children: { child: ChildProcess; closed: Promise<unknown> }[] = [];
 let stopping = false;
 
 function startPart(name: string, entry: string): ChildProcess {
-  const child = spawn(process.execPath, [entry], { cwd: REPO_ROOT, stdio: 'inherit', env: process.env });
+  const child = spawn(process.execPath, [entry], {
+    cwd: REPO_ROOT,
+    stdio: pretty ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+    env: childEnv,
+  });
+  if (pretty) {
+    const prefix = partPrefix(name, NAMES, colour);
+    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]] as const) {
+      const lines = createLinePrefixer(prefix, to);
+      from?.on('data', (chunk: Buffer) => lines.write(chunk));
+      from?.on('end', () => lines.end());
+    }
+  }
+  // 'close' comes after the child's pipes are drained, so no last line is lost.
+  const closed = once(child, 'close');
   child.on('exit', (code, signal) => {
     if (!stopping) {
       log.error({ part: name, code, signal }, 'a part exited; stopping everything');
       void shutdown(1);
     }
   });
-  children.push(child);
+  children.push({ child, closed });
   return child;
 }
 
@@ -44,11 +86,9 @@ async function shutdown(exitCode: number): Promise<void> {
   stopping = true;
   log.info('stopping');
   // Reverse start order: the API stops taking requests before the worker drains.
-  for (const child of [...children].reverse()) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+  for (const { child, closed } of [...children].reverse()) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await closed;
   }
   await temporal?.stop();
   process.exit(exitCode);
@@ -59,8 +99,8 @@ process.on('SIGTERM', () => void shutdown(0));
 
 let temporal: Awaited<ReturnType<typeof startTemporalDevServer>> | undefined;
 try {
-  temporal = await startTemporalDevServer(config, log);
-  await setUpDatabase(config);
+  temporal = await startTemporalDevServer(config, temporalLog);
+  await setUpDatabase(config, log);
   for (const part of PARTS) startPart(part.name, part.entry);
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
   const dataPlatformUrl = config.dataPlatform.url;

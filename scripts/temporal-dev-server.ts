@@ -123,6 +123,8 @@ export async function startTemporalDevServer(
     ...DEV_SERVER_TUNING_FLAGS,
     ...SEARCH_ATTRIBUTES.flatMap((sa) => ['--search-attribute', sa]),
     '--log-level', 'warn',
+    // JSON lines, so that forwardOutput() can pass on their level, message and fields.
+    '--log-format', 'json',
   ];
   log.info({ cli, args }, 'starting the Temporal dev server');
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -224,6 +226,9 @@ type Output = { last: string[]; quiet: boolean };
 /**
  * Forwards the child's output lines to `log` (to debug once `quiet` is set, since a
  * stopping dev server warns about its own services going away); keeps the last 20 lines.
+ * A JSON log line of the server keeps its level, message and fields; any other line
+ * (the banner, `Stopping server...`) becomes the message, at info for stdout and warn
+ * for stderr.
  */
 function forwardOutput(child: ChildProcess, log: Logger): Output {
   const output: Output = { last: [], quiet: false };
@@ -234,12 +239,40 @@ function forwardOutput(child: ChildProcess, log: Logger): Output {
       if (!line.trim()) return;
       last.push(line);
       if (last.length > 20) last.shift();
-      log[output.quiet ? 'debug' : level]({ source: 'temporal-dev-server' }, line);
+      const entry = parseServerLogLine(line) ?? { level, msg: line, fields: {} };
+      log[output.quiet ? 'debug' : entry.level]({ source: 'temporal-dev-server', ...entry.fields }, entry.msg);
     });
   };
   pipe(child.stdout, 'info');
   pipe(child.stderr, 'warn');
   return output;
+}
+
+/** One forwarded line of the dev server: pino level, message, structured fields. */
+export type ServerLogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
+
+/**
+ * A line of the server's `--log-format json` output (`{"time","level","msg",...}`) as a
+ * pino level, message and fields, or `undefined` for any other line. The server's own
+ * `service` field (history, matching, ...) becomes `serverService`, since `service` names
+ * the process in our logs; its `time` is dropped for the logger's own.
+ */
+export function parseServerLogLine(line: string): ServerLogEntry | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || typeof (parsed as { msg?: unknown }).msg !== 'string') return undefined;
+  const { time: _time, level, msg, service, ...fields } = parsed as Record<string, unknown>;
+  const lower = typeof level === 'string' ? level.toLowerCase() : 'info';
+  return {
+    level: lower === 'debug' || lower === 'info' || lower === 'warn' ? lower : 'error',
+    msg: msg as string,
+    fields: service === undefined ? fields : { serverService: service, ...fields },
+  };
 }
 
 function stopper(child: ChildProcess, exited: Promise<unknown>, output: Output): () => Promise<void> {

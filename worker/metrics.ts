@@ -1,6 +1,6 @@
 /**
- * The worker's Temporal Runtime: one JSON logger and one Prometheus endpoint for the
- * whole process. The Runtime serves `http://<address>/metrics` itself, with the SDK's
+ * The worker's Temporal Runtime: one logger (the process's pino logger, so JSON or pretty
+ * lines as `LOG_FORMAT` says) and one Prometheus endpoint for the whole process. The Runtime serves `http://<address>/metrics` itself, with the SDK's
  * own metrics (prefixed `temporal_`: task latencies, slots, polls, completions) and the
  * custom metrics that workflows (`metricMeter` from @temporalio/workflow) and activities
  * (`Context.current().metricMeter`) record, unprefixed.
@@ -21,7 +21,7 @@ export const DELIVERY_LAG_BUCKETS_MS: readonly number[] = [
 
 /**
  * Telemetry options of the worker's Runtime: core logs forwarded to the Runtime logger
- * (JSON, like everything else), and, when `metricsAddress` is set, the Prometheus
+ * (in the process's `LOG_FORMAT`, like everything else), and, when `metricsAddress` is set, the Prometheus
  * exporter on it. Counters get the `_total` suffix (Prometheus convention; the SDK's
  * default leaves it off). Durations of the SDK's histograms stay in milliseconds, its
  * default, and units are spelled in our own metric names.

@@ -132,7 +132,11 @@ function workflowBundlePathOf(source: WorkflowSource): string {
   return bundle && 'codePath' in bundle ? bundle.codePath : '(in memory)';
 }
 
-/** Adapts a pino logger to Temporal's Runtime logger interface (JSON lines, one logger). */
+/**
+ * Adapts a pino logger to Temporal's Runtime logger interface, so that the SDK, the core
+ * and the workflows' and activities' `log` write through the process's one logger, in
+ * its format (`LOG_FORMAT`: JSON or pretty lines).
+ */
 export function temporalLoggerFrom(log: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
     const pinoLevel = level === 'WARN' ? 'warn' : (level.toLowerCase() as 'trace' | 'debug' | 'info' | 'error');

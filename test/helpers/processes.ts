@@ -22,6 +22,8 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     HOME: process.env.HOME ?? '',
     NODE_ENV: config.env,
     LOG_LEVEL: 'info',
+    // The suites read the parts' log lines as JSON (`waitForLine((l) => l.json?.msg ...)`).
+    LOG_FORMAT: 'json',
     DATABASE_URL: config.database.url,
     TEST_DATABASE_URL: config.database.testUrl,
     DATABASE_POOL_MAX: String(config.database.poolMax),
