@@ -196,6 +196,9 @@ function dechunk(data: Buffer): Buffer | undefined {
 /** The members every problem answer has but `instance`, which a parser error may lack. */
 const PROBLEM_MEMBERS = ['type', 'title', 'status', 'detail', 'code', 'requestId'];
 
+/** Statuses of the answers to requests Node's parser refused (api/protocol-errors.ts). */
+const PARSER_STATUSES = [400, 408, 413, 431];
+
 /**
  * The `instance` the API reports for a request sent with target `target`: the path
  * before the query, as Koa reads it (its fast path: a target starting with `/` and free of
@@ -212,8 +215,8 @@ function expectedInstance(target: string): string | undefined {
  * 9457 problem body, `Content-Type: application/problem+json`, and an `X-Request-Id`.
  * The body has `type` `/problems/<code>`, a string `title` and `detail`, `status` equal to
  * the answer's status, a non-empty `code`, `requestId` equal to the `X-Request-Id` header,
- * `instance` the request path (`target`'s, when known; it may be absent for a raw
- * request the parser refused), and validation `errors` as `[{ path, message }]`.
+ * `instance` the request path (`target`'s, when known; absent only in a parser refusal),
+ * and validation `errors` as `[{ path, message }]`.
  */
 export function refusalProblems(answer: Answer, options: { unknownMethod: boolean; target?: string | undefined }): string[] {
   const problems: string[] = [];
@@ -245,11 +248,15 @@ export function refusalProblems(answer: Answer, options: { unknownMethod: boolea
   if (typeof detail !== 'string') problems.push('detail is not a string');
   if (status !== answer.status) problems.push(`status member ${JSON.stringify(status)} is not the answer's ${answer.status}`);
   if (bodyRequestId !== requestId) problems.push(`requestId ${JSON.stringify(bodyRequestId)} is not the X-Request-Id ${JSON.stringify(requestId)}`);
+  // Node's parser refuses some requests before any path is read (a target past the header
+  // limit, say): those answers, and only those, have no instance.
   const expected = options.target === undefined ? undefined : expectedInstance(options.target);
-  if (expected !== undefined && instance !== expected) {
-    problems.push(`instance ${JSON.stringify(instance)} is not ${JSON.stringify(expected)}`);
-  } else if (instance !== undefined && typeof instance !== 'string') {
+  if (instance === undefined) {
+    if (!PARSER_STATUSES.includes(answer.status)) problems.push(`no instance in a ${answer.status} answer`);
+  } else if (typeof instance !== 'string') {
     problems.push(`instance ${JSON.stringify(instance)} is not a string`);
+  } else if (expected !== undefined && instance !== expected) {
+    problems.push(`instance ${JSON.stringify(clip(instance))} is not ${JSON.stringify(clip(expected))}`);
   }
   if (code === 'ValidationFailed') {
     const items = Array.isArray(errors) ? errors : [];
