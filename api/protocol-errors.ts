@@ -33,8 +33,6 @@ const PARSER_ERRORS: Readonly<Record<string, readonly [number, string, string, s
 };
 const BAD_REQUEST = [400, 'Bad Request', ErrorCode.BadRequest, 'The request is not valid HTTP/1.1'] as const;
 
-const PROBLEM_TYPE = `${PROBLEM_CONTENT_TYPE}; charset=utf-8`;
-
 /** The path of a request target (`/orders?x=1` -> `/orders`); undefined unless origin-form. */
 function targetPath(url: string | undefined): string | undefined {
   if (!url?.startsWith('/')) return undefined;
@@ -70,7 +68,8 @@ export function answerProtocolErrors(server: Server, logger: Logger): void {
       [
         `HTTP/1.1 ${status} ${reason}`,
         `${REQUEST_ID_HEADER}: ${requestId}`,
-        `Content-Type: ${PROBLEM_TYPE}`,
+        // No charset parameter: JSON is UTF-8 by definition, and the app's answers have none either.
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}`,
         `Content-Length: ${Buffer.byteLength(body)}`,
         'Connection: close',
         '',
@@ -91,7 +90,7 @@ export function answerProtocolErrors(server: Server, logger: Logger): void {
         requestId,
       }),
     );
-    res.writeHead(417, { [REQUEST_ID_HEADER]: requestId, 'Content-Type': PROBLEM_TYPE, 'Content-Length': Buffer.byteLength(body) });
+    res.writeHead(417, { [REQUEST_ID_HEADER]: requestId, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
     res.end(body);
   });
 }
