@@ -17,9 +17,6 @@ export const entityIdParam = z
 /** Path parameters `{ id }` of a user or product route. */
 export const EntityIdParams = z.object({ id: entityIdParam });
 
-/** Path parameters `{ id }` of an order route: a UUID, lower-cased (workflow ids are case-sensitive). */
-export const OrderIdParams = z.object({ id: z.uuid('must be a UUID').transform((id) => id.toLowerCase()) });
-
 /**
  * A `superRefine` check that the items of the array `name` are distinct by `key`: each
  * repeat is an issue at its index (and `field`, when the key is an item's field), saying

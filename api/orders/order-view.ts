@@ -8,34 +8,7 @@ import { orderProgressQuery, orderWorkflowId, type OrderProgress, type OrderStat
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
-
-/** One order line: `quantity` units at `unitPriceWon` won; `lineTotalWon` = quantity x unit price. */
-export interface OrderLineView {
-  productId: number;
-  quantity: number;
-  unitPriceWon: number;
-  lineTotalWon: number;
-}
-
-/**
- * An order as the API shows it. Amounts in won; timestamps ISO 8601. `reason` and
- * `message` say why a CANCELLED or COMPENSATION_FAILED order ended so. `saga` is the
- * workflow's progress, or null when the workflow cannot be queried (gone or unreachable).
- * An order whose saga has started but not yet written its row is PENDING with
- * `userId`, `totalWon`, `createdAt` null and no lines.
- */
-export interface OrderView {
-  orderId: string;
-  userId: number | null;
-  status: OrderStatus;
-  totalWon: number | null;
-  reason: string | null;
-  message: string | null;
-  lines: OrderLineView[];
-  createdAt: string | null;
-  confirmedAt: string | null;
-  saga: OrderProgress | null;
-}
+import type { OrderLineView, OrderView } from './schemas.ts';
 
 /** The order row and its lines, without saga progress; `requestHash` for the key-reuse check. */
 export type OrderRecord = Omit<OrderView, 'saga'> & { requestHash: string };

@@ -6,7 +6,6 @@ import { FailureType } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps } from '../context.ts';
 import { notFound } from '../errors.ts';
-import type { CancellingReservationBody } from './answers.ts';
 import { requestCancellation } from './commands.ts';
 import { reservationFailure } from './errors.ts';
 import {
@@ -14,8 +13,8 @@ import {
   queryReservationProgress,
   toReservationView,
   type ReservationRecord,
-  type ReservationView,
 } from './reservation-view.ts';
+import type { CancellingReservationBody, ReservationView } from './schemas.ts';
 
 /** The answer of a cancellation: 202 when handed to the saga, 200 with the view when it had already ended. */
 export type CancelAnswerBody = { status: 202; body: CancellingReservationBody } | { status: 200; body: ReservationView };

@@ -6,7 +6,7 @@ import { FailureType } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps } from '../context.ts';
 import { notFound, type ApiError, type ProblemExtensions } from '../errors.ts';
-import { pendingReservationBody, type PendingReservationBody } from './answers.ts';
+import { pendingReservationBody } from './answers.ts';
 import type { PaymentAnswer } from './commands.ts';
 import { RESERVATION_FAILURE_STATUS, reservationFailure } from './errors.ts';
 import {
@@ -15,8 +15,8 @@ import {
   queryReservationProgress,
   toReservationView,
   type ReservationRecord,
-  type ReservationView,
 } from './reservation-view.ts';
+import type { PendingReservationBody, ReservationView } from './schemas.ts';
 
 /** The answer of a payment: 200 with the CONFIRMED view, or 202 while it is not known. */
 export type PaymentAnswerBody = { status: 200; body: ReservationView } | { status: 202; body: PendingReservationBody };

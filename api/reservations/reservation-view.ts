@@ -4,39 +4,12 @@
  * progress from the workflow's `reservationProgress` Query.
  */
 import type { Client } from '@temporalio/client';
-import {
-  reservationProgressQuery,
-  reservationWorkflowId,
-  type ReservationProgress,
-  type ReservationStatus,
-} from '../../common/index.ts';
+import { reservationProgressQuery, reservationWorkflowId, type ReservationProgress } from '../../common/index.ts';
 import { Reservation } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
-
-/**
- * A reservation as the API shows it. Amounts in won; timestamps ISO 8601. `seatIds` are
- * the seats requested (kept after a release). `reason` and `message` say why a
- * CANCELLED, EXPIRED or COMPENSATION_FAILED reservation ended so. `saga` is the
- * workflow's progress, or null when the workflow cannot be queried (gone or unreachable).
- * A reservation whose saga has started but not yet written its row is PENDING with
- * `userId`, `performanceId`, `totalWon`, `holdExpiresAt`, `createdAt` null and no seats.
- */
-export interface ReservationView {
-  reservationId: string;
-  userId: number | null;
-  performanceId: number | null;
-  status: ReservationStatus;
-  seatIds: number[];
-  totalWon: number | null;
-  holdExpiresAt: string | null;
-  reason: string | null;
-  message: string | null;
-  createdAt: string | null;
-  confirmedAt: string | null;
-  saga: ReservationProgress | null;
-}
+import type { ReservationView } from './schemas.ts';
 
 /** The reservation row without saga progress (its fields never null); `requestHash` for the key-reuse check. */
 export type ReservationRecord = Omit<ReservationView, 'saga'> & {

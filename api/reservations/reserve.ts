@@ -18,11 +18,12 @@ import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 import { idempotencyKeyReused } from '../idempotency.ts';
 import { checkPendingStart } from '../saga-start.ts';
-import { pendingReservationBody, type HoldView, type PendingReservationBody } from './answers.ts';
+import { pendingReservationBody } from './answers.ts';
 import { ReservationErrorCode, reservationFailure } from './errors.ts';
 import { startHold } from './hold.ts';
 import { reservationIdFor, reservationPath, reservationRequestHash } from './request.ts';
 import { loadReservationRecord, type ReservationRecord } from './reservation-view.ts';
+import type { HoldView, PendingReservationBody } from './schemas.ts';
 
 /** A validated reservation request: seats of one performance, the hold in seconds if given. */
 export interface ReservationRequestBody {

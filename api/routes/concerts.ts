@@ -1,7 +1,7 @@
 /**
  * Concert routes (Reservations read model).
  *
- * - `GET /concerts`: 200 `{ concerts: ConcertView[] }`, concerts ordered by id, each with
+ * - `GET /concerts`: 200 {@link ConcertList}, concerts ordered by id, each with
  *   its performances ordered by start time and the number of AVAILABLE seats of each.
  * - `GET /performances/:id/seats`: 200 {@link SeatMapView}, the seats ordered by section
  *   and number with their status (never who holds them); 400 for an id that is not a
@@ -10,45 +10,15 @@
  * A HELD seat whose hold has lapsed shows HELD until its saga releases it, though a new
  * reservation may already take it.
  */
-import { Concert, Performance, Seat, type SEAT_STATUSES } from '../../db/entities/index.ts';
+import { Concert, Performance, Seat } from '../../db/entities/index.ts';
+import type { ConcertList, PerformanceView, SeatMapView } from '../concerts/schemas.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { EntityIdParams } from '../validation.ts';
 
-/** A performance: `startsAt` ISO 8601, `availableSeats` the seats AVAILABLE now. */
-export interface PerformanceView {
-  id: number;
-  startsAt: string;
-  availableSeats: number;
-}
-
-/** A concert and its performances. */
-export interface ConcertView {
-  id: number;
-  title: string;
-  artist: string;
-  venue: string;
-  performances: PerformanceView[];
-}
-
-/** One seat of a seat map: price in won, status AVAILABLE, HELD or RESERVED. */
-export interface SeatView {
-  id: number;
-  section: string;
-  number: number;
-  priceWon: number;
-  status: (typeof SEAT_STATUSES)[number];
-}
-
-/** The seat map of one performance. */
-export interface SeatMapView {
-  performanceId: number;
-  seats: SeatView[];
-}
-
 /** Registers `GET /concerts` and `GET /performances/:id/seats`. */
 export function registerConcertRoutes(router: AppRouter, deps: AppDeps): void {
-  router.get<object, object, { concerts: ConcertView[] }>('/concerts', async (ctx) => {
+  router.get<object, object, ConcertList>('/concerts', async (ctx) => {
     const em = deps.orm.em.fork();
     const concerts = await em.find(Concert, {}, { orderBy: { id: 'asc' } });
     const performances = await em.find(Performance, {}, { orderBy: { startsAt: 'asc', id: 'asc' } });

@@ -5,16 +5,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AppDeps, AppRouter } from '../context.ts';
+import type { CheckState, HealthBody } from '../health/schemas.ts';
 import { SHORT_CALL_DEADLINE_MS, withDeadline } from '../temporal.ts';
-
-/** State of one dependency. */
-export type CheckState = 'ok' | 'unavailable';
-
-/** Body of `GET /healthz`. */
-export interface HealthBody {
-  status: CheckState;
-  checks: { database: CheckState; temporal: CheckState };
-}
 
 async function check(name: string, deps: AppDeps, probe: () => Promise<unknown>): Promise<CheckState> {
   try {

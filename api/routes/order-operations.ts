@@ -18,8 +18,8 @@ import {
 import { FailureType, orderWorkflowId, retryCompensationsUpdate } from '../../common/index.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
-import { findOrderView, type OrderView } from '../orders/order-view.ts';
-import { OrderIdParams } from '../validation.ts';
+import { findOrderView } from '../orders/order-view.ts';
+import { OrderIdParams, type OrderView } from '../orders/schemas.ts';
 import { applicationFailureIn, isTemporalUnavailable, withDeadline } from '../temporal.ts';
 
 type RetryAnswer = 'done' | 'pending';

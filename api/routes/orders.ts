@@ -14,8 +14,13 @@
  *
  * `GET /orders/:id` (UUID): 200 order view with live saga progress; 400 for a bad id;
  * 404 `NotFound` when neither an order row nor its saga exists.
+ *
+ * `GET /users/:id/orders?limit=&cursor=`: 200 {@link OrderPage}, the user's orders newest
+ * first (creation time, then id) as order summaries with a link to each, paged as every
+ * list is (api/pagination.ts); 400 `ValidationFailed` for a bad id, limit or cursor; 404
+ * `NotFound` for an unknown user. Orders whose saga has not written their row yet are
+ * not listed.
  */
-import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import { orderWorkflowId, type OrderCheckoutInput, type OrderItem, type OrderOutcome } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
@@ -23,8 +28,9 @@ import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash, readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { distinctBy, entityId, OrderIdParams } from '../validation.ts';
+import { EntityIdParams } from '../validation.ts';
 import { startCheckout } from '../orders/checkout.ts';
+import { listUserOrders } from '../orders/order-list.ts';
 import { checkOrderReferences } from '../orders/references.ts';
 import { checkPendingStart } from '../saga-start.ts';
 import {
@@ -34,31 +40,15 @@ import {
   toOrderView,
   pendingOrderView,
   type OrderRecord,
-  type OrderView,
 } from '../orders/order-view.ts';
-
-/** One requested line: `quantity` units (integer 1..1000) of product `productId`. */
-const OrderItemSchema = z.strictObject({
-  productId: entityId,
-  quantity: z.number().int().min(1).max(1000),
-});
-
-/** Body of `POST /orders`: a user and 1..50 lines with distinct product ids. */
-export const CreateOrderBody = z.strictObject({
-  userId: entityId,
-  items: z
-    .array(OrderItemSchema)
-    .min(1)
-    .max(50)
-    .superRefine(distinctBy('items', (item) => item.productId, 'productId')),
-});
-
-/** Answer of `POST /orders` while the outcome is not known yet (202). */
-export interface PendingOrderBody {
-  orderId: string;
-  status: 'PENDING';
-  links: { self: string };
-}
+import {
+  CreateOrderBody,
+  ListUserOrdersQuery,
+  OrderIdParams,
+  type OrderPage,
+  type OrderView,
+  type PendingOrderBody,
+} from '../orders/schemas.ts';
 
 /** HTTP status of a cancelled order, by its reason; unlisted reasons are 409. */
 const CANCELLED_STATUS: Readonly<Record<string, number>> = { InsufficientPoints: 422 };
@@ -130,7 +120,7 @@ async function pendingAnswer(client: Client, input: OrderCheckoutInput): Promise
   return answerFor(pendingOrderView(input.orderId, null));
 }
 
-/** Registers `POST /orders` and `GET /orders/:id`. */
+/** Registers `POST /orders`, `GET /orders/:id` and `GET /users/:id/orders`. */
 export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
   router.post<object, object, OrderView | PendingOrderBody>(
     '/orders',
@@ -163,5 +153,13 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
     const view = await findOrderView(deps, ctx.state.log, id);
     if (!view) throw notFound(`order ${id}`);
     ctx.body = view;
+  });
+
+  router.get<object, object, OrderPage>('/users/:id/orders', async (ctx) => {
+    const { id } = EntityIdParams.parse(ctx.params);
+    const { limit, cursor } = ListUserOrdersQuery.parse(ctx.query);
+    const page = await listUserOrders(deps.orm, id, limit, cursor);
+    if (!page) throw notFound(`user ${id}`);
+    ctx.body = page;
   });
 }

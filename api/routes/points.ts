@@ -1,8 +1,11 @@
 /**
  * Point routes (Points read model and top-ups).
  *
- * - `GET /users/:id/points`: 200 {@link PointsView} (balance and the 50 latest ledger rows,
- *   newest first); 400 for a bad id; 404 `NotFound` when the user has no point account.
+ * - `GET /users/:id/points`: 200 {@link PointsView} (the balance and `links.ledger`); 400
+ *   for a bad id; 404 `NotFound` when the user has no point account.
+ * - `GET /users/:id/points/ledger?limit=&cursor=`: 200 {@link LedgerPage}, the movements
+ *   of the balance newest first, paged as every list is (api/pagination.ts); 400
+ *   `ValidationFailed` for a bad id, limit or cursor; 404 `NotFound` as above.
  * - `POST /users/:id/points/top-ups` body `{ amount }` (integer points 1..10,000,000),
  *   optional `Idempotency-Key`: runs the `topUpPoints` workflow and answers 201
  *   `TopUpResult` (new balance) with `Location: /users/<id>/points`; 202
@@ -11,7 +14,6 @@
  *   `ValidationFailed`; 404 `NotFound` (no point account, nothing starts); 422
  *   `IdempotencyKeyReused` (same key, other amount); 503 `TemporalUnavailable`.
  */
-import { z } from 'zod';
 import {
   WorkflowExecutionAlreadyStartedError,
   isGrpcDeadlineError,
@@ -19,42 +21,15 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { topUpWorkflowId, type TopUpInput, type TopUpResult } from '../../common/index.ts';
-import { PointAccount, PointLedgerEntry, type LedgerKind } from '../../db/entities/index.ts';
+import { PointAccount } from '../../db/entities/index.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { readIdempotencyKey, topUpIdFor } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
+import { listLedger } from '../points/ledger.ts';
+import { LedgerQuery, TopUpBody, type LedgerPage, type PendingTopUpBody, type PointsView } from '../points/schemas.ts';
 import { TOP_UP_POINTS_WORKFLOW, type TopUpPointsWorkflow } from '../temporal.ts';
 import { EntityIdParams } from '../validation.ts';
-
-/** One ledger movement; `amountPoints` is positive, `kind` gives the sign (PAYMENT debits). */
-export interface LedgerEntryView {
-  kind: LedgerKind;
-  amountPoints: number;
-  reference: string;
-  createdAt: string;
-}
-
-/** A user's points: balance in points and the latest movements, newest first. */
-export interface PointsView {
-  userId: number;
-  balancePoints: number;
-  ledger: LedgerEntryView[];
-}
-
-/** Answer of a top-up that has not finished within the wait (202). */
-export interface PendingTopUpBody {
-  topUpId: string;
-  userId: number;
-  amountPoints: number;
-  status: 'PENDING';
-}
-
-/** Body of `POST /users/:id/points/top-ups`: `amount` in points. */
-export const TopUpBody = z.strictObject({ amount: z.number().int().min(1).max(10_000_000) });
-
-/** Number of ledger rows `GET /users/:id/points` shows. */
-export const LEDGER_PAGE_SIZE = 50;
 
 /**
  * Starts the top-up workflow, or finds the one with the same id: a running one is joined
@@ -89,24 +64,21 @@ async function runTopUp(deps: AppDeps, input: TopUpInput): Promise<TopUpResult |
   }
 }
 
-/** Registers `GET /users/:id/points` and `POST /users/:id/points/top-ups`. */
+/** Registers `GET /users/:id/points`, `GET /users/:id/points/ledger` and `POST /users/:id/points/top-ups`. */
 export function registerPointRoutes(router: AppRouter, deps: AppDeps): void {
   router.get<object, object, PointsView>('/users/:id/points', async (ctx) => {
     const { id } = EntityIdParams.parse(ctx.params);
-    const em = deps.orm.em.fork();
-    const account = await em.findOne(PointAccount, { user: id });
+    const account = await deps.orm.em.fork().findOne(PointAccount, { user: id });
     if (!account) throw notFound(`point account for user ${id}`);
-    const rows = await em.find(PointLedgerEntry, { account: id }, { orderBy: { id: 'desc' }, limit: LEDGER_PAGE_SIZE });
-    ctx.body = {
-      userId: id,
-      balancePoints: account.balancePoints,
-      ledger: rows.map((r) => ({
-        kind: r.kind,
-        amountPoints: r.amountPoints,
-        reference: r.reference,
-        createdAt: r.createdAt.toISOString(),
-      })),
-    };
+    ctx.body = { userId: id, balancePoints: account.balancePoints, links: { ledger: `/users/${id}/points/ledger` } };
+  });
+
+  router.get<object, object, LedgerPage>('/users/:id/points/ledger', async (ctx) => {
+    const { id } = EntityIdParams.parse(ctx.params);
+    const { limit, cursor } = LedgerQuery.parse(ctx.query);
+    const page = await listLedger(deps.orm, id, limit, cursor?.id);
+    if (!page) throw notFound(`point account for user ${id}`);
+    ctx.body = page;
   });
 
   router.post<object, object, TopUpResult | PendingTopUpBody>(

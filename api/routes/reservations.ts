@@ -31,41 +31,26 @@
  * `GET /reservations/:id` (UUID): 200 {@link ReservationView} with live saga progress;
  * 400 for a bad id; 404 `NotFound` when neither a reservation row nor its saga exists.
  */
-import { z } from 'zod';
-import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS, reservationWorkflowId } from '../../common/index.ts';
+import { reservationWorkflowId } from '../../common/index.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { distinctBy, entityId } from '../validation.ts';
-import type { CancellingReservationBody, HoldView, PendingReservationBody } from '../reservations/answers.ts';
 import { cancelAnswer } from '../reservations/cancel.ts';
 import { payReservation } from '../reservations/commands.ts';
 import { paymentAnswer } from '../reservations/payment.ts';
 import { reservationPath } from '../reservations/request.ts';
 import { checkReferences, reservationInput, reserveAnswer } from '../reservations/reserve.ts';
-import { findReservationView, type ReservationView } from '../reservations/reservation-view.ts';
-
-/** Most seats one reservation may hold. */
-export const MAX_SEATS_PER_RESERVATION = 10;
-
-/** Body of `POST /reservations`: 1..10 distinct seats of one performance, an optional hold in seconds. */
-export const CreateReservationBody = z.strictObject({
-  userId: entityId,
-  performanceId: entityId,
-  seatIds: z
-    .array(entityId)
-    .min(1)
-    .max(MAX_SEATS_PER_RESERVATION)
-    .superRefine(distinctBy('seatIds', (seatId) => seatId)),
-  holdSeconds: z.number().int().min(MIN_HOLD_SECONDS).max(MAX_HOLD_SECONDS).optional(),
-});
-
-/** Body of `POST /reservations/:id/payment`: none, or an empty JSON object. */
-export const PayReservationBody = z.strictObject({}).optional();
-
-/** Path parameters `{ id }` of a reservation route: a UUID, lower-cased (workflow ids are case-sensitive). */
-export const ReservationIdParams = z.object({ id: z.uuid('must be a UUID').transform((id) => id.toLowerCase()) });
+import { findReservationView } from '../reservations/reservation-view.ts';
+import {
+  CreateReservationBody,
+  PayReservationBody,
+  ReservationIdParams,
+  type CancellingReservationBody,
+  type HoldView,
+  type PendingReservationBody,
+  type ReservationView,
+} from '../reservations/schemas.ts';
 
 /** Registers `POST /reservations`, `POST /reservations/:id/payment`, `DELETE /reservations/:id` and `GET /reservations/:id`. */
 export function registerReservationRoutes(router: AppRouter, deps: AppDeps): void {

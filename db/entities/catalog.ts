@@ -61,16 +61,18 @@ export type LedgerKind = (typeof LEDGER_KINDS)[number];
  * `reference` is the saga (workflow id) or top-up the movement belongs to; the unique
  * (reference, kind) makes a retried payment or refund a lookup, never a second movement.
  * A REFUND of 0 points is a tombstone: the saga was compensated before any payment, so a
- * late payment attempt of that saga is refused.
+ * late payment attempt of that saga is refused. Indexed by (account, id) for a user's
+ * ledger, newest first, keyset-paged.
  */
 export const PointLedgerEntry = defineEntity({
   name: 'PointLedgerEntry',
   tableName: 'point_ledger',
   uniques: [{ name: 'point_ledger_reference_kind_unique', properties: ['reference', 'kind'] }],
+  indexes: [{ name: 'point_ledger_account_user_id_id_index', properties: ['account', 'id'] }],
   checks: [{ name: 'point_ledger_amount_non_negative', expression: 'amount_points >= 0' }],
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    account: () => p.manyToOne(PointAccount).index(),
+    account: () => p.manyToOne(PointAccount),
     kind: p.enum(LEDGER_KINDS),
     amountPoints: p.integer(),
     reference: p.string().length(200),

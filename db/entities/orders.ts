@@ -8,13 +8,15 @@ export const ORDER_STATUSES = ['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPENSATIO
  * An order. PENDING is the saga's semantic lock: the order's effects (reserved stock,
  * payment) may still be rolled back. `totalWon` is the sum of its lines in won.
  * `requestHash` fingerprints the request that created it (Idempotency-Key reuse check).
+ * Indexed by (user, createdAt, id) for a user's order list, newest first, keyset-paged.
  */
 export const Order = defineEntity({
   name: 'Order',
   tableName: 'orders',
+  indexes: [{ name: 'orders_user_id_created_at_id_index', properties: ['user', 'createdAt', 'id'] }],
   properties: {
     id: p.uuid().primary(),
-    user: () => p.manyToOne(AppUser).index(),
+    user: () => p.manyToOne(AppUser),
     status: p.enum(ORDER_STATUSES).index(),
     totalWon: p.integer(),
     cancellationReason: p.string().length(64).nullable(),

@@ -26,7 +26,7 @@ import { answerProtocolErrors } from '../../api/protocol-errors.ts';
 import { ApiError } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
 import { orderRequestHash } from '../../api/idempotency.ts';
-import { CreateOrderBody } from '../../api/routes/orders.ts';
+import { CreateOrderBody } from '../../api/orders/schemas.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
 import { checkOrderReferences } from '../../api/orders/references.ts';
 import { BASELINE_ORDERS_PATH } from './paths.ts';

@@ -29,7 +29,7 @@ import { ApiError, ErrorCode } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
 import { orderRequestHash } from '../../api/idempotency.ts';
 import { answerProtocolErrors } from '../../api/protocol-errors.ts';
-import { CreateOrderBody } from '../../api/routes/orders.ts';
+import { CreateOrderBody } from '../../api/orders/schemas.ts';
 import { startCheckout } from '../../api/orders/checkout.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
 import { checkOrderReferences } from '../../api/orders/references.ts';

@@ -1,0 +1,139 @@
+/**
+ * Request and response schemas of the order routes (`POST /orders`, `GET /orders/:id`,
+ * `POST /orders/:id/compensations/retry`, `GET /users/:id/orders`). The TypeScript types
+ * of the bodies are inferred from them, so the OpenAPI document and the code cannot drift.
+ */
+import { z } from 'zod';
+import { cursorCodec, pageQuery, pageSchema } from '../pagination.ts';
+import { Instant, SelfLinks, sagaProgressSchema } from '../schemas.ts';
+import { distinctBy, entityId } from '../validation.ts';
+
+/** Path parameters `{ id }` of an order route: a UUID, lower-cased (workflow ids are case-sensitive). */
+export const OrderIdParams = z.object({
+  id: z
+    .uuid('must be a UUID')
+    .transform((id) => id.toLowerCase())
+    .meta({ description: 'The order id (a UUID; upper case is accepted).' }),
+});
+
+/** One requested line: `quantity` units (integer 1..1000) of product `productId`. */
+const OrderItemSchema = z.strictObject({
+  productId: entityId,
+  quantity: z.number().int().min(1).max(1000).meta({ description: 'Units of the product, 1..1000.' }),
+});
+
+/** Body of `POST /orders`: a user and 1..50 lines with distinct product ids. */
+export const CreateOrderBody = z
+  .strictObject({
+    userId: entityId.meta({ description: 'The user who pays, with points.' }),
+    items: z
+      .array(OrderItemSchema)
+      .min(1)
+      .max(50)
+      .superRefine(distinctBy('items', (item) => item.productId, 'productId'))
+      .meta({ description: '1..50 lines, each product at most once.' }),
+  })
+  .meta({ id: 'CreateOrder', description: 'An order: the user who pays and the products and quantities to buy.' });
+
+/** Business status of an order (common/orders.ts `OrderStatus`). */
+export const OrderStatusSchema = z
+  .enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'])
+  .meta({
+    id: 'OrderStatus',
+    description:
+      'PENDING while the saga runs (stock may be reserved, points may be charged); CONFIRMED: paid and sold; CANCELLED: undone, `reason` says why; COMPENSATION_FAILED: an undo step failed for good, an operator has to act.',
+  });
+
+/** Saga progress of an order checkout, as its `orderProgress` Query answers it. */
+export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).meta({
+  id: 'OrderSagaProgress',
+  description: 'Live progress of the checkout saga: its steps and compensations as the workflow recorded them.',
+});
+
+/** One order line: `quantity` units at `unitPriceWon` won; `lineTotalWon` = quantity x unit price. */
+export const OrderLineViewSchema = z
+  .object({
+    productId: entityId,
+    quantity: z.number().int().min(1),
+    unitPriceWon: z.number().int().nonnegative().meta({ description: 'Unit price at order time, in won.' }),
+    lineTotalWon: z.number().int().nonnegative().meta({ description: 'quantity x unitPriceWon, in won.' }),
+  })
+  .meta({ id: 'OrderLine', description: 'One line of an order, ordered by product id.' });
+
+/** One order line of the view. */
+export type OrderLineView = z.output<typeof OrderLineViewSchema>;
+
+/**
+ * An order as the API shows it. Amounts in won; timestamps ISO 8601 UTC. `reason` and
+ * `message` say why a CANCELLED or COMPENSATION_FAILED order ended so. `saga` is the
+ * workflow's progress, or null when the workflow cannot be queried (gone or unreachable).
+ * An order whose saga has started but not yet written its row is PENDING with
+ * `userId`, `totalWon`, `createdAt` null and no lines.
+ */
+export const OrderViewSchema = z
+  .object({
+    orderId: z.uuid(),
+    userId: entityId.nullable().meta({ description: 'Null while the saga has not written the order yet.' }),
+    status: OrderStatusSchema,
+    totalWon: z.number().int().nonnegative().nullable().meta({ description: 'Sum of the lines, in won (1 point pays 1 won).' }),
+    reason: z.string().nullable().meta({ description: 'Why the order was cancelled: a failure type such as `OutOfStock`.' }),
+    message: z.string().nullable().meta({ description: 'Human explanation of `reason`.' }),
+    lines: z.array(OrderLineViewSchema),
+    createdAt: Instant.nullable(),
+    confirmedAt: Instant.nullable(),
+    saga: OrderProgressSchema.nullable().meta({ description: 'Live saga progress; null when the workflow cannot be queried.' }),
+  })
+  .meta({ id: 'Order', description: 'An order with its lines and the live progress of its checkout saga. Amounts in won.' });
+
+/** An order as the API shows it (see {@link OrderViewSchema}). */
+export type OrderView = z.output<typeof OrderViewSchema>;
+
+/** Answer of `POST /orders` while the outcome is not known yet (202). */
+export const PendingOrderSchema = z
+  .object({
+    orderId: z.uuid(),
+    status: z.literal('PENDING'),
+    links: SelfLinks,
+  })
+  .meta({
+    id: 'PendingOrder',
+    description: 'The saga runs but its outcome is not known yet: read `links.self`, or repeat the request with the same Idempotency-Key.',
+  });
+
+/** Answer of `POST /orders` while the outcome is not known yet (202). */
+export type PendingOrderBody = z.output<typeof PendingOrderSchema>;
+
+/** One order of a user's order list: what it is without its lines and saga. */
+export const OrderSummarySchema = z
+  .object({
+    orderId: z.uuid(),
+    status: OrderStatusSchema,
+    totalWon: z.number().int().nonnegative().meta({ description: 'Order total, in won.' }),
+    createdAt: Instant,
+    links: SelfLinks,
+  })
+  .meta({ id: 'OrderSummary', description: 'An order of a user\'s order list; `links.self` has its lines and saga progress.' });
+
+/** One item of `GET /users/:id/orders`. */
+export type OrderSummary = z.output<typeof OrderSummarySchema>;
+
+/** Body of `GET /users/:id/orders`: a page of the user's orders, newest first. */
+export const OrderPageSchema = pageSchema(OrderSummarySchema, {
+  id: 'OrderPage',
+  description: 'A page of a user\'s orders, newest first (by creation time, then id).',
+});
+
+/** Body of `GET /users/:id/orders`. */
+export type OrderPage = z.output<typeof OrderPageSchema>;
+
+/**
+ * Cursor of `GET /users/:id/orders`: the creation time (epoch microseconds, the column's
+ * full precision, so no two rows share a key by rounding) and id of the last order shown.
+ */
+export const orderCursor = cursorCodec(
+  'orders',
+  z.strictObject({ createdAtUs: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), id: z.uuid() }),
+);
+
+/** Query of `GET /users/:id/orders`: `limit` and `cursor` (api/pagination.ts). */
+export const ListUserOrdersQuery = pageQuery(orderCursor);

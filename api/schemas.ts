@@ -1,0 +1,73 @@
+/**
+ * Zod schemas shared by the response schemas of several resources (api/<resource>/schemas.ts):
+ * instants, saga progress and links. Each reusable one carries `.meta({ id })`, so the
+ * OpenAPI document (api/openapi/) shows it once as a component and refers to it.
+ */
+import { z } from 'zod';
+
+/**
+ * An instant in ISO 8601, UTC, as `Date#toISOString` writes it:
+ * `2026-11-21T08:30:15.123Z`.
+ */
+export const Instant = z.iso.datetime().meta({
+  id: 'Instant',
+  description: 'An instant in ISO 8601, UTC (`Z`), with milliseconds: `2026-11-21T08:30:15.123Z`.',
+  examples: ['2026-11-21T08:30:15.123Z'],
+});
+
+/** A path of this API, relative to its base URL (`/orders/<id>`). */
+export const ApiPath = z.string().regex(/^\/[^/]/, 'must be a path of this API').meta({
+  id: 'ApiPath',
+  description: 'A path of this API (with its query string when it has one), relative to the base URL the request went to.',
+  examples: ['/orders/0b6f6d3e-5c1a-4c55-9d0e-2f1c8f7f1a20'],
+});
+
+/** `links.self` of a resource created or read through the API. */
+export const SelfLinks = z.object({ self: ApiPath.meta({ description: 'Where to read this resource.' }) });
+
+/** State of one forward step of a saga. */
+const StepState = z.enum(['started', 'completed', 'failed']);
+
+/** One forward step as the saga recorded it. */
+export const SagaStepSchema = z
+  .object({
+    name: z.string().meta({ description: 'The activity of the step, e.g. `reserveStock`.' }),
+    state: StepState,
+    at: z.number().int().nonnegative().meta({ description: 'When the step reached `state`: epoch milliseconds of workflow time.' }),
+    failureType: z.string().optional().meta({ description: 'The failure type of a failed step (`OutOfStock`, ...).' }),
+  })
+  .meta({ id: 'SagaStep', description: 'One forward step of a saga, as the workflow recorded it.' });
+
+/** One compensation as the saga helper recorded it. */
+export const SagaCompensationSchema = z
+  .object({
+    name: z.string().meta({ description: 'The compensating activity, e.g. `releaseStock`.' }),
+    state: StepState,
+    at: z.number().int().nonnegative().meta({ description: 'Epoch milliseconds of workflow time.' }),
+    failureType: z.string().optional(),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'SagaCompensation', description: 'One compensation, in the order it ran (the reverse of the steps).' });
+
+/** Delivery state of the data-platform event of a saga. */
+export const NotificationStateSchema = z
+  .enum(['NOT_APPLICABLE', 'PENDING', 'DELIVERED', 'FAILED'])
+  .meta({ id: 'NotificationState', description: 'Delivery state of the saga\'s event to the data platform.' });
+
+/**
+ * The progress of a saga as its Query answers it, for a business status schema
+ * `status` (common/saga.ts `SagaProgress`).
+ */
+export function sagaProgressSchema<Status extends z.ZodType<string>>(status: Status) {
+  return z.object({
+    workflowId: z.string().meta({ description: 'The Temporal workflow id of the saga.' }),
+    status,
+    steps: z.array(SagaStepSchema),
+    compensations: z.array(SagaCompensationSchema),
+    notification: NotificationStateSchema,
+    failure: z
+      .object({ type: z.string(), message: z.string() })
+      .optional()
+      .meta({ description: 'The failure that ended the saga, when one did.' }),
+  });
+}
