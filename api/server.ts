@@ -20,6 +20,8 @@ import { answerProtocolErrors } from './protocol-errors.ts';
 export interface RunningApiServer {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
   url: string;
+  /** The underlying Node server (tests observe its requests and answers). */
+  server: Server;
   /**
    * Stops accepting connections, lets requests in flight finish (closing idle keep-alive
    * connections at once) and resolves when the server is closed. Does not close `deps`.
@@ -48,6 +50,7 @@ export async function startApiServer(deps: AppDeps, options: { host: string; por
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
+    server,
     close() {
       closing ??= closeServer(server);
       return closing;

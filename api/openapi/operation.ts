@@ -1,0 +1,173 @@
+/**
+ * Building blocks of the route table the OpenAPI document is made from: one
+ * {@link DocumentedRoute} per route the API registers (method and Koa path, as the router
+ * has them), with its operation; helpers for JSON answers, headers and problem answers.
+ *
+ * Every operation gets the problem answers any route can give ({@link COMMON_PROBLEMS}:
+ * an unreadable request, a body over the limit, an internal error) on top of its own,
+ * and each problem answer lists the codes it can carry, in its description and in the
+ * `x-problem-codes` extension (which the contract tests check answers against).
+ */
+import { z } from 'zod';
+import type {
+  ZodOpenApiOperationObject,
+  ZodOpenApiParameters,
+  ZodOpenApiRequestBodyObject,
+  ZodOpenApiResponseObject,
+} from 'zod-openapi';
+import { PROBLEM_CONTENT_TYPE, problemDetailsSchema, problemTypes, problemTypeUri, type ProblemCode } from '../problem.ts';
+import { entityIdParam } from '../validation.ts';
+
+/** The HTTP methods the API's routes use. */
+export type RouteMethod = 'get' | 'post' | 'delete';
+
+/** One route of the API and its documentation. */
+export interface DocumentedRoute {
+  method: RouteMethod;
+  /** The path as registered on the router, Koa style (`/orders/:id`). */
+  path: string;
+  operation: ZodOpenApiOperationObject;
+}
+
+/** The problem codes an operation can answer, by HTTP status. */
+export type ProblemsByStatus = Partial<Record<number, readonly ProblemCode[]>>;
+
+/** Problems any route can answer, whatever it does. */
+export const COMMON_PROBLEMS: ProblemsByStatus = {
+  400: ['BadRequest'],
+  413: ['PayloadTooLarge'],
+  500: ['InternalError'],
+};
+
+/** Problems of reading a JSON request body (middleware/json-body.ts). */
+export const JSON_BODY_PROBLEMS: ProblemsByStatus = {
+  400: ['ValidationFailed', 'MalformedJson', 'BadRequest'],
+  413: ['PayloadTooLarge'],
+  415: ['UnsupportedMediaType'],
+};
+
+/** `X-Request-Id`, on every answer. */
+const RequestIdHeader = z.string().meta({
+  description: 'The request id: the `X-Request-Id` sent (only `[A-Za-z0-9._:-]` kept, at most 100 characters) or a generated UUID.',
+  header: { id: 'RequestId' },
+});
+
+/** The `X-Request-Id` request header every operation accepts. */
+export const RequestIdParam = z
+  .string()
+  .optional()
+  .meta({
+    description: 'A request id to log this request under and echo back; one is generated when absent or unusable.',
+    param: { id: 'RequestId', in: 'header', name: 'X-Request-Id' },
+  });
+
+/** The `Idempotency-Key` request header of the routes that start a saga or a top-up. */
+export const IdempotencyKeyParam = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,200}$/)
+  .optional()
+  .meta({
+    description:
+      'Makes the request safe to repeat: the same key (for the same user) always names the same saga, which starts once. 1..200 characters of `A-Z a-z 0-9 _ . : -`. Reusing a key with another body answers 422 `IdempotencyKeyReused`.',
+    param: { id: 'IdempotencyKey', in: 'header', name: 'Idempotency-Key' },
+  });
+
+/** The `Location` answer header of created or pending resources. */
+export const LocationHeader = z.string().meta({ description: 'The path of the resource the answer is about.', header: { id: 'Location' } });
+
+/** Answer headers every answer has, plus `extra`. */
+export function answerHeaders(extra: Record<string, z.ZodType> = {}) {
+  return z.object({ 'X-Request-Id': RequestIdHeader, ...extra });
+}
+
+/** A JSON answer of `schema`, with `X-Request-Id` and the `headers` given. */
+export function jsonAnswer(schema: z.ZodType, description: string, headers: Record<string, z.ZodType> = {}): ZodOpenApiResponseObject {
+  return { description, headers: answerHeaders(headers), content: { 'application/json': { schema } } };
+}
+
+/** A JSON request body of `schema`. */
+export function jsonBody(schema: z.ZodType, description: string, required = true): ZodOpenApiRequestBodyObject {
+  return { description, required, content: { 'application/json': { schema } } };
+}
+
+/**
+ * The problem answer of `status` carrying one of `codes`.
+ * @throws Error for a code that is not a problem type, or whose type is never answered with `status`.
+ */
+export function problemAnswer(status: number, codes: readonly ProblemCode[]): ZodOpenApiResponseObject {
+  for (const code of codes) {
+    const statuses: readonly number[] = problemTypes[code]?.statuses ?? [];
+    if (!statuses.includes(status)) throw new Error(`Problem type ${code} is not answered with ${status} (problem.ts says ${statuses.join(', ')})`);
+  }
+  const lines = codes.map((code) => `- [\`${code}\`](${problemTypeUri(code)}): ${problemTypes[code].title}.`);
+  return {
+    description: `Problem details; \`code\` is one of:\n${lines.join('\n')}`,
+    headers: answerHeaders(),
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: problemDetailsSchema } },
+    'x-problem-codes': [...codes],
+  };
+}
+
+/** What {@link operation} builds an operation from. */
+export interface OperationSpec {
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** Path, query and header parameters as zod objects (path parameter names as in the Koa path). */
+  params?: ZodOpenApiParameters;
+  /** Extra header parameters (e.g. {@link IdempotencyKeyParam}). */
+  headers?: z.ZodType[];
+  requestBody?: ZodOpenApiRequestBodyObject;
+  /** The successful (and other non-problem) answers by status. */
+  answers: Record<number, ZodOpenApiResponseObject>;
+  /** The operation's own problem answers; {@link COMMON_PROBLEMS} are added. */
+  problems?: ProblemsByStatus;
+}
+
+/** Merges problem codes by status, keeping the first mention's order and no repeats. */
+export function mergeProblems(...sets: ProblemsByStatus[]): ProblemsByStatus {
+  const merged: Record<number, ProblemCode[]> = {};
+  for (const set of sets) {
+    for (const [status, codes] of Object.entries(set)) {
+      const list = (merged[Number(status)] ??= []);
+      for (const code of codes ?? []) if (!list.includes(code)) list.push(code);
+    }
+  }
+  return merged;
+}
+
+/** One documented route: `method path` with the operation `spec` describes. */
+export function route(method: RouteMethod, path: string, spec: OperationSpec): DocumentedRoute {
+  const problems = mergeProblems(spec.problems ?? {}, COMMON_PROBLEMS);
+  const responses: ZodOpenApiOperationObject['responses'] = {};
+  for (const [status, answer] of Object.entries(spec.answers)) responses[status as `2${string}`] = answer;
+  for (const [status, codes] of Object.entries(problems)) {
+    if (responses[status as `4${string}`]) throw new Error(`${method} ${path}: ${status} is both an answer and a problem`);
+    responses[status as `4${string}`] = problemAnswer(Number(status), codes ?? []);
+  }
+  return {
+    method,
+    path,
+    operation: {
+      operationId: spec.operationId,
+      tags: [spec.tag],
+      summary: spec.summary,
+      ...(spec.description === undefined ? {} : { description: spec.description }),
+      ...(spec.params === undefined ? {} : { requestParams: spec.params }),
+      parameters: [RequestIdParam, ...(spec.headers ?? [])],
+      ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),
+      responses,
+    },
+  };
+}
+
+/** Path parameters `{ id }` of a route whose id is a positive 32-bit integer (validation.ts `EntityIdParams`), described. */
+export function idParams(description: string) {
+  return z.object({ id: entityIdParam.meta({ description: `${description} A positive 32-bit integer.` }) });
+}
+
+/** The OpenAPI path of a Koa path: `/orders/:id` -> `/orders/{id}`. */
+export function openApiPath(koaPath: string): string {
+  return koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}

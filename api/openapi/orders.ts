@@ -1,0 +1,80 @@
+/** The documented order routes (handlers: routes/orders.ts and routes/order-operations.ts). */
+import { CreateOrderBody, ListUserOrdersQuery, OrderIdParams, OrderPageSchema, OrderViewSchema, PendingOrderSchema } from '../orders/schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+
+/** The order routes. */
+export const orderRoutes: DocumentedRoute[] = [
+  route('post', '/orders', {
+    operationId: 'createOrder',
+    tag: 'Orders',
+    summary: 'Place an order and pay it with points',
+    description: [
+      'Starts (or, with the same `Idempotency-Key`, rejoins) the checkout saga: reserve stock, pay with points, confirm. It waits up to `ORDER_OUTCOME_WAIT_MS` (5 s by default) for the business outcome.',
+      '',
+      'A cancelled order is answered as a problem whose `order` member is the order view: nothing stays reserved or charged. Nothing starts on a 4xx before the saga (validation, unknown user or product).',
+    ].join('\n'),
+    headers: [IdempotencyKeyParam],
+    requestBody: jsonBody(CreateOrderBody, 'The user and the lines of the order.'),
+    answers: {
+      201: jsonAnswer(OrderViewSchema, 'The order is CONFIRMED: stock sold, points charged.', { Location: LocationHeader }),
+      202: jsonAnswer(PendingOrderSchema, 'The saga runs but its outcome is not known within the wait: read `links.self`.', { Location: LocationHeader }),
+    },
+    problems: {
+      ...JSON_BODY_PROBLEMS,
+      409: [
+        'OutOfStock',
+        'OrderTooLarge',
+        'UnknownProduct',
+        'UnknownUser',
+        'SagaAlreadyCompensated',
+        'Cancelled',
+        'UnexpectedError',
+        'OrderCancelled',
+        'CompensationFailed',
+        'AlreadyStarted',
+      ],
+      422: ['UnknownUser', 'UnknownProduct', 'InsufficientPoints', 'IdempotencyKeyReused'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
+
+  route('get', '/orders/:id', {
+    operationId: 'getOrder',
+    tag: 'Orders',
+    summary: 'Read an order with its saga progress',
+    description: 'An order whose saga has started but not written its row yet is PENDING with `userId`, `totalWon` and `createdAt` null.',
+    params: { path: OrderIdParams },
+    answers: { 200: jsonAnswer(OrderViewSchema, 'The order.') },
+    problems: { 400: ['ValidationFailed'], 404: ['NotFound'], 503: ['TemporalUnavailable'] },
+  }),
+
+  route('post', '/orders/:id/compensations/retry', {
+    operationId: 'retryOrderCompensations',
+    tag: 'Operations',
+    summary: 'Re-run the failed compensations of an order (operator)',
+    description:
+      'For an order parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update. Changes money and stock: deploy it behind operator authentication. Takes no body.',
+    params: { path: OrderIdParams },
+    answers: {
+      200: jsonAnswer(OrderViewSchema, 'Every compensation succeeded now: the order is CANCELLED.'),
+      202: jsonAnswer(OrderViewSchema, 'The retry still runs after `ORDER_OUTCOME_WAIT_MS`; the order as it is now.'),
+    },
+    problems: {
+      400: ['ValidationFailed'],
+      404: ['NotFound'],
+      409: ['CompensationFailed', 'NotCompensationFailed'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
+
+  route('get', '/users/:id/orders', {
+    operationId: 'listUserOrders',
+    tag: 'Orders',
+    summary: 'List a user\'s orders, newest first',
+    description:
+      'The user\'s orders by creation time then id, newest first, as summaries linking to each order; paged by `limit` and `cursor` (follow `next`). Orders whose saga has not written their row yet are not listed.',
+    params: { path: idParams('The user id.'), query: ListUserOrdersQuery },
+    answers: { 200: jsonAnswer(OrderPageSchema, 'A page of the user\'s orders.') },
+    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
+  }),
+];

@@ -1,0 +1,42 @@
+/** The documented point routes (handlers: routes/points.ts). */
+import { LedgerPageSchema, LedgerQuery, PendingTopUpSchema, PointsViewSchema, TopUpBody, TopUpResultSchema } from '../points/schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+
+/** The point routes. */
+export const pointRoutes: DocumentedRoute[] = [
+  route('get', '/users/:id/points', {
+    operationId: 'getPoints',
+    tag: 'Points',
+    summary: 'Read a user\'s point balance',
+    params: { path: idParams('The user id.') },
+    answers: { 200: jsonAnswer(PointsViewSchema, 'The balance and the link to its ledger.') },
+    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
+  }),
+
+  route('get', '/users/:id/points/ledger', {
+    operationId: 'listLedger',
+    tag: 'Points',
+    summary: 'List the movements of a user\'s balance, newest first',
+    description: 'Top-ups, payments and refunds, newest first; paged by `limit` and `cursor` (follow `next`).',
+    params: { path: idParams('The user id.'), query: LedgerQuery },
+    answers: { 200: jsonAnswer(LedgerPageSchema, 'A page of ledger movements.') },
+    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
+  }),
+
+  route('post', '/users/:id/points/top-ups', {
+    operationId: 'topUpPoints',
+    tag: 'Points',
+    summary: 'Add points to a user\'s balance',
+    description: 'Runs the `topUpPoints` workflow (once per `Idempotency-Key`) and waits up to `ORDER_OUTCOME_WAIT_MS` for the new balance.',
+    params: { path: idParams('The user id.') },
+    headers: [IdempotencyKeyParam],
+    requestBody: jsonBody(TopUpBody, 'The points to add.'),
+    answers: {
+      201: jsonAnswer(TopUpResultSchema, 'The points were added.', { Location: LocationHeader }),
+      202: jsonAnswer(PendingTopUpSchema, 'The top-up has not finished within the wait; repeat the request with the same key for its result.', {
+        Location: LocationHeader,
+      }),
+    },
+    problems: { ...JSON_BODY_PROBLEMS, 404: ['NotFound'], 422: ['IdempotencyKeyReused'], 503: ['TemporalUnavailable'] },
+  }),
+];

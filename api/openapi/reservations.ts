@@ -1,0 +1,88 @@
+/** The documented seat reservation routes (handlers: routes/reservations.ts). */
+import {
+  CancellingReservationSchema,
+  CreateReservationBody,
+  HoldViewSchema,
+  PayReservationBody,
+  PendingReservationSchema,
+  ReservationIdParams,
+  ReservationViewSchema,
+} from '../reservations/schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+
+/** The reservation routes. */
+export const reservationRoutes: DocumentedRoute[] = [
+  route('post', '/reservations', {
+    operationId: 'createReservation',
+    tag: 'Reservations',
+    summary: 'Hold seats for a user until they pay',
+    description: [
+      'Starts (or, with the same `Idempotency-Key`, rejoins) the seat reservation saga and waits up to `ORDER_OUTCOME_WAIT_MS` for the hold. The seats stay HELD until `holdExpiresAt`; pay them with `POST /reservations/{id}/payment` before then.',
+      '',
+      'Repeating the request of a reservation that has since ended answers its end (410 `HoldExpired`, 409 `ReservationCancelled` or `CompensationFailed`). Nothing starts on a 4xx before the saga.',
+    ].join('\n'),
+    headers: [IdempotencyKeyParam],
+    requestBody: jsonBody(CreateReservationBody, 'The user, the performance and its seats.'),
+    answers: {
+      201: jsonAnswer(HoldViewSchema, 'The seats are held (or, for a repeated request, already paid).', { Location: LocationHeader }),
+      202: jsonAnswer(PendingReservationSchema, 'The hold is not known within the wait: read `links.self`.', { Location: LocationHeader }),
+    },
+    problems: {
+      ...JSON_BODY_PROBLEMS,
+      409: ['SeatUnavailable', 'ReservationCancelled', 'UnexpectedError', 'Cancelled', 'CompensationFailed', 'AlreadyStarted'],
+      410: ['HoldExpired'],
+      422: ['UnknownUser', 'UnknownPerformance', 'UnknownSeat', 'IdempotencyKeyReused'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
+
+  route('get', '/reservations/:id', {
+    operationId: 'getReservation',
+    tag: 'Reservations',
+    summary: 'Read a reservation with its saga progress',
+    description: 'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats.',
+    params: { path: ReservationIdParams },
+    answers: { 200: jsonAnswer(ReservationViewSchema, 'The reservation.') },
+    problems: { 400: ['ValidationFailed'], 404: ['NotFound'], 503: ['TemporalUnavailable'] },
+  }),
+
+  route('post', '/reservations/:id/payment', {
+    operationId: 'payReservation',
+    tag: 'Reservations',
+    summary: 'Pay a held reservation with points',
+    description:
+      'Charges the price in points and confirms the seats, through the saga\'s `payReservation` Update. On 402 `InsufficientPoints` the hold is kept: top up and pay again before `holdExpiresAt`.',
+    params: { path: ReservationIdParams },
+    requestBody: jsonBody(PayReservationBody, 'None, or an empty JSON object.', false),
+    answers: {
+      200: jsonAnswer(ReservationViewSchema, 'Paid: the reservation is CONFIRMED.', { Location: LocationHeader }),
+      202: jsonAnswer(PendingReservationSchema, 'The payment has not finished within the wait: read `links.self`.', { Location: LocationHeader }),
+    },
+    problems: {
+      ...JSON_BODY_PROBLEMS,
+      402: ['InsufficientPoints'],
+      404: ['NotFound'],
+      409: ['ReservationCancelled', 'AlreadyConfirmed', 'CompensationFailed'],
+      410: ['HoldExpired'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
+
+  route('delete', '/reservations/:id', {
+    operationId: 'cancelReservation',
+    tag: 'Reservations',
+    summary: 'Cancel a reservation',
+    description: 'Asks the saga to cancel and release the seats. Cancelling a reservation that already ended CANCELLED or EXPIRED answers it as it is (idempotent).',
+    params: { path: ReservationIdParams },
+    answers: {
+      200: jsonAnswer(ReservationViewSchema, 'The reservation had already ended CANCELLED or EXPIRED.'),
+      202: jsonAnswer(CancellingReservationSchema, 'The saga was asked to cancel; read the reservation for its end.', { Location: LocationHeader }),
+    },
+    problems: {
+      400: ['ValidationFailed'],
+      404: ['NotFound'],
+      409: ['AlreadyConfirmed', 'CompensationFailed'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
+];
