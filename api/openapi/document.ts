@@ -63,9 +63,7 @@ const DESCRIPTION = `Durable sagas on Temporal behind a small shop and box offic
 
 **Lists** (\`GET /products\`, \`GET /users/{id}/orders\`, \`GET /users/{id}/points/ledger\`) answer \`{ "items": [...], "next": "<path of the next page>" | null }\`. \`limit\` is 1..${MAX_PAGE_LIMIT} (default ${DEFAULT_PAGE_LIMIT}); \`cursor\` is opaque: follow \`next\` (same limit) until it is null.
 
-**Errors** are RFC 9457 problem details (\`${PROBLEM_CONTENT_TYPE}\`, schema \`Problem\`): \`type\` is \`/problems/<code>\`, which \`GET /problems/{code}\` documents; \`code\` is stable; \`requestId\` is the answer's \`X-Request-Id\`. Each operation lists the codes each of its error statuses can carry. Besides them, any request can be refused 404 \`NotFound\` (no such route), 405 \`MethodNotAllowed\`, 501 \`NotImplemented\`, and, before it reaches a route, 400 \`BadRequest\`, 408 \`RequestTimeout\`, 413 \`PayloadTooLarge\`, 417 \`ExpectationFailed\` or 431 \`HeadersTooLarge\`. Every problem type:
-
-${problemTypeTable()}
+**Errors** are RFC 9457 problem details (\`${PROBLEM_CONTENT_TYPE}\`, schema \`Problem\`): \`type\` is \`/problems/<code>\`, which \`GET /problems/{code}\` documents; \`code\` is stable; \`requestId\` is the answer's \`X-Request-Id\`. Each operation lists the codes each of its error statuses can carry. Besides them, any request can be refused 404 \`NotFound\` (no such route), 405 \`MethodNotAllowed\`, 501 \`NotImplemented\`, and, before it reaches a route, 400 \`BadRequest\`, 408 \`RequestTimeout\`, 413 \`PayloadTooLarge\`, 417 \`ExpectationFailed\` or 431 \`HeadersTooLarge\`. Every problem type is listed under **Problems** below and in \`x-problem-types\`.
 
 There is no authentication yet.`;
 

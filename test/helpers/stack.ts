@@ -1,7 +1,9 @@
 /**
  * The whole service in one test process, on real parts: a Temporal dev server, the
  * saga worker, PostgreSQL (test database), the mock data platform over HTTP, and the
- * Koa API listening on a free port. One stack per test file (beforeAll/afterAll).
+ * Koa API listening on a free port. One stack per test file (beforeAll/afterAll). Every
+ * answer of the API is checked against the OpenAPI document (`stack.contract`; suites
+ * call `expectNoContractViolations(stack?.contract)` in afterAll).
  */
 import pino from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -14,6 +16,7 @@ import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { openTestOrm, testConfig } from './db.ts';
+import { recordContract, type ContractRecorder } from './openapi-check.ts';
 import { bundleWorkflows, startTestTemporal, uniqueTaskQueue } from './temporal.ts';
 
 /** A running stack and the handles a test needs. */
@@ -23,6 +26,8 @@ export interface TestStack {
   orm: Orm;
   dataPlatform: DataPlatformServer;
   apiUrl: string;
+  /** What the API answered, checked against the OpenAPI document. */
+  contract: ContractRecorder;
   /** Stops the worker (e.g. to test a restart); resolves once it has shut down. */
   stopWorker(): Promise<void>;
   /** Starts a new worker on the same task queue. */
@@ -80,6 +85,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   await startWorker();
 
   const api = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+  const contract = recordContract(api);
 
   return {
     config,
@@ -87,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     orm,
     dataPlatform,
     apiUrl: api.url,
+    contract,
     stopWorker,
     startWorker,
     async close() {

@@ -10,6 +10,7 @@ import { orderWorkflowId } from '../../common/ids.ts';
 import { orderIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 import { cancellationSeen } from '../helpers/temporal.ts';
 
 let stack: TestStack;
@@ -37,6 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 describe('order saga failures', () => {

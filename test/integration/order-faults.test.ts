@@ -13,6 +13,7 @@ import { orderIdFor } from '../../api/idempotency.ts';
 import type { Activities } from '../../activities/index.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 type StepName = 'createOrder' | 'reserveStock' | 'payWithPoints' | 'confirmOrder';
 type Fault = { step: StepName; kind: 'business' | 'ambiguous' };
@@ -58,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 async function placeOrder(fault: Fault) {

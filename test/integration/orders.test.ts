@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let stack: TestStack;
 
@@ -16,6 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 afterEach(() => {

@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { reservationWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createPerformance, createUser, seatStates } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let stack: TestStack;
 
@@ -15,6 +16,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 describe('reservations over HTTP', () => {

@@ -11,6 +11,7 @@ import { payReservationUpdate, reservationHoldUpdate, cancelReservationSignal, t
 import { createActivities } from '../../activities/index.ts';
 import { balanceOf, createPerformance, createUser, ledgerOf, seatStates } from '../helpers/db.ts';
 import { startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let stack: TestStack;
 
@@ -20,6 +21,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 afterEach(() => {

@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let stack: TestStack;
 const brokenRefundUsers = new Set<number>();
@@ -25,6 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.close();
+  expectNoContractViolations(stack?.contract);
 });
 
 /** Workflow ids matching `query`, once visibility (eventually consistent) shows `expected` of them. */
