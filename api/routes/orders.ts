@@ -6,8 +6,9 @@
  * `ORDER_OUTCOME_WAIT_MS` for its business outcome:
  * - 201 order view (CONFIRMED), `Location: /orders/<id>`;
  * - 202 `{ orderId, status: 'PENDING', links: { self } }` when the outcome is not known yet;
- * - 409 `OutOfStock` / other cancellation reasons, 422 `InsufficientPoints`, 409
- *   `CompensationFailed`: the order was not placed (`details.order` is the order view);
+ * - 409 `OutOfStock` / other cancellation reasons (a reason that is not a problem type
+ *   is answered `UnexpectedError`), 422 `InsufficientPoints`, 409 `CompensationFailed`:
+ *   the order was not placed (`details.order` is the order view);
  * - 400 `ValidationFailed` (body, duplicate productId, Idempotency-Key), 400/413/415 body
  *   errors, 422 `UnknownUser` / `UnknownProduct` (`details.productIds`), 422
  *   `IdempotencyKeyReused`, 503 `TemporalUnavailable`. Nothing starts on a 4xx.
@@ -22,12 +23,13 @@
  * not listed.
  */
 import type { Client } from '@temporalio/client';
-import { orderWorkflowId, type OrderCheckoutInput, type OrderItem, type OrderOutcome } from '../../common/index.ts';
+import { FailureType, orderWorkflowId, type OrderCheckoutInput, type OrderItem, type OrderOutcome } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash, readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
+import { isProblemCode } from '../problem.ts';
 import { EntityIdParams } from '../validation.ts';
 import { startCheckout } from '../orders/checkout.ts';
 import { listUserOrders } from '../orders/order-list.ts';
@@ -74,7 +76,10 @@ function answerFor(view: OrderView): OrderAnswer {
       });
     case 'CANCELLED': {
       const reason = view.reason ?? 'OrderCancelled';
-      throw new ApiError(CANCELLED_STATUS[reason] ?? 409, reason, view.message ?? `The order was cancelled: ${reason}`, {
+      // The code is a documented problem type; a reason the API does not know (an
+      // activity's own failure type) is an unexpected failure, still named in `order.reason`.
+      const code = isProblemCode(reason) ? reason : FailureType.UnexpectedError;
+      throw new ApiError(CANCELLED_STATUS[code] ?? 409, code, view.message ?? `The order was cancelled: ${reason}`, {
         details: { order: view },
         headers,
       });

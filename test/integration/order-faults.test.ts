@@ -85,7 +85,9 @@ describe('a business failure at each step', () => {
     const { res, orderId, productId, userId } = await placeOrder({ step, kind: 'business' });
 
     expect(res.status).toBe(409);
-    expect(res.body.code).toBe('InjectedFailure');
+    // A failure type the API does not document is answered as an unexpected failure.
+    expect(res.body.code).toBe('UnexpectedError');
+    expect(res.body.order.reason).toBe('InjectedFailure');
     const forward = ['createOrder', 'reserveStock', 'payWithPoints', 'confirmOrder'];
     const expectedCalls = [...forward.slice(0, forward.indexOf(step) + 1), ...compensations];
     expect(calls.get(orderId)).toEqual(expectedCalls);
