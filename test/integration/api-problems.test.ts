@@ -17,11 +17,13 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { Orm } from '../../db/orm.ts';
 import { openTestOrm, testConfig } from '../helpers/db.ts';
 import { expectProblem, expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Answer } from '../helpers/http.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 
 let orm: Orm;
 let connection: Connection;
 let deps: AppDeps;
 let server: RunningApiServer;
+let contract: ContractRecorder;
 const temporalCalls: string[] = [];
 
 beforeAll(async () => {
@@ -31,12 +33,14 @@ beforeAll(async () => {
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [refusingInterceptor(temporalCalls)] } });
   deps = { orm, client, config, logger: pino({ level: 'silent' }) };
   server = await startApiServer(deps, { host: '127.0.0.1', port: 0 });
+  contract = recordContract(server);
 });
 
 afterAll(async () => {
   await server?.close();
   await connection?.close();
   await orm?.close();
+  expectNoContractViolations(contract);
 });
 
 const send = (path: string, init: { method?: string; headers?: Record<string, string>; raw?: string } = {}) =>

@@ -14,10 +14,12 @@ import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.t
 import { createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { expectRefusedBy, sendCall, type Call } from '../helpers/http.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 
 let orm: Orm;
 let env: TestWorkflowEnvironment;
 let live: RunningApiServer;
+let contract: ContractRecorder;
 let userId: number;
 let fixture: ConcertFixture;
 
@@ -26,6 +28,7 @@ beforeAll(async () => {
   env = await startTestTemporal(testConfig());
   const config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') });
   live = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
+  contract = recordContract(live);
   userId = await createUser(orm, 500_000);
   fixture = await createConcertFixture(orm);
 });
@@ -34,6 +37,7 @@ afterAll(async () => {
   await live?.close();
   await env?.teardown();
   await orm?.close();
+  expectNoContractViolations(contract);
 });
 
 const send = (call: Call) => sendCall(live.url, call);

@@ -17,6 +17,7 @@ import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
 import { balanceOf, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
@@ -25,6 +26,7 @@ const ABSENT_ID = 2_147_483_000;
 let orm: Orm;
 let connection: Connection;
 let server: RunningApiServer;
+let contract: ContractRecorder;
 let userId: number;
 /** The concert fixture: performance A (seats a1..a4: AVAILABLE, AVAILABLE, HELD, RESERVED) and B (b1, b2). */
 let fixture: ConcertFixture;
@@ -62,6 +64,7 @@ beforeAll(async () => {
     interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
   });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
+  contract = recordContract(server);
   userId = await createUser(orm, 500_000);
   fixture = await createConcertFixture(orm);
   before = await snapshot();
@@ -71,6 +74,7 @@ afterAll(async () => {
   await server?.close();
   await connection?.close();
   await orm?.close();
+  expectNoContractViolations(contract);
 });
 
 const send = (call: Call) => sendCall(server.url, call);

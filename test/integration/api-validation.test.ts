@@ -13,6 +13,7 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { Order, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { balanceOf, createProduct, createUser, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
@@ -21,6 +22,7 @@ const ABSENT_ID = 2_147_483_000;
 let orm: Orm;
 let connection: Connection;
 let server: RunningApiServer;
+let contract: ContractRecorder;
 let productA: number;
 let productB: number;
 let userId: number;
@@ -58,6 +60,7 @@ beforeAll(async () => {
     interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
   });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
+  contract = recordContract(server);
   productA = await createProduct(orm, 10, 1_000);
   productB = await createProduct(orm, 5, 2_500);
   userId = await createUser(orm, 50_000);
@@ -68,6 +71,7 @@ afterAll(async () => {
   await server?.close();
   await connection?.close();
   await orm?.close();
+  expectNoContractViolations(contract);
 });
 
 const send = (call: Call) => sendCall(server.url, call);

@@ -20,12 +20,14 @@ import { envFor, startWorkerProcess } from '../helpers/processes.ts';
 import { freePort, pollUntil } from '../helpers/waiting.ts';
 import { scrape, samplesOf, sumOf, type Sample } from '../helpers/prometheus.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 
 let env: TestWorkflowEnvironment;
 let config: AppConfig;
 let orm: Orm;
 let dataPlatform: DataPlatformServer;
 let api: RunningApiServer;
+let contract: ContractRecorder;
 let worker: Part;
 let workerMetricsUrl: string;
 
@@ -50,6 +52,7 @@ beforeAll(async () => {
   });
   orm = await openTestOrm(config);
   api = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+  contract = recordContract(api);
   const metricsAddress = `127.0.0.1:${await freePort()}`;
   worker = await startWorkerProcess(envFor(config, { WORKER_METRICS_ADDRESS: metricsAddress }), 'metrics-worker');
   const started = worker.lines().find((l) => l.json?.msg === 'worker started');
@@ -62,6 +65,7 @@ afterAll(async () => {
   await dataPlatform?.close();
   await orm?.close();
   await env?.teardown();
+  expectNoContractViolations(contract);
 });
 
 function call(method: string, path: string, body?: unknown) {
