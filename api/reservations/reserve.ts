@@ -4,6 +4,7 @@
  * the saga gave (its hold outcome, its row, or nothing yet).
  */
 import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
 import {
   FailureType,
   reservationWorkflowId,
@@ -23,15 +24,10 @@ import { ReservationErrorCode, reservationFailure } from './errors.ts';
 import { startHold } from './hold.ts';
 import { reservationIdFor, reservationPath, reservationRequestHash } from './request.ts';
 import { loadReservationRecord, type ReservationRecord } from './reservation-view.ts';
-import type { HoldView, PendingReservationBody } from './schemas.ts';
+import type { CreateReservationBody, HoldView, PendingReservationBody } from './schemas.ts';
 
 /** A validated reservation request: seats of one performance, the hold in seconds if given. */
-export interface ReservationRequestBody {
-  userId: number;
-  performanceId: number;
-  seatIds: number[];
-  holdSeconds?: number | undefined;
-}
+export type ReservationRequestBody = z.output<typeof CreateReservationBody>;
 
 /** The answer of `POST /reservations`: 201 with the hold, or 202 while it is not known. */
 export type HoldAnswerBody = { status: 201; body: HoldView } | { status: 202; body: PendingReservationBody };
