@@ -19,7 +19,7 @@ import { openApiDocument, type OpenApiDocument } from '../../api/openapi/documen
 /** `$id` under which the document's component schemas are registered with ajv. */
 const COMPONENTS_ID = 'urn:openapi:components';
 
-/** One answer as the recorder saw it. */
+/** One answer as the recorder saw it (without its body, so long suites keep little). */
 export interface RecordedExchange {
   method: string;
   url: string;
@@ -27,7 +27,6 @@ export interface RecordedExchange {
   contentType: string | undefined;
   /** `METHOD /openapi/path` of the matched operation; undefined when none matched. */
   operation: string | undefined;
-  body: unknown;
 }
 
 /** What {@link recordContract} returns. */
@@ -135,7 +134,7 @@ class ContractChecker {
   }
 
   /** The violations of one answer (empty when it keeps the contract). */
-  check(exchange: RecordedExchange, headers: Record<string, unknown>, hasBody: boolean): string[] {
+  check(exchange: RecordedExchange, body: unknown, headers: Record<string, unknown>, hasBody: boolean): string[] {
     const { method, status } = exchange;
     const mediaType = mediaTypeOf(exchange.contentType);
     const matched = this.match(method, exchange.url);
@@ -143,7 +142,7 @@ class ContractChecker {
       // No operation: the router's own 404/405/501 (or an OPTIONS answer), a problem when it has a body.
       if (!hasBody) return method === 'OPTIONS' || method === 'HEAD' ? [] : [`${status} without a body`];
       if (mediaType !== 'application/problem+json') return [`${status} for no operation is ${mediaType}, not a problem`];
-      return this.#errors('Problem', this.#problemValidator(), exchange.body);
+      return this.#errors('Problem', this.#problemValidator(), body);
     }
     const doc = matched.responses[String(status)] ?? matched.responses[`${String(status)[0]}XX`] ?? matched.responses['default'];
     if (!doc) return [`${matched.key}: status ${status} is not documented`];
@@ -161,9 +160,9 @@ class ContractChecker {
     const media = mediaType === undefined ? undefined : content[mediaType];
     if (!media) return [...violations, `${matched.key} ${status}: media type ${mediaType} is not one of ${Object.keys(content).join(', ') || 'none'}`];
     if (!(mediaType === 'application/json' || mediaType?.endsWith('+json')) || !media.schema) return violations;
-    violations.push(...this.#errors(`${matched.key} ${status} ${mediaType}`, this.#validator(`${matched.key} ${status} ${mediaType}`, media.schema), exchange.body));
+    violations.push(...this.#errors(`${matched.key} ${status} ${mediaType}`, this.#validator(`${matched.key} ${status} ${mediaType}`, media.schema), body));
     const codes = doc['x-problem-codes'];
-    const code = (exchange.body as { code?: unknown } | null)?.code;
+    const code = (body as { code?: unknown } | null)?.code;
     if (codes && !codes.includes(String(code))) violations.push(`${matched.key} ${status}: problem code ${String(code)} is not one of ${codes.join(', ')}`);
     return violations;
   }
@@ -238,11 +237,10 @@ export function recordContract(target: Server | { server: Server }): ContractRec
         status: res.statusCode,
         contentType,
         operation: checker.match(method, url)?.key,
-        body,
       };
       exchanges.push(exchange);
       const hasBody = raw.length > 0 || truncated;
-      for (const violation of checker.check(exchange, res.getHeaders(), hasBody)) {
+      for (const violation of checker.check(exchange, body, res.getHeaders(), hasBody)) {
         violations.push(`${method} ${url.slice(0, 200)} -> ${res.statusCode}: ${violation}`);
       }
     });
