@@ -1,5 +1,5 @@
-// ESLint flat config. Small on purpose: the import fences from shared/STYLE.md
-// ("Layout and who may import whom"), import cycles, and typescript-eslint's
+// ESLint flat config. Small on purpose: the import fences of docs/architecture.md ("Layout"),
+// import cycles, and typescript-eslint's
 // `recommended` (syntax only, no type information, so it stays fast).
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
@@ -46,7 +46,7 @@ export default defineConfig(
                 '^(?!(@temporalio/workflow|@temporalio/common|\\./[^/]+|\\.\\./common/[^/]+|\\.\\./activities/[^/]+)$)',
               caseSensitive: true,
               message:
-                'workflows/ may import only @temporalio/workflow, @temporalio/common, ../common/*, other workflows/ files, and `import type` from ../activities/* (STYLE.md).',
+                'workflows/ may import only @temporalio/workflow, @temporalio/common, ../common/*, other workflows/ files, and `import type` from ../activities/*. See docs/architecture.md, Layout.',
             },
           ],
         },
@@ -55,7 +55,7 @@ export default defineConfig(
         'error',
         {
           patterns: [
-            folders(['activities'], 'workflows/ may only `import type` from activities/ (STYLE.md).', {
+            folders(['activities'], 'workflows/ may only `import type` from activities/. See docs/architecture.md, Layout.', {
               allowTypeImports: true,
             }),
           ],
@@ -77,7 +77,7 @@ export default defineConfig(
               caseSensitive: true,
               allowTypeImports: true,
               message:
-                'common/ imports nothing but @temporalio/workflow, @temporalio/common, other common/ files and types (STYLE.md).',
+                'common/ imports nothing but @temporalio/workflow, @temporalio/common, other common/ files and types. See docs/architecture.md, Layout.',
             },
           ],
         },
@@ -91,7 +91,7 @@ export default defineConfig(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [folders(['workflows', 'api'], 'activities/ never imports workflows/ or api/ (STYLE.md).')] },
+        { patterns: [folders(['workflows', 'api'], 'activities/ never imports workflows/ or api/. See docs/architecture.md, Layout.')] },
       ],
     },
   },
@@ -106,7 +106,7 @@ export default defineConfig(
           patterns: [
             folders(
               ['activities', 'workflows'],
-              'api/ never imports activities/ or workflows/, not even types; use common/ and the Temporal client (STYLE.md).',
+              'api/ never imports activities/ or workflows/, not even types; use common/ and the Temporal client. See docs/architecture.md, Layout.',
             ),
           ],
         },
@@ -124,7 +124,7 @@ export default defineConfig(
           patterns: [
             folders(
               ['api', 'workflows', 'activities', 'worker'],
-              'db/ never imports api/, workflows/, activities/ or worker/ (STYLE.md).',
+              'db/ never imports api/, workflows/, activities/ or worker/. See docs/architecture.md, Layout.',
             ),
           ],
         },

@@ -35,8 +35,8 @@ export const SEARCH_ATTRIBUTES: readonly string[] = [
 ];
 
 /**
- * Performance flags of the dev server, chosen by measurement (`npm run bench`, README
- * "Benchmark"):
+ * Performance flags of the dev server, chosen by measurement (`npm run bench`, the lever
+ * table of docs/benchmark.md):
  * - SQLite in WAL mode with `synchronous=normal`: a commit does not wait for fsync (the
  *   WAL is synced at checkpoints; a power cut may lose the last transactions, a crash of
  *   the server process loses nothing);

@@ -1,5 +1,5 @@
 /**
- * The invariants of the design ("Invariants that must hold"), checked against the
+ * The invariants of docs/architecture.md ("Invariants and the checker"), checked against the
  * database in one REPEATABLE READ, read-only transaction, so every check sees the same
  * snapshot. Each activity is one local transaction, so every invariant except data-platform
  * delivery holds at any committed snapshot, even while sagas are running; delivery holds

@@ -10,7 +10,7 @@
  * - `eager`: `workflow.start` with `requestEagerStart`, then the `orderOutcome` Update
  *   (eager start cannot be combined with update-with-start); a saga that finished before
  *   the Update reached it answers with its result instead.
- * The comparison of the two is the eager-start lever of README "Benchmark". Not part of
+ * The comparison of the two is the eager-start lever of docs/benchmark.md. Not part of
  * the product; logs `combined listening` with its URL.
  */
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * The tuning levers of README "Benchmark", measured one at a time: runs `npm run bench`
+ * The tuning levers of docs/benchmark.md, measured one at a time: runs `npm run bench`
  * (saga only) once per variant, each differing from the reference in one setting, and
  * writes bench-results/levers-<time>.md (and .json) with the before/after of each.
  *

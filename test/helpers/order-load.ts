@@ -1,6 +1,6 @@
 /**
  * A bounded load of order checkout sagas for reliability tests, and the checks that
- * every one of them ended consistently: the DESIGN.md invariants, scoped to the
+ * every one of them ended consistently: the invariants of docs/architecture.md, scoped to the
  * products, users and orders the load created.
  */
 import { randomUUID } from 'node:crypto';
