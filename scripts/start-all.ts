@@ -111,6 +111,7 @@ try {
       '',
       'Everything is up:',
       `  API                 ${apiUrl}`,
+      `  API reference       ${apiUrl}/docs (OpenAPI document: ${apiUrl}/openapi.json)`,
       `  Temporal Web UI     ${temporal.uiUrl ?? '(reused server; its UI is wherever it runs)'}`,
       `  Temporal frontend   ${temporal.address} (namespace ${config.temporal.namespace})`,
       `  Mock data platform  ${dataPlatformUrl}/events`,
