@@ -6,6 +6,11 @@
  * (`application/problem+json`, `type` `/problems/<code>`, `status`, `instance` and
  * `requestId` matching the answer; see `refusalProblems`). Every input is invalid
  * by construction, and the contract oracle (hostile/oracle.ts) confirms it before sending.
+ * Where a family knows the exact answer (`expect`: a list query's 400 `ValidationFailed`
+ * at the bad parameters, `GET /problems/:code`'s 404), the answer must be that one. The
+ * few valid requests, which the oracle must accept, must be answered as expected: a
+ * list's valid query a 200 page, `GET /problems/<known code>` a 200 with exactly the
+ * contract's document (hostile/expected.ts).
  * After all runs: the Temporal client, which records and refuses every workflow call, was
  * never called, and the suite's private database is unchanged row for row.
  *
@@ -26,8 +31,9 @@ import { createFixtures, createPrivateDatabase, dropDatabase, readWorld, snapsho
 import type { EndpointGenerator } from './hostile/endpoint-kit.ts';
 import { endpointGenerators } from './hostile/endpoints.ts';
 import { UNKNOWN_METHODS } from './hostile/families.ts';
+import { expectedProblems, isAcceptance } from './hostile/expected.ts';
 import { describeAnswer, describeRequest, refusalProblems, send, type HostileRequest } from './hostile/http.ts';
-import { ENDPOINTS, mightBeAcceptedBy, type World } from './hostile/oracle.ts';
+import { ENDPOINTS, headBytes, mightBeAcceptedBy, type World } from './hostile/oracle.ts';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20_261_121);
 const RUNS = Number(process.env.HOSTILE_RUNS ?? 200);
@@ -35,6 +41,11 @@ const RUNS = Number(process.env.HOSTILE_RUNS ?? 200);
 const REQUEST_TIMEOUT_MS = 5_000;
 /** Wait after a raw request's answer before counting Temporal calls. */
 const RAW_SETTLE_MS = 20;
+/**
+ * Request heads up to this size are clear of Node's 16 KiB limit, so an `expect`ed answer
+ * holds; noise headers can push a larger one past it (431).
+ */
+const EXACT_HEAD_BYTES = 14 * 1024;
 
 let orm: Orm;
 let databaseUrl: string;
@@ -77,17 +88,23 @@ afterAll(async () => {
 });
 
 /** The property for one request; throws with the request and the answer when it fails. */
-async function checkRefused(req: HostileRequest): Promise<void> {
-  if (req.defects.length === 0) throw new Error(`generated without a defect: ${describeRequest(req)}`);
+async function checkAnswered(req: HostileRequest): Promise<void> {
+  const accepted = isAcceptance(req.expect);
   const acceptedBy = mightBeAcceptedBy(req, world);
-  if (acceptedBy) throw new Error(`generated a request ${acceptedBy} might accept: ${describeRequest(req)}`);
+  if (accepted) {
+    if (acceptedBy !== req.endpoint) throw new Error(`generated as valid a request the oracle does not accept: ${describeRequest(req)}`);
+  } else {
+    if (req.defects.length === 0) throw new Error(`generated without a defect: ${describeRequest(req)}`);
+    if (acceptedBy) throw new Error(`generated a request ${acceptedBy} might accept: ${describeRequest(req)}`);
+  }
   const callsBefore = temporalCalls.length;
   const answer = await send(port, req, REQUEST_TIMEOUT_MS);
   // The parser may refuse a raw request's body after its head reached a route: give such
   // a route the moment it needs to (wrongly) call Temporal, so the call is pinned on this request.
   if (req.raw) await delay(RAW_SETTLE_MS);
   // A raw request's target may be what the parser refused: its instance is not known.
-  const problems = refusalProblems(answer, { unknownMethod: UNKNOWN_METHODS.includes(req.method), target: req.raw ? undefined : req.target });
+  const problems = accepted ? [] : refusalProblems(answer, { unknownMethod: UNKNOWN_METHODS.includes(req.method), target: req.raw ? undefined : req.target });
+  if (req.expect && (accepted || headBytes(req) <= EXACT_HEAD_BYTES)) problems.push(...expectedProblems(answer, req.expect));
   if (temporalCalls.length !== callsBefore) {
     // A route still running after its request was answered calls late, during the next one.
     problems.push(`Temporal was called (${temporalCalls.slice(callsBefore).join(', ')}) by this request or, late, by the one before: ${previous}`);
@@ -107,8 +124,8 @@ async function checkRefused(req: HostileRequest): Promise<void> {
   }
 }
 
-describe('every endpoint refuses hostile input with a problem-details 4xx and changes nothing', () => {
-  it('covers the twelve endpoints of the API table', () => {
+describe('every endpoint refuses hostile input with a problem-details 4xx (or gives the exact answer expected) and changes nothing', () => {
+  it('covers the fifteen endpoints of the oracle table', () => {
     expect(generators.map((g) => g.endpoint).sort()).toEqual([...ENDPOINTS].sort());
   });
 
@@ -117,7 +134,7 @@ describe('every endpoint refuses hostile input with a problem-details 4xx and ch
     // One seed per endpoint, so endpoints of the same shape do not replay the same draws.
     const seed = SEED + index;
     try {
-      await fc.assert(fc.asyncProperty(generator.arbitrary, checkRefused), { numRuns: RUNS, seed });
+      await fc.assert(fc.asyncProperty(generator.arbitrary, checkAnswered), { numRuns: RUNS, seed });
     } catch (err) {
       // fast-check's report has the seed, the path and the shrunk counterexample; say how to rerun it.
       throw new Error(

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { prepareDatabase, type Orm } from '../../../db/orm.ts';
 import { createPerformance, createProduct, createUser } from '../../helpers/db.ts';
+import { problemTypes } from './contract.ts';
 import type { Fixtures } from './endpoint-kit.ts';
 import type { World } from './oracle.ts';
 
@@ -72,17 +73,19 @@ export async function createFixtures(orm: Orm): Promise<Fixtures> {
   };
 }
 
-/** What exists, read back from the database, for the oracle. */
+/** What exists, read back from the database, and the contract's problem types, for the oracle. */
 export async function readWorld(orm: Orm, bodyLimitBytes: number): Promise<World> {
   const em = orm.em.fork();
   const ids = async (sql: string) => (await em.execute<{ id: number }[]>(sql)).map((r) => Number(r.id));
   const seats = await em.execute<{ id: number; performance_id: number }[]>('select id, performance_id from seats');
   const world: World = {
     bodyLimitBytes,
+    users: new Set(await ids('select id from app_users')),
     accountUsers: new Set(await ids('select user_id as id from point_accounts')),
     products: new Set(await ids('select id from products')),
     performances: new Set(await ids('select id from performances')),
     seatPerformance: new Map(seats.map((s) => [Number(s.id), Number(s.performance_id)])),
+    problemTypes: problemTypes(),
   };
   const highest = Math.max(0, ...(await ids(`select max(id) as id from app_users union all select max(id) from products union all select max(id) from seats union all select max(id) from performances`)).filter(Number.isFinite));
   if (highest >= ABSENT_FROM) throw new Error(`ids reach ${highest}: the absent ids of the fixtures exist`);

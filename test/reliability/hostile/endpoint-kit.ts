@@ -62,6 +62,7 @@ function finish(endpoint: string, family: Family, host: string, readsQuery: bool
       body: parts.body,
       chunked: parts.chunked,
       defects: parts.defects,
+      expect: parts.expect,
     }),
   );
 }

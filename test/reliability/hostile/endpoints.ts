@@ -3,12 +3,17 @@
  * request on the fixtures and breaks it in one way, named in `defects` (so most inputs
  * are almost valid: a real user with a bad quantity, a real reservation id with a body),
  * then adds noise that can never make a request valid: garbage and duplicated
- * `X-Request-Id`, unknown headers, an ignored query. Families:
+ * `X-Request-Id`, unknown headers, an ignored query. The exceptions, valid requests
+ * with an `expect`ed 200: a list's valid query (a page), and `GET /problems/:code`,
+ * fuzzed through its path, for a known code. Families:
  *
  * - body: out-of-range and huge numbers (1e308, 2^53+1, -0, 1e309), numbers as strings
  *   ("NaN", "Infinity"), wrong types, missing, extra and duplicated fields, arrays where
  *   objects belong, 10,000 levels of nesting, malformed JSON, 1 MB bodies (sized and
  *   chunked), wrong or missing Content-Type, bogus Content-Encoding, a gzip bomb;
+ * - query (the paged lists, routes/lists.ts): a bad or repeated `limit` or `cursor`
+ *   (random, garbage, another list's, respelled), an unknown parameter (the old
+ *   `offset`), each with its exact answer (400 `ValidationFailed` at the bad parameters);
  * - path: ids that are not ids (signs, decimals, exponents, leading zeros, 2^31, unicode
  *   digits, NUL, lone surrogates, RTL and zero-width marks, encoded slashes, dot
  *   segments), very long ids (up to 12,000 characters, and past the 16 KiB header
@@ -28,16 +33,18 @@ import { endpointKit, type EndpointGenerator, type Fixtures } from './endpoint-k
 import { concertEndpoints } from './routes/concerts.ts';
 import { orderEndpoints } from './routes/orders.ts';
 import { pointEndpoints } from './routes/points.ts';
+import { problemEndpoints } from './routes/problems.ts';
 import { productEndpoints } from './routes/products.ts';
 import { reservationEndpoints } from './routes/reservations.ts';
 
 /** Builds the generator of every endpoint for the fixtures `fx` and the server at `host`. */
 export function endpointGenerators(fx: Fixtures, host: string): EndpointGenerator[] {
   const kit = endpointKit(fx, host);
-  const { orders, getOrder } = orderEndpoints(kit);
+  const { orders, getOrder, userOrders } = orderEndpoints(kit);
   const { products, getProduct } = productEndpoints(kit);
-  const { getPoints, topUps } = pointEndpoints(kit);
+  const { getPoints, getLedger, topUps } = pointEndpoints(kit);
   const { concerts, getSeats } = concertEndpoints(kit);
   const { reservations, payment, deleteReservation, getReservation } = reservationEndpoints(kit);
-  return [orders, getOrder, products, getProduct, getPoints, topUps, concerts, getSeats, reservations, payment, deleteReservation, getReservation];
+  const { getProblem } = problemEndpoints(kit);
+  return [orders, getOrder, userOrders, products, getProduct, getPoints, getLedger, topUps, concerts, getSeats, reservations, payment, deleteReservation, getReservation, getProblem];
 }

@@ -5,6 +5,7 @@
  */
 import zlib from 'node:zlib';
 import fc from 'fast-check';
+import type { Expected } from './expected.ts';
 import { headerBytes, malformedJson, nastyString, wtf8 } from './values.ts';
 
 /** A request before noise, Host and the summary method. */
@@ -15,6 +16,8 @@ export interface Parts {
   body?: Buffer;
   chunked?: boolean;
   defects: string[];
+  /** The exact answer, when the family knows it; a valid request's parts never have one. */
+  expect?: Expected;
 }
 
 /** A generator of requests with one defect each. */

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import fc from 'fast-check';
+import { describeExpected, type Expected } from './expected.ts';
 
 /** One generated request, and why the API must refuse it. */
 export interface HostileRequest {
@@ -22,8 +23,10 @@ export interface HostileRequest {
   chunked?: boolean;
   /** When set, these bytes are sent verbatim instead (HTTP/1.1 protocol corruption). */
   raw?: Buffer;
-  /** What makes it invalid, by construction; never empty. */
+  /** What makes it invalid, by construction; empty only for a request `expect`ed to be accepted. */
   defects: string[];
+  /** The exact answer, when the family knows it (see expected.ts). */
+  expect?: Expected | undefined;
 }
 
 /** What came back. `status` 0 means no parsable answer (connection closed first). */
@@ -47,7 +50,8 @@ export function describeRequest(req: HostileRequest): string {
   }
   const headers = req.headers.map(([k, v]) => `${k}: ${clip(esc(v), 80)}`).join(' | ');
   const body = req.body === undefined ? '(none)' : clip(esc(req.body.toString('latin1')), 200);
-  return `[${req.endpoint}] ${req.method} ${clip(req.target, 200)} {${headers}} body${req.chunked ? '(chunked)' : ''}=${body} defects=${JSON.stringify(req.defects)}`;
+  const expected = req.expect ? ` expect=${describeExpected(req.expect)}` : '';
+  return `[${req.endpoint}] ${req.method} ${clip(req.target, 200)} {${headers}} body${req.chunked ? '(chunked)' : ''}=${body} defects=${JSON.stringify(req.defects)}${expected}`;
 }
 
 /** Builds a request whose fast-check counterexample prints as {@link describeRequest}. */

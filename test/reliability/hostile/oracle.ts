@@ -1,8 +1,11 @@
 /**
- * The validity oracle: written from the API contract (README table, route docs), not from
- * the route code, and deliberately generous: it says a request *might be accepted* (a
- * 2xx, or a call to Temporal) whenever the contract does not clearly refuse it. The
- * generators must never produce such a request; the test asserts that for every one.
+ * The validity oracle: written from the API contract (README table, route docs,
+ * openapi.json), not from the route code, and deliberately generous: it says a request
+ * *might be accepted* (a 2xx, or a call to Temporal) whenever the contract does not
+ * clearly refuse it. The generators must never produce such a request as an invalid one,
+ * and every request they generate as valid (a list's valid query, `GET /problems/<known
+ * code>`) must be one; the test asserts that for every request. The lists' paging rules
+ * are exact (pages.ts).
  *
  * It reads a request the way Node and Koa do: duplicate Content-Type/Host keep the
  * first, other duplicate headers are joined with ", "; values are trimmed; routes match
@@ -10,20 +13,25 @@
  * percent-decoded (kept as is when that fails); the body is decoded as UTF-8 whatever
  * the charset, a leading BOM dropped.
  */
-import querystring from 'node:querystring';
 import zlib from 'node:zlib';
+import type { ProblemTypeDocument } from './contract.ts';
 import type { HostileRequest } from './http.ts';
+import { pageQueryErrors } from './pages.ts';
 import { MAX_INT32 } from './values.ts';
 
 /** What exists in the database, and the server's limits. */
 export interface World {
   bodyLimitBytes: number;
+  /** Every user, with a point account or not. */
+  users: ReadonlySet<number>;
   /** Users that have a point account. */
   accountUsers: ReadonlySet<number>;
   products: ReadonlySet<number>;
   performances: ReadonlySet<number>;
   /** Performance of each seat. */
   seatPerformance: ReadonlyMap<number, number>;
+  /** The problem types of the contract, by code. */
+  problemTypes: ReadonlyMap<string, ProblemTypeDocument>;
 }
 
 const FIRST_WINS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'authorization', 'from', 'referer', 'expect']);
@@ -115,17 +123,7 @@ const ROUTES: Record<string, Route> = {
     },
   },
   'GET /orders/:id': { method: 'GET', pattern: /^\/orders\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
-  'GET /products': {
-    method: 'GET',
-    pattern: /^\/products\/?$/i,
-    accepts(_m, _req, _world, query) {
-      const parsed = querystring.parse(query);
-      const number = (v: unknown) => (typeof v === 'string' ? Number(v) : NaN);
-      return Object.entries(parsed).every(([key, value]) =>
-        key === 'limit' ? isInt(number(value), 1, 500) : key === 'offset' ? isInt(number(value), 0, MAX_INT32) : false,
-      );
-    },
-  },
+  'GET /products': { method: 'GET', pattern: /^\/products\/?$/i, accepts: (_m, _req, _world, query) => pageQueryErrors('products', query).length === 0 },
   'GET /products/:id': {
     method: 'GET',
     pattern: /^\/products\/([^/]+)\/?$/i,
@@ -179,6 +177,31 @@ const ROUTES: Record<string, Route> = {
   },
   'DELETE /reservations/:id': { method: 'DELETE', pattern: /^\/reservations\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
   'GET /reservations/:id': { method: 'GET', pattern: /^\/reservations\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
+  'GET /users/:id/points/ledger': {
+    method: 'GET',
+    pattern: /^\/users\/([^/]+)\/points\/ledger\/?$/i,
+    accepts: (m, _req, world, query) => world.accountUsers.has(pathEntityId(m[1]!) ?? 0) && pageQueryErrors('ledger', query).length === 0,
+  },
+  'GET /users/:id/orders': {
+    method: 'GET',
+    pattern: /^\/users\/([^/]+)\/orders\/?$/i,
+    accepts: (m, _req, world, query) => world.users.has(pathEntityId(m[1]!) ?? 0) && pageQueryErrors('orders', query).length === 0,
+  },
+  // Reads no query; the code is case-sensitive.
+  'GET /problems/:code': { method: 'GET', pattern: /^\/problems\/([^/]+)\/?$/i, accepts: (m, _req, world) => world.problemTypes.has(decodeParam(m[1]!)) },
+};
+
+/**
+ * Routes the suite sends nothing to, so that no generated request can land on one
+ * unnoticed: any request that reaches them might be accepted.
+ */
+const OTHER_ROUTES: Record<string, Omit<Route, 'accepts'>> = {
+  'GET /healthz': { method: 'GET', pattern: /^\/healthz\/?$/i },
+  'GET /metrics': { method: 'GET', pattern: /^\/metrics\/?$/i },
+  'GET /openapi.json': { method: 'GET', pattern: /^\/openapi\.json\/?$/i },
+  'GET /docs': { method: 'GET', pattern: /^\/docs\/?$/i },
+  'GET /docs/:asset': { method: 'GET', pattern: /^\/docs\/[^/]+\/?$/i },
+  'POST /orders/:id/compensations/retry': { method: 'POST', pattern: /^\/orders\/[^/]+\/compensations\/retry\/?$/i },
 };
 
 /** The endpoints under test, as `METHOD /path` names. */
@@ -193,8 +216,7 @@ export function mightBeAcceptedBy(req: HostileRequest, world: World): string | u
   if (req.raw) return undefined;
   // Request line and headers well over Node's 16 KiB limit are refused before any route
   // (431); near the limit the oracle does not guess.
-  const headerBytes = req.target.length + req.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
-  if (headerBytes > 20 * 1024) return undefined;
+  if (headBytes(req) > 20 * 1024) return undefined;
   const queryAt = req.target.indexOf('?');
   const path = queryAt < 0 ? req.target : req.target.slice(0, queryAt);
   const query = queryAt < 0 ? '' : req.target.slice(queryAt + 1);
@@ -203,5 +225,13 @@ export function mightBeAcceptedBy(req: HostileRequest, world: World): string | u
     const match = route.pattern.exec(path);
     if (match && route.accepts(match, req, world, query)) return name;
   }
+  for (const [name, route] of Object.entries(OTHER_ROUTES)) {
+    if (route.method === req.method && route.pattern.test(path)) return name;
+  }
   return undefined;
+}
+
+/** About the bytes of `req`'s request line and headers, which Node limits to 16 KiB. */
+export function headBytes(req: HostileRequest): number {
+  return req.target.length + req.headers.reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 }

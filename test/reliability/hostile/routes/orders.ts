@@ -1,11 +1,14 @@
 /**
  * Generators of the order routes (api/routes/orders.ts): POST /orders, whose body defects
- * are in {@link orderBodies}, and GET /orders/:id.
+ * are in {@link orderBodies}, GET /orders/:id, and GET /users/:id/orders (a paged list,
+ * see routes/lists.ts).
  */
 import fc from 'fast-check';
 import type { EndpointGenerator, EndpointKit } from '../endpoint-kit.ts';
 import { jsonBodyFamilies } from '../families.ts';
+import { notAnEntityId, pathFamilies } from '../paths.ts';
 import { DEPTHS, deepArray, extraKey, neverValidValue, objectText, pastMax } from '../values.ts';
+import { listEndpoint } from './lists.ts';
 
 const item = (productId: string, quantity: string) => objectText([['productId', productId], ['quantity', quantity]]);
 const order = (userId: string, items: string, extra: [string, string][] = []) => objectText([['userId', userId], ['items', items], ...extra]);
@@ -55,7 +58,18 @@ function orderBodies(kit: EndpointKit, validItems: fc.Arbitrary<string[]>, valid
   );
 }
 
-/** The generators of POST /orders and GET /orders/:id. */
-export function orderEndpoints(kit: EndpointKit): { orders: EndpointGenerator; getOrder: EndpointGenerator } {
-  return { orders: postOrders(kit), getOrder: kit.byUuid('GET /orders/:id', 'GET', '/orders/:id', kit.others('GET')) };
+/**
+ * GET /users/:id/orders: query defects on a user with or without a point account (both
+ * are users); a bad id, or one of no user (404).
+ */
+function getUserOrders(kit: EndpointKit): EndpointGenerator {
+  const { fx, absentText, noBody } = kit;
+  const template = '/users/:id/orders';
+  const validId = fc.constantFrom(fx.userId, fx.userWithoutAccount).map(String);
+  return listEndpoint(kit, 'GET /users/:id/orders', 'orders', validId.map((id) => template.replace(':id', id)), pathFamilies('GET', template, validId, notAnEntityId, absentText, noBody));
+}
+
+/** The generators of POST /orders, GET /orders/:id and GET /users/:id/orders. */
+export function orderEndpoints(kit: EndpointKit): { orders: EndpointGenerator; getOrder: EndpointGenerator; userOrders: EndpointGenerator } {
+  return { orders: postOrders(kit), getOrder: kit.byUuid('GET /orders/:id', 'GET', '/orders/:id', kit.others('GET')), userOrders: getUserOrders(kit) };
 }

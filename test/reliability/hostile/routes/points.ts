@@ -1,5 +1,6 @@
 /**
- * Generators of the point routes (api/routes/points.ts): GET /users/:id/points and
+ * Generators of the point routes (api/routes/points.ts): GET /users/:id/points,
+ * GET /users/:id/points/ledger (a paged list, see routes/lists.ts) and
  * POST /users/:id/points/top-ups, whose path holds a user id too.
  */
 import fc from 'fast-check';
@@ -7,6 +8,7 @@ import type { EndpointGenerator, EndpointKit } from '../endpoint-kit.ts';
 import { jsonBodyFamilies, utf8 } from '../families.ts';
 import { notAnEntityId, pathFamilies } from '../paths.ts';
 import { DEPTHS, deepObject, extraKey, neverValidValue, objectText, pastMax } from '../values.ts';
+import { listEndpoint } from './lists.ts';
 
 const topUpPath = (id: string | number) => `/users/${id}/points/top-ups`;
 /** A valid top-up body: 1..10,000,000 points. */
@@ -40,8 +42,20 @@ function postTopUps(kit: EndpointKit): EndpointGenerator {
   );
 }
 
-/** The generators of GET /users/:id/points and POST /users/:id/points/top-ups. */
-export function pointEndpoints(kit: EndpointKit): { getPoints: EndpointGenerator; topUps: EndpointGenerator } {
+/**
+ * GET /users/:id/points/ledger: query defects on the user with a point account; a bad id,
+ * or one of no user or of a user without a point account (404).
+ */
+function getLedger(kit: EndpointKit): EndpointGenerator {
+  const { fx, absentText, noBody } = kit;
+  const template = '/users/:id/points/ledger';
+  const validId = fc.constant(String(fx.userId));
+  const noAccount = fc.oneof(absentText, fc.constant(String(fx.userWithoutAccount)));
+  return listEndpoint(kit, 'GET /users/:id/points/ledger', 'ledger', validId.map((id) => template.replace(':id', id)), pathFamilies('GET', template, validId, notAnEntityId, noAccount, noBody));
+}
+
+/** The generators of GET /users/:id/points, GET /users/:id/points/ledger and POST /users/:id/points/top-ups. */
+export function pointEndpoints(kit: EndpointKit): { getPoints: EndpointGenerator; getLedger: EndpointGenerator; topUps: EndpointGenerator } {
   const getPoints = kit.byEntityId('GET /users/:id/points', '/users/:id/points', [kit.fx.userId]);
-  return { getPoints, topUps: postTopUps(kit) };
+  return { getPoints, getLedger: getLedger(kit), topUps: postTopUps(kit) };
 }
