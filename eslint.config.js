@@ -91,7 +91,11 @@ export default defineConfig(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [folders(['workflows', 'api'], 'activities/ never imports workflows/ or api/. See docs/architecture.md, Layout.')] },
+        {
+          patterns: [
+            folders(['workflows', 'api', 'invariants'], 'activities/ never imports workflows/, api/ or invariants/. See docs/architecture.md, Layout.'),
+          ],
+        },
       ],
     },
   },
@@ -108,6 +112,7 @@ export default defineConfig(
               ['activities', 'workflows'],
               'api/ never imports activities/ or workflows/, not even types; use common/ and the Temporal client. See docs/architecture.md, Layout.',
             ),
+            folders(['invariants'], 'api/ never imports invariants/ (the checker is for scripts and tests). See docs/architecture.md, Layout.'),
           ],
         },
       ],
@@ -123,11 +128,40 @@ export default defineConfig(
         {
           patterns: [
             folders(
-              ['api', 'workflows', 'activities', 'worker'],
-              'db/ never imports api/, workflows/, activities/ or worker/. See docs/architecture.md, Layout.',
+              ['api', 'workflows', 'activities', 'worker', 'invariants'],
+              'db/ never imports api/, workflows/, activities/, worker/ or invariants/. See docs/architecture.md, Layout.',
             ),
           ],
         },
+      ],
+    },
+  },
+
+  // invariants/: the read-only consistency checker; reads the database, run by scripts and tests.
+  {
+    files: ['invariants/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            folders(
+              ['api', 'workflows', 'activities', 'worker', 'config', 'data-platform', 'scripts', 'test'],
+              'invariants/ imports only db/ and common/. See docs/architecture.md, Layout.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+
+  // The processes and their configuration never run the checker: only scripts/ and test/ do.
+  {
+    files: ['worker/**/*.ts', 'config/**/*.ts', 'data-platform/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [folders(['invariants'], 'only scripts/ and test/ import invariants/. See docs/architecture.md, Layout.')] },
       ],
     },
   },

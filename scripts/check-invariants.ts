@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, type AppConfig } from '../config/index.ts';
-import { checkInvariants, formatInvariantReport, type ReceivedEventLike } from '../db/invariants.ts';
+import { checkInvariants, formatInvariantReport, type ReceivedEventLike } from '../invariants/index.ts';
 import { openOrm } from '../db/orm.ts';
 
 /** Flags of the command. */

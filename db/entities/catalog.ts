@@ -6,7 +6,7 @@ import { defineEntity, p } from '@mikro-orm/core';
  * `stock` is the units available to reserve now (never negative: a CHECK backs the
  * conditional update that reserves it). `initialStock` is the stock baseline of stock
  * conservation: units ever put on sale, so initial = stock + RESERVED (live orders) +
- * COMMITTED (sold); a restock must raise both (see db/invariants.ts).
+ * COMMITTED (sold); a restock must raise both (see invariants/stock.ts).
  */
 export const Product = defineEntity({
   name: 'Product',

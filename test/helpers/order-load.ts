@@ -8,7 +8,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { orderWorkflowId, type OrderItem, type OrderOutcome, type StepActivities } from '../../common/index.ts';
 import { ORDER_CHECKOUT_WORKFLOW, type OrderCheckoutWorkflow } from '../../api/temporal.ts';
 import type { Orm } from '../../db/orm.ts';
-import { checkInvariants, type CheckResult } from '../../db/invariants.ts';
+import { checkInvariants, type CheckResult } from '../../invariants/index.ts';
 import { createProduct, createUser } from './db.ts';
 import type { TestStack } from './stack.ts';
 
@@ -115,7 +115,7 @@ export async function activityAttempts(order: PlacedOrder): Promise<{ activity: 
 
 /**
  * Checks, in the database, how each saga of the load ended, once all ended, and returns
- * the violations (an empty list when all hold). Complements db/invariants.ts (stock and
+ * the violations (an empty list when all hold). Complements invariants/ (stock and
  * point conservation, effects of closed sagas) with what only the load knows:
  * - each order's row has the status its saga returned, CONFIRMED or CANCELLED;
  * - a CONFIRMED order has every effect exactly once: one COMMITTED stock line per order
@@ -197,7 +197,7 @@ export async function outcomeViolations(
 }
 
 /**
- * Runs db/invariants.ts on the load's products, users and orders, with the events the
+ * Runs the invariant checker (invariants/) on the load's products, users and orders, with the events the
  * data platform received, and returns the checks that failed or were skipped (an empty
  * list when every invariant holds).
  */

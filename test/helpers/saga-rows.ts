@@ -18,7 +18,7 @@ import {
   type InvariantOptions,
   type InvariantReport,
   type InvariantScope,
-} from '../../db/invariants.ts';
+} from '../../invariants/index.ts';
 
 /** An order created by {@link SagaRows.newOrder}; `totalWon` at 1,000 won a unit. */
 export interface NewOrder {

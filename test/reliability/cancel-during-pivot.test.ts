@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import pg from 'pg';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
-import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport } from '../../invariants/index.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';

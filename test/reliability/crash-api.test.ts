@@ -19,7 +19,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { orderWorkflowId } from '../../common/ids.ts';
 import type { AppConfig } from '../../config/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport } from '../../invariants/index.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { orderIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';

@@ -47,7 +47,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OrderOutcome, StepActivities } from '../../common/orders.ts';
 import type { AppConfig } from '../../config/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport } from '../../invariants/index.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { createProduct, openTestOrm, testConfig } from '../helpers/db.ts';

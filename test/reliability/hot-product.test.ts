@@ -9,7 +9,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { orderWorkflowId } from '../../common/ids.ts';
 import type { OrderOutcome } from '../../common/orders.ts';
-import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport } from '../../invariants/index.ts';
 import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 

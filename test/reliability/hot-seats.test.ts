@@ -8,7 +8,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { reservationWorkflowId } from '../../common/ids.ts';
-import { checkInvariants, formatInvariantReport, type InvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport, type InvariantReport } from '../../invariants/index.ts';
 import { createPerformance, createUser, seatStates } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 import { prng } from '../../scripts/bench/order-mix.ts';

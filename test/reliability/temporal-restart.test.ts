@@ -21,7 +21,7 @@ import { Client, Connection } from '@temporalio/client';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
 import type { AppConfig } from '../../config/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { checkInvariants, formatInvariantReport } from '../../db/invariants.ts';
+import { checkInvariants, formatInvariantReport } from '../../invariants/index.ts';
 import { createDataPlatformServer, type DataPlatformServer } from '../../data-platform/server.ts';
 import { createPerformance, createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';

@@ -9,7 +9,7 @@
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
  * points.ts, sagas.ts, seats.ts, data-platform.ts; scope.ts resolves a scope.
  */
-import type { Orm } from '../orm.ts';
+import type { Orm } from '../db/orm.ts';
 import { dataPlatformDelivery } from './data-platform.ts';
 import { paymentsBelongToLiveOrConfirmedSagas, pointConservation } from './points.ts';
 import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts';

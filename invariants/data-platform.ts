@@ -3,7 +3,7 @@
  * once, and no event was received for a saga that is not CONFIRMED.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { confirmedEventId } from '../../common/ids.ts';
+import { confirmedEventId } from '../common/ids.ts';
 import { plural } from './report.ts';
 import type { ResolvedScope } from './scope.ts';
 import { json, rows, sagasWhere, sql, within } from './sql.ts';
