@@ -1,7 +1,12 @@
 /**
  * Orders bounded context: creating the PENDING order (the saga's semantic lock), and
- * moving it to CONFIRMED, CANCELLED or COMPENSATION_FAILED. One transaction each,
- * idempotent by order id.
+ * closing it as CANCELLED or COMPENSATION_FAILED. One transaction each, idempotent by
+ * order id. The move to CONFIRMED is the pivot, in activities/pivots.ts, because it
+ * spans contexts.
+ *
+ * Tables: `orders`, `order_lines`. One exception (test/unit/table-ownership.test.ts):
+ * createOrder reads Inventory's `products` (the prices, fixed at order time) and Points'
+ * `point_accounts` (the user exists); see there why both reads stay for now.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
@@ -81,46 +86,6 @@ export function createOrderActivities({ orm }: OrderDeps) {
     },
 
     /**
-     * Step 4, the pivot: PENDING -> CONFIRMED, and the order's RESERVED stock becomes
-     * COMMITTED (sold). Idempotent. Checks that every effect is in place first.
-     *
-     * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
-     *   or CONFIRMED, its stock or payment is missing, or its payment was refunded.
-     */
-    async confirmOrder({ orderId }: { orderId: string }): Promise<{ orderId: string; status: OrderStatus }> {
-      return inTransaction(orm, async (em) => {
-        const status = await lockOrderStatus(em, orderId);
-        if (status === 'CONFIRMED') return { orderId, status };
-        const [effects] = await sql<{ lines: number; reserved: number; paid: number; refunded: number }>(
-          em,
-          `select (select count(*)::int from order_lines where order_id = o.id) as lines,
-                  (select count(*)::int from stock_reservations where order_id = o.id and status = 'RESERVED') as reserved,
-                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'PAYMENT') as paid,
-                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'REFUND') as refunded
-           from orders o where o.id = ?`,
-          [orderId],
-        );
-        if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1 || effects.refunded > 0) {
-          throw businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, {
-            orderId,
-            status,
-            effects,
-          });
-        }
-        // The reserved stock becomes sold and the order CONFIRMED in one statement.
-        await sql(
-          em,
-          `with sold as (
-             update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'
-           )
-           update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
-          [orderId, orderId],
-        );
-        return { orderId, status: 'CONFIRMED' };
-      });
-    },
-
-    /**
      * Ends a PENDING order as CANCELLED with `reason` after its compensations ran.
      * Idempotent; never touches a CONFIRMED order (it returns its status unchanged).
      */
@@ -183,7 +148,8 @@ async function setFinalStatus(
   });
 }
 
-async function lockOrderStatus(em: EntityManager, orderId: string): Promise<OrderStatus> {
+/** Locks the order row (`FOR UPDATE`) and returns its status; a missing order is a bug (plain error). */
+export async function lockOrderStatus(em: EntityManager, orderId: string): Promise<OrderStatus> {
   const [row] = await sql<{ status: OrderStatus }>(em, 'select status from orders where id = ? for update', [orderId]);
   if (!row) throw new Error(`Order ${orderId} does not exist`);
   return row.status;

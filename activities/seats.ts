@@ -1,7 +1,10 @@
 /**
- * Reservations bounded context: creating a reservation, holding, releasing and
- * confirming its seats, and closing it. One transaction each, idempotent by
- * reservation id.
+ * Reservations bounded context: creating a reservation, holding and releasing its
+ * seats, and closing it. One transaction each, idempotent by reservation id. Confirming
+ * it is the pivot, in activities/pivots.ts, because it spans contexts.
+ *
+ * Tables: `reservations`, `seats`. One exception (test/unit/table-ownership.test.ts):
+ * createReservation reads Points' `point_accounts` (the user exists).
  *
  * Concurrency: every step locks the reservation row first (serializing one saga's
  * steps), then the seat rows in ascending id order (`FOR UPDATE`), so two reservations
@@ -9,9 +12,10 @@
  *
  * Expired holds: `holdSeats` may take a seat whose hold has expired (hold_expires_at in
  * the past) even before the old reservation's timer has released it, so a seat is never
- * blocked past its expiry because a worker was down. Every release and confirmation
- * only touches seats still held by its own reservation, so the late release of the old
- * hold leaves the new holder alone, and its late payment cannot confirm seats it lost.
+ * blocked past its expiry because a worker was down. Every release and the confirmation
+ * (confirmReservation, in pivots.ts) only touch seats still held by their own
+ * reservation, so the late release of the old hold leaves the new holder alone, and its
+ * late payment cannot confirm seats it lost.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
@@ -51,7 +55,8 @@ export interface CloseReservationInput {
   message: string;
 }
 
-interface SeatRow {
+/** A seat as {@link lockSeats} returns it. */
+export interface SeatRow {
   id: number;
   status: 'AVAILABLE' | 'HELD' | 'RESERVED';
   reservation_id: string | null;
@@ -158,34 +163,6 @@ export function createSeatActivities({ orm }: SeatDeps) {
     },
 
     /**
-     * The pivot: seats HELD by this reservation become RESERVED and the reservation
-     * CONFIRMED, in one transaction, after checking that the payment exists. Idempotent.
-     *
-     * @throws HoldExpired (non-retryable) when any seat is no longer held by this
-     *   reservation (its hold expired and another reservation took it); nothing changes.
-     */
-    async confirmReservation({ reservationId }: SeatsInput): Promise<{ reservationId: string; status: ReservationStatus }> {
-      return inTransaction(orm, async (em) => {
-        const reservation = await lockReservation(em, reservationId);
-        if (reservation.status === 'CONFIRMED') return { reservationId, status: 'CONFIRMED' };
-        const seats = await lockSeats(em, reservation.seat_ids);
-        const lost = seats.filter((s) => s.reservation_id !== reservationId || s.status !== 'HELD');
-        if (reservation.status !== 'PENDING' || lost.length > 0 || reservation.seats_released_at) {
-          throw businessFailure(FailureType.HoldExpired, `The hold of reservation ${reservationId} was lost`, {
-            reservationId,
-            lostSeatIds: lost.map((s) => s.id),
-          });
-        }
-        const ledger = await sql<{ kind: string }>(em, `select kind from point_ledger where reference = ?`, [reservation.workflow_id]);
-        const paid = ledger.filter((m) => m.kind === 'PAYMENT');
-        if (paid.length !== 1 || ledger.some((m) => m.kind === 'REFUND')) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
-        await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
-        await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
-        return { reservationId, status: 'CONFIRMED' };
-      });
-    },
-
-    /**
      * Ends a PENDING reservation as CANCELLED, EXPIRED or COMPENSATION_FAILED with a
      * reason. Idempotent; never changes a CONFIRMED reservation (returns its status).
      */
@@ -207,7 +184,8 @@ export function createSeatActivities({ orm }: SeatDeps) {
   };
 }
 
-interface ReservationRow {
+/** The reservation row as the seat steps and the pivot read it. */
+export interface ReservationRow {
   status: ReservationStatus;
   seat_ids: number[];
   hold_expires_at: string;
@@ -215,7 +193,8 @@ interface ReservationRow {
   workflow_id: string;
 }
 
-async function lockReservation(em: EntityManager, reservationId: string): Promise<ReservationRow> {
+/** Locks the reservation row (`FOR UPDATE`), the first lock of every seat step; a missing one is a bug. */
+export async function lockReservation(em: EntityManager, reservationId: string): Promise<ReservationRow> {
   const [row] = await sql<ReservationRow>(
     em,
     'select status, seat_ids, hold_expires_at, seats_released_at, workflow_id from reservations where id = ? for update',
@@ -226,7 +205,8 @@ async function lockReservation(em: EntityManager, reservationId: string): Promis
   return row;
 }
 
-function lockSeats(em: EntityManager, seatIds: number[]): Promise<SeatRow[]> {
+/** Locks the seats in ascending id order (`FOR UPDATE`), each with whether its hold has expired. */
+export function lockSeats(em: EntityManager, seatIds: number[]): Promise<SeatRow[]> {
   return sql<SeatRow>(
     em,
     `select id, status, reservation_id, (hold_expires_at is not null and hold_expires_at <= now()) as expired

@@ -1,0 +1,120 @@
+/**
+ * The pivots of the two sagas: `confirmOrder` and `confirmReservation`. Every other
+ * activity reads and writes the tables of one bounded context only (see
+ * test/unit/table-ownership.test.ts); a pivot is the one step where a transaction spans
+ * contexts, by design (docs/architecture.md, "The pivot"): it checks that every effect
+ * of the saga is in place and makes them final in one local transaction, so that after
+ * it commits the saga has nothing left to undo, and before it commits a compensation can
+ * still undo everything. Splitting it into one step per context would let a saga end
+ * half confirmed (order CONFIRMED, stock still RESERVED) or be confirmed and compensated
+ * at once.
+ *
+ * Tables each pivot touches, by context:
+ * - `confirmOrder`: Orders `orders` (locked `FOR UPDATE`, PENDING -> CONFIRMED) and
+ *   `order_lines` (counted); Inventory `stock_reservations` (the order's rows locked
+ *   `FOR UPDATE`, RESERVED -> COMMITTED); Points `point_ledger` (read: one PAYMENT, no
+ *   REFUND).
+ * - `confirmReservation`: Reservations `reservations` (locked, PENDING -> CONFIRMED) and
+ *   `seats` (locked, HELD -> RESERVED); Points `point_ledger` (read: one PAYMENT, no REFUND).
+ *
+ * Concurrency: `confirmOrder` locks the order row, then the order's stock_reservations
+ * rows in product-id order, before it checks them. releaseStock (activities/inventory.ts)
+ * locks the same rows in the same order before it releases them, so the pivot and the
+ * compensation of the stock serialize on Inventory's own rows: whichever commits first,
+ * the other sees its result (a released line makes the pivot refuse; a committed line is
+ * never released). Neither takes a product row, so they never deadlock with reserveStock.
+ * `confirmReservation` locks the reservation row, then its seats in id order, like every
+ * seat step (activities/seats.ts).
+ */
+import type { Orm } from '../db/orm.ts';
+import { FailureType } from '../common/failures.ts';
+import type { OrderStatus } from '../common/orders.ts';
+import type { ReservationStatus } from '../common/reservations.ts';
+import { lockOrderStatus } from './orders.ts';
+import { lockReservation, lockSeats, type SeatsInput } from './seats.ts';
+import { businessFailure, inTransaction, sql } from './tx.ts';
+
+/** Dependencies of the pivot activities. */
+export interface PivotDeps {
+  orm: Orm;
+}
+
+/** Builds the pivot activities of both sagas. */
+export function createPivotActivities({ orm }: PivotDeps) {
+  return {
+    /**
+     * Step 4 of the order saga, the pivot: PENDING -> CONFIRMED, and the order's RESERVED
+     * stock becomes COMMITTED (sold). Idempotent. Checks that every effect is in place
+     * first: every line RESERVED, one PAYMENT, no REFUND.
+     *
+     * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
+     *   or CONFIRMED, its stock or payment is missing, or its payment was refunded.
+     */
+    async confirmOrder({ orderId }: { orderId: string }): Promise<{ orderId: string; status: OrderStatus }> {
+      return inTransaction(orm, async (em) => {
+        const status = await lockOrderStatus(em, orderId);
+        if (status === 'CONFIRMED') return { orderId, status };
+        // Inventory's rows of this order, locked before they are counted: a releaseStock
+        // running now either committed already (the count sees RELEASED) or waits for us.
+        await sql(em, 'select product_id from stock_reservations where order_id = ? order by product_id for update', [orderId]);
+        const [effects] = await sql<{ lines: number; reserved: number; paid: number; refunded: number }>(
+          em,
+          `select (select count(*)::int from order_lines where order_id = o.id) as lines,
+                  (select count(*)::int from stock_reservations where order_id = o.id and status = 'RESERVED') as reserved,
+                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'PAYMENT') as paid,
+                  (select count(*)::int from point_ledger where reference = o.workflow_id and kind = 'REFUND') as refunded
+           from orders o where o.id = ?`,
+          [orderId],
+        );
+        if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1 || effects.refunded > 0) {
+          throw businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, {
+            orderId,
+            status,
+            effects,
+          });
+        }
+        // The reserved stock becomes sold and the order CONFIRMED in one statement.
+        await sql(
+          em,
+          `with sold as (
+             update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'
+           )
+           update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
+          [orderId, orderId],
+        );
+        return { orderId, status: 'CONFIRMED' };
+      });
+    },
+
+    /**
+     * The pivot of the reservation saga: seats HELD by this reservation become RESERVED
+     * and the reservation CONFIRMED, in one transaction, after checking that the payment
+     * exists. Idempotent.
+     *
+     * @throws HoldExpired (non-retryable) when any seat is no longer held by this
+     *   reservation (its hold expired and another reservation took it); nothing changes.
+     * @throws SagaAlreadyCompensated (non-retryable) when the reservation is not paid, or
+     *   its payment was refunded.
+     */
+    async confirmReservation({ reservationId }: SeatsInput): Promise<{ reservationId: string; status: ReservationStatus }> {
+      return inTransaction(orm, async (em) => {
+        const reservation = await lockReservation(em, reservationId);
+        if (reservation.status === 'CONFIRMED') return { reservationId, status: 'CONFIRMED' };
+        const seats = await lockSeats(em, reservation.seat_ids);
+        const lost = seats.filter((s) => s.reservation_id !== reservationId || s.status !== 'HELD');
+        if (reservation.status !== 'PENDING' || lost.length > 0 || reservation.seats_released_at) {
+          throw businessFailure(FailureType.HoldExpired, `The hold of reservation ${reservationId} was lost`, {
+            reservationId,
+            lostSeatIds: lost.map((s) => s.id),
+          });
+        }
+        const ledger = await sql<{ kind: string }>(em, `select kind from point_ledger where reference = ?`, [reservation.workflow_id]);
+        const paid = ledger.filter((m) => m.kind === 'PAYMENT');
+        if (paid.length !== 1 || ledger.some((m) => m.kind === 'REFUND')) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
+        await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
+        await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
+        return { reservationId, status: 'CONFIRMED' };
+      });
+    },
+  };
+}
