@@ -1,8 +1,36 @@
 /**
- * Workflow-id builders and step idempotency keys. Workflow ids come only from here: the id of
- * a saga is the idempotency key of the request that started it (Temporal rejects a second
- * workflow with the same id), so its format is part of the public contract.
+ * The identity of every saga in one place: its workflow type name, how a request's
+ * Idempotency-Key becomes its id and workflow id, what its request fingerprint covers,
+ * and the idempotency keys of its steps. The id of a saga is derived from the idempotency
+ * key of the request that started it (Temporal rejects a second workflow with the same
+ * id), so these formats are part of the public contract: changing one lets a retried
+ * request start a second saga.
+ *
+ * The digests themselves (uuid v5, SHA-256) need node:crypto, which the workflow bundle
+ * does not take: the API computes them from the seeds and canonical forms written here
+ * (api/idempotency.ts).
  */
+import type { OrderCheckoutInput, OrderItem } from './orders.ts';
+import type { TopUpInput, TopUpResult } from './points.ts';
+
+/**
+ * Workflow type names: the names of the workflow functions, persisted in every history
+ * and visibility record, so a rename is a breaking change. The API starts workflows by
+ * these names and never imports workflows/.
+ */
+export const ORDER_CHECKOUT_WORKFLOW = 'orderCheckout';
+/** Workflow type name of the seat reservation saga. */
+export const SEAT_RESERVATION_WORKFLOW = 'seatReservation';
+/** Workflow type name of a point top-up. */
+export const TOP_UP_POINTS_WORKFLOW = 'topUpPoints';
+
+/**
+ * Signature of `orderCheckout`, for typed `args` without importing workflows/. The API
+ * reads the outcome through the `orderOutcome` Update, never through the workflow result.
+ */
+export type OrderCheckoutWorkflow = (input: OrderCheckoutInput) => Promise<unknown>;
+/** Signature of `topUpPoints`: credits the points and returns the new balance. */
+export type TopUpPointsWorkflow = (input: TopUpInput) => Promise<TopUpResult>;
 
 /** Workflow id of the order checkout saga of order `orderId` (a UUID): `order-<orderId>`. */
 export function orderWorkflowId(orderId: string): string {
@@ -17,6 +45,51 @@ export function reservationWorkflowId(reservationId: string): string {
 /** Workflow id of a point top-up: `points-top-up-<topUpId>`. */
 export function topUpWorkflowId(topUpId: string): string {
   return `points-top-up-${topUpId}`;
+}
+
+/** Fixed UUID namespace of the saga ids derived from Idempotency-Keys (uuid v5 of a seed below). */
+export const IDEMPOTENCY_NAMESPACE = 'ea0817c1-6f1b-4243-9fcb-fe68a6d81685';
+
+/** What an order id is derived from when the request has a key: `<userId>:<key>`. */
+export function orderIdSeed(userId: number, idempotencyKey: string): string {
+  return `${userId}:${idempotencyKey}`;
+}
+
+/** What a reservation id is derived from when the request has a key: `reservation:<userId>:<key>`. */
+export function reservationIdSeed(userId: number, idempotencyKey: string): string {
+  return `reservation:${userId}:${idempotencyKey}`;
+}
+
+/** What a top-up id is derived from when the request has a key: `topup:<userId>:<key>`. */
+export function topUpIdSeed(userId: number, idempotencyKey: string): string {
+  return `topup:${userId}:${idempotencyKey}`;
+}
+
+/**
+ * What an order request fingerprint covers: `JSON.stringify({userId, items})` with `items`
+ * as given (the API sorts them by product id first) and each written as `{productId, quantity}`.
+ */
+export function orderRequestForm(userId: number, items: readonly OrderItem[]): string {
+  const normalized = items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
+  return JSON.stringify({ userId, items: normalized });
+}
+
+/** The normalized request a reservation fingerprint covers; `holdMs` in ms. */
+export interface ReservationRequest {
+  userId: number;
+  performanceId: number;
+  seatIds: readonly number[];
+  holdMs: number;
+}
+
+/**
+ * What a reservation request fingerprint covers: `JSON.stringify({userId, performanceId,
+ * seatIds, holdMs})` with the seat ids sorted ascending and the hold resolved to ms (an
+ * omitted `holdSeconds` counts as the default).
+ */
+export function reservationRequestForm(request: ReservationRequest): string {
+  const { userId, performanceId, seatIds, holdMs } = request;
+  return JSON.stringify({ userId, performanceId, seatIds: [...seatIds].sort((a, b) => a - b), holdMs });
 }
 
 /**

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { orderWorkflowId, type OrderItem, type OrderOutcome, type StepActivities } from '../../common/index.ts';
-import { ORDER_CHECKOUT_WORKFLOW, type OrderCheckoutWorkflow } from '../../api/temporal.ts';
+import { ORDER_CHECKOUT_WORKFLOW, type OrderCheckoutWorkflow } from '../../common/ids.ts';
 import type { Orm } from '../../db/orm.ts';
 import { checkInvariants, type CheckResult } from '../../invariants/index.ts';
 import { createProduct, createUser } from './db.ts';
