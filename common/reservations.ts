@@ -52,6 +52,12 @@ export interface PaymentOutcome {
   paidPoints: number;
 }
 
+/** Result of the `seatReservation` workflow: the reservation's final status. */
+export interface ReservationResult {
+  reservationId: string;
+  status: ReservationStatus;
+}
+
 /** Saga progress of a reservation, plus its hold expiry (ISO-8601). */
 export type ReservationProgress = SagaProgress<ReservationStatus> & { holdExpiresAt: string | null };
 
@@ -71,6 +77,15 @@ export const cancelReservationSignal = defineSignal('cancelReservation');
 
 /** Query: status, hold expiry and saga progress. */
 export const reservationProgressQuery = defineQuery<ReservationProgress>('reservationProgress');
+
+/**
+ * Update (operator): re-runs the compensations of a reservation parked in
+ * COMPENSATION_FAILED, after the cause was fixed, and returns its status (CANCELLED or
+ * EXPIRED when they all succeed now, COMPENSATION_FAILED again otherwise). The same
+ * Update as the order's `retryCompensations`; its validator rejects the call
+ * (`NotCompensationFailed`) for a reservation that is not parked.
+ */
+export const retryReservationCompensationsUpdate = defineUpdate<ReservationResult>('retryCompensations');
 
 /** Event type sent to the data platform for a confirmed reservation. */
 export const RESERVATION_CONFIRMED_EVENT = 'reservation.confirmed';

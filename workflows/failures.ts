@@ -20,3 +20,8 @@ export function failureOf(err: unknown): FailureSummary {
   const message = cause instanceof Error ? cause.message : String(cause);
   return { type: FailureType.UnexpectedError, message };
 }
+
+/** The details of the business failure behind `err` (an activity's ApplicationFailure), or none. */
+export function failureDetails(err: unknown): unknown[] {
+  return (err as { cause?: { details?: unknown[] } }).cause?.details ?? [];
+}

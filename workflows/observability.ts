@@ -19,6 +19,19 @@ const sagasEnded = metricMeter.createCounter('saga_ended', 'sagas', 'Sagas that 
 const stepFailures = metricMeter.createCounter('saga_step_failures', 'failures', 'Forward steps that failed, by step and failure type');
 const compensationsRun = metricMeter.createCounter('saga_compensations', 'compensations', 'Compensations completed, by step');
 const holdExpiries = metricMeter.createCounter('saga_hold_expiries', 'holds', 'Seat holds that expired unpaid');
+const compensationFailures = metricMeter.createCounter(
+  'saga_compensation_failures',
+  'failures',
+  'Compensations that failed for good and parked a saga for an operator',
+);
+
+/** The business ids a saga is tagged with when it starts. */
+export interface SagaIds {
+  orderId?: string;
+  reservationId?: string;
+  userId: number;
+  holdExpiresAt?: Date;
+}
 
 /** Search attributes the current code may upsert (old histories: SagaStatus only). */
 function richAttributes(): boolean {
@@ -35,7 +48,7 @@ export class SagaObserver {
   }
 
   /** The saga started: counts it and tags it with its business ids. */
-  started(ids: { orderId?: string; reservationId?: string; userId: number; holdExpiresAt?: Date }): void {
+  started(ids: SagaIds): void {
     sagasStarted.add(1, { workflowType: this.#workflowType });
     if (!richAttributes()) return;
     const pairs = [{ key: SagaSearchAttributes.userId, value: String(ids.userId) }];
@@ -56,6 +69,11 @@ export class SagaObserver {
   stepFailed(step: string, failureType: string): void {
     stepFailures.add(1, { workflowType: this.#workflowType, step, failureType });
     if (richAttributes()) upsertSearchAttributes([{ key: SagaSearchAttributes.failedStep, value: step }]);
+  }
+
+  /** A compensation failed for good (each time, a failed operator retry included). */
+  compensationFailed(): void {
+    compensationFailures.add(1, { workflowType: this.#workflowType });
   }
 
   /** A compensation completed. */

@@ -3,21 +3,21 @@
  * createOrder (PENDING) -> reserveStock -> payWithPoints -> confirmOrder (the pivot)
  * -> notifyDataPlatform. Each compensation is registered before its step; on a business
  * failure or an unrecoverable error the compensations run in reverse and the order ends
- * CANCELLED with the failure type as reason.
+ * CANCELLED with the failure type as reason. A compensation that fails for good parks the
+ * order in COMPENSATION_FAILED for the operator's retry (workflows/saga-run.ts).
  */
 import {
-  ApplicationFailure,
   CancellationScope,
   allHandlersFinished,
   condition,
   log,
-  metricMeter,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { CreatedOrder } from '../activities/orders.ts';
 import { confirmedEventId, stepKey } from '../common/ids.ts';
 import {
   ORDER_CONFIRMED_EVENT,
@@ -29,18 +29,15 @@ import {
   type OrderProgress,
   type OrderStatus,
 } from '../common/orders.ts';
-import { FailureType } from '../common/failures.ts';
 import {
   FORWARD_STEP_OPTIONS,
   LOCAL_FORWARD_STEP_OPTIONS,
   LOCAL_MUST_COMPLETE_OPTIONS,
   MUST_COMPLETE_OPTIONS,
 } from './activity-options.ts';
-import { notifyDataPlatform } from './notify.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
-import { SagaObserver } from './observability.ts';
-import { Saga } from './saga.ts';
-import type { CreatedOrder } from '../activities/orders.ts';
+import { notifyDataPlatform } from './notify.ts';
+import { SagaRun } from './saga-run.ts';
 
 /** The saga's database steps (`steps`) and its pivot and compensations (`mustComplete`). */
 interface StepGroups {
@@ -56,11 +53,6 @@ const LOCAL_STEPS: StepGroups = {
   steps: proxyLocalActivities<Activities>(LOCAL_FORWARD_STEP_OPTIONS),
   mustComplete: proxyLocalActivities<Activities>(LOCAL_MUST_COMPLETE_OPTIONS),
 };
-const compensationFailures = metricMeter.createCounter(
-  'saga_compensation_failures',
-  'failures',
-  'Compensations that failed for good and parked a saga for an operator',
-);
 
 /**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
@@ -69,140 +61,95 @@ const compensationFailures = metricMeter.createCounter(
  * the order is CONFIRMED or CANCELLED.
  */
 export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
-  const { workflowId } = workflowInfo();
-  const progress: OrderProgress = { workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE' };
-  let outcome: OrderOutcome | undefined;
-  setHandler(orderProgressQuery, () => progress);
-  // Handlers wait in non-cancellable scopes: a cancelled saga still answers with its outcome.
-  setHandler(orderOutcomeUpdate, async () => {
-    await CancellationScope.nonCancellable(() => condition(() => outcome !== undefined));
-    // The progress travels with the answer, so the caller needs no Query (a round trip to this worker).
-    return { ...outcome!, progress };
-  });
-  const observer = new SagaObserver('orderCheckout');
-  observer.started({ orderId: input.orderId, userId: input.userId });
-  const setStatus = (status: OrderStatus) => {
-    progress.status = status;
-    observer.status(status);
-  };
-  setStatus('PENDING');
+  return new OrderCheckout(input).run();
+}
 
-  const finish = (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary): OrderOutcome => {
-    setStatus(status);
-    outcome = { orderId: input.orderId, status, totalWon, requestHash: input.requestHash };
-    if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
-    return outcome;
-  };
-
-  const operator: OperatorState = { requested: false, completed: 0 };
-  setHandler(
-    retryCompensationsUpdate,
-    async () => {
-      const before = operator.completed;
-      operator.requested = true;
-      await CancellationScope.nonCancellable(() => condition(() => operator.completed > before));
-      return outcome!;
-    },
-    { validator: () => assertParked(progress, operator) },
-  );
-
+/** One order checkout: its steps in {@link run}, its state in the fields. */
+class OrderCheckout {
+  readonly #input: OrderCheckoutInput;
+  readonly #workflowId = workflowInfo().workflowId;
   // Chosen by the input, fixed for the saga's life: replay sees the same commands.
-  const { steps, mustComplete } = input.stepActivities === 'local' ? LOCAL_STEPS : REMOTE_STEPS;
-  const saga = new Saga(progress, { hooks: observer });
-  let order: CreatedOrder | undefined;
-  try {
-    order = await saga.step('createOrder', () => steps.createOrder({ ...input, workflowId }));
-    saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId: input.orderId }));
-    await saga.step('reserveStock', () => steps.reserveStock({ orderId: input.orderId }));
-    saga.addCompensation('refundPoints', () =>
-      mustComplete.refundPoints({ userId: input.userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
-    );
-    const amountPoints = order.totalWon;
-    await saga.step('payWithPoints', () =>
-      steps.payWithPoints({ userId: input.userId, amountPoints, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
-    );
-    // The pivot runs to its end even if the workflow is cancelled meanwhile: compensating
-    // while it may still commit would leave a confirmed, refunded order.
-    await CancellationScope.nonCancellable(() =>
-      saga.step('confirmOrder', () => mustComplete.confirmOrder({ orderId: input.orderId })),
-    );
-  } catch (err) {
-    const failure = failureOf(err);
-    progress.failure = failure;
-    log.warn('order checkout failed; compensating', { orderId: input.orderId, failureType: failure.type });
-    return compensateAndClose(saga, mustComplete, input.orderId, order, failure, finish, operator);
+  readonly #acts: StepGroups;
+  readonly #saga: SagaRun<OrderProgress, OrderOutcome>;
+  #totalWon = 0;
+  /** Known once the order is CONFIRMED, CANCELLED or COMPENSATION_FAILED. */
+  #outcome: OrderOutcome | undefined;
+
+  constructor(input: OrderCheckoutInput) {
+    this.#input = input;
+    this.#acts = input.stepActivities === 'local' ? LOCAL_STEPS : REMOTE_STEPS;
+    this.#saga = new SagaRun<OrderProgress, OrderOutcome>({
+      workflowType: 'orderCheckout',
+      subject: 'order',
+      logFields: { orderId: input.orderId },
+      progress: { workflowId: this.#workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE' },
+      onStatus: (status, failure) => this.#setOutcome(status, failure),
+      operatorRetry: { update: retryCompensationsUpdate, answer: () => this.#outcome! },
+    });
   }
 
-  const result = finish('CONFIRMED', order.totalWon);
-  log.info('order confirmed', { orderId: input.orderId, totalWon: order.totalWon });
-  await notifyConfirmed(progress, workflowId, input, order);
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
-  return result;
-}
+  async run(): Promise<OrderOutcome> {
+    const { orderId, userId } = this.#input;
+    const workflowId = this.#workflowId;
+    const { steps, mustComplete } = this.#acts;
+    const saga = this.#saga;
+    // Recorded histories fix this order: the handlers first (registering the outcome
+    // Update accepts the update-with-start request), then search attributes and status.
+    setHandler(orderProgressQuery, () => saga.progress);
+    // Handlers wait in non-cancellable scopes: a cancelled saga still answers with its outcome.
+    setHandler(orderOutcomeUpdate, async () => {
+      await CancellationScope.nonCancellable(() => condition(() => this.#outcome !== undefined));
+      // The progress travels with the answer, so the caller needs no Query (a round trip to this worker).
+      return { ...this.#outcome!, progress: saga.progress };
+    });
+    saga.started({ orderId, userId });
+    saga.setStatus('PENDING');
 
-/** Operator requests to retry the compensations of a parked saga. */
-interface OperatorState {
-  requested: boolean;
-  /** Retries completed so far; the retry Update waits for it to grow. */
-  completed: number;
-}
-
-async function compensateAndClose(
-  saga: Saga,
-  mustComplete: Activities,
-  orderId: string,
-  order: CreatedOrder | undefined,
-  failure: FailureSummary,
-  finish: (status: OrderOutcome['status'], totalWon: number, failure?: FailureSummary) => OrderOutcome,
-  operator: OperatorState,
-): Promise<OrderOutcome> {
-  const totalWon = order?.totalWon ?? 0;
-  // The workflow may have been cancelled: closing the order must still happen.
-  return CancellationScope.nonCancellable(async () => {
-    let retrying = false;
-    for (;;) {
-      try {
-        await (retrying ? saga.retryFailed() : saga.compensate());
-        break;
-      } catch (err) {
-        const compensationFailure = failureOf(err);
-        log.error('order compensation failed; parked for an operator', {
-          orderId,
-          failureType: compensationFailure.type,
-          failedCompensations: saga.failedCompensations,
-        });
-        compensationFailures.add(1, { workflowType: 'orderCheckout' });
-        if (order) {
-          await mustComplete.markOrderCompensationFailed({ orderId, reason: FailureType.CompensationFailed, message: compensationFailure.message });
-        }
-        finish('COMPENSATION_FAILED', totalWon, { type: FailureType.CompensationFailed, message: compensationFailure.message });
-        if (retrying) operator.completed += 1;
-        // Parked: an operator fixes the cause and sends the retryCompensations Update.
-        await condition(() => operator.requested);
-        operator.requested = false;
-        retrying = true;
-      }
+    let order: CreatedOrder | undefined;
+    try {
+      order = await saga.step('createOrder', () => steps.createOrder({ ...this.#input, workflowId }));
+      this.#totalWon = order.totalWon;
+      saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId }));
+      await saga.step('reserveStock', () => steps.reserveStock({ orderId }));
+      saga.addCompensation('refundPoints', () =>
+        mustComplete.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
+      );
+      const amountPoints = order.totalWon;
+      await saga.step('payWithPoints', () =>
+        steps.payWithPoints({ userId, amountPoints, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
+      );
+      await saga.pivot('confirmOrder', () => mustComplete.confirmOrder({ orderId }));
+    } catch (err) {
+      const failure = failureOf(err);
+      log.warn('order checkout failed; compensating', { orderId, failureType: failure.type });
+      // Without an order row (createOrder failed) nothing was registered and nothing is closed.
+      const row = order && {
+        markFailed: (f: FailureSummary) => mustComplete.markOrderCompensationFailed({ orderId, reason: f.type, message: f.message }),
+        close: () => mustComplete.cancelOrder({ orderId, reason: failure.type, message: failure.message }),
+      };
+      await saga.compensateAndClose(failure, { status: 'CANCELLED', ...row });
+      return this.#outcome!;
     }
-    if (order) await mustComplete.cancelOrder({ orderId, reason: failure.type, message: failure.message });
-    const outcome = finish('CANCELLED', totalWon, failure);
-    if (retrying) operator.completed += 1;
-    return outcome;
-  });
-}
 
-function notifyConfirmed(progress: OrderProgress, workflowId: string, input: OrderCheckoutInput, order: CreatedOrder): Promise<void> {
-  // The order stays CONFIRMED whatever happens here: the notification never reverts it.
-  return notifyDataPlatform(progress, workflowId, {
-    eventId: confirmedEventId(workflowId),
-    type: ORDER_CONFIRMED_EVENT,
-    occurredAt: new Date().toISOString(),
-    payload: { orderId: input.orderId, userId: input.userId, totalWon: order.totalWon, lines: order.lines },
-  });
-}
+    saga.setStatus('CONFIRMED');
+    const result = this.#outcome!;
+    log.info('order confirmed', { orderId, totalWon: order.totalWon });
+    // The order stays CONFIRMED whatever happens here: the notification never reverts it.
+    await notifyDataPlatform(saga.progress, workflowId, {
+      eventId: confirmedEventId(workflowId),
+      type: ORDER_CONFIRMED_EVENT,
+      occurredAt: new Date().toISOString(),
+      payload: { orderId, userId, totalWon: order.totalWon, lines: order.lines },
+    });
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    return result;
+  }
 
-function assertParked(progress: OrderProgress, operator: OperatorState): void {
-  if (progress.status !== 'COMPENSATION_FAILED' || operator.requested) {
-    throw ApplicationFailure.nonRetryable(`The order is ${progress.status}, not waiting for a compensation retry`, FailureType.NotCompensationFailed);
+  /** The outcome the Updates and the workflow answer, from the status and its failure. */
+  #setOutcome(status: OrderStatus, failure?: FailureSummary): void {
+    if (status === 'PENDING') return;
+    const outcome: OrderOutcome = { orderId: this.#input.orderId, status, totalWon: this.#totalWon, requestHash: this.#input.requestHash };
+    if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
+    this.#outcome = outcome;
   }
 }
-

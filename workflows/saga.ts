@@ -1,7 +1,8 @@
 /**
  * The saga helper: records forward steps, keeps the compensation of every step that may
  * have changed something, and runs those compensations in reverse order in a
- * non-cancellable scope.
+ * non-cancellable scope. Saga workflows use it through `SagaRun` (saga-run.ts), which
+ * adds the business status, parking in COMPENSATION_FAILED and the operator's retry.
  *
  * Usage (register a compensation BEFORE its step, because an activity can commit and
  * still be reported failed; every compensation is therefore idempotent and a no-op when

@@ -6,263 +6,217 @@
  *
  * The timer is durable: if no worker runs when the hold expires, the next worker to pick
  * the workflow up fires it and releases the seats. A payment refused for insufficient
- * points keeps the hold, so the user can top up and pay again before it expires.
+ * points keeps the hold, so the user can top up and pay again before it expires. A
+ * compensation that fails for good parks the reservation in COMPENSATION_FAILED for the
+ * operator's retry (workflows/saga-run.ts).
  */
 import {
-  ApplicationFailure,
-  CancellationScope,
-  allHandlersFinished,
-  condition,
-  isCancellation,
-  log,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
+  ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../common/failures.ts';
 import { confirmedEventId, stepKey } from '../common/ids.ts';
 import {
-  RESERVATION_CONFIRMED_EVENT,
-  cancelReservationSignal,
-  payReservationUpdate,
-  reservationHoldUpdate,
-  reservationProgressQuery,
-  type HoldOutcome,
-  type PaymentOutcome,
-  type ReservationProgress,
-  type ReservationStatus,
-  type SeatReservationInput,
+  RESERVATION_CONFIRMED_EVENT, cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, reservationProgressQuery,
+  retryReservationCompensationsUpdate, type HoldOutcome, type PaymentOutcome, type ReservationProgress, type ReservationResult,
+  type ReservationStatus, type SeatReservationInput,
 } from '../common/reservations.ts';
 import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
-import { failureOf, type FailureSummary } from './failures.ts';
+import { failureDetails, failureOf, type FailureSummary } from './failures.ts';
 import { notifyDataPlatform } from './notify.ts';
-import { SagaObserver } from './observability.ts';
-import { Saga } from './saga.ts';
+import { SagaRun } from './saga-run.ts';
 
 const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
 const mustComplete = proxyActivities<Activities>(MUST_COMPLETE_OPTIONS);
+const CANCELLED_BY_USER: FailureSummary = { type: FailureType.ReservationCancelled, message: 'Cancelled by the user' };
+const HOLD_EXPIRED: FailureSummary = { type: FailureType.HoldExpired, message: 'The hold expired before payment' };
 
-/** Mutable state of one reservation saga, shared by its handlers and its main flow. */
-interface ReservationState {
-  input: SeatReservationInput;
-  workflowId: string;
-  holdExpiresAtMs: number;
-  progress: ReservationProgress;
-  saga: Saga;
-  observer: SagaObserver;
-  totalWon: number;
-  hold?: HoldOutcome;
-  cancelled: boolean;
-  confirmed: boolean;
-  paying: boolean;
-  payment?: Promise<PaymentOutcome>;
-  refundRegistered: boolean;
-  /** A failure after the hold that ends the saga (for example HoldExpired at confirmation). */
-  failure?: FailureSummary;
-  closing: boolean;
-}
+/**
+ * Patch id of parking for the operator's retry when a compensation fails for good. Sagas
+ * recorded before it close COMPENSATION_FAILED and complete, as they did.
+ */
+export const RESERVATION_PARKING_PATCH = 'reservation-parks-on-compensation-failure';
 
 /**
  * Runs one seat reservation. Returns the final status: CONFIRMED, CANCELLED (refused
- * hold or user cancellation), EXPIRED, or COMPENSATION_FAILED.
+ * hold or user cancellation), EXPIRED, or COMPENSATION_FAILED (sagas from before parking).
  */
-export async function seatReservation(input: SeatReservationInput): Promise<{ reservationId: string; status: ReservationStatus }> {
-  const state = initialState(input);
-  registerHandlers(state);
-  setStatus(state, 'PENDING');
+export async function seatReservation(input: SeatReservationInput): Promise<ReservationResult> {
+  return new SeatReservation(input).run();
+}
 
-  const held = await holdPhase(state);
-  if (!held) return { reservationId: input.reservationId, status: state.progress.status };
+/** One seat reservation: its steps in {@link run} and in the pay Update, its state in the fields. */
+class SeatReservation {
+  readonly #input: SeatReservationInput;
+  readonly #workflowId = workflowInfo().workflowId;
+  readonly #holdExpiresAtMs: number;
+  readonly #saga: SagaRun<ReservationProgress, ReservationResult>;
+  #totalWon = 0;
+  /** The answer of the hold Update, once the seats are held or refused. */
+  #hold: HoldOutcome | undefined;
+  #cancelled = false;
+  #confirmed = false;
+  /** The payment under way or done; concurrent pay Updates share it. */
+  #payment: Promise<PaymentOutcome> | undefined;
+  #paying = false;
+  /** A failure after the hold that ends the saga (for example HoldExpired at confirmation). */
+  #failure: FailureSummary | undefined;
+  #closing = false;
 
-  await waitForPaymentCancelOrExpiry(state);
-  state.closing = true;
-
-  if (state.confirmed) {
-    setStatus(state, 'CONFIRMED');
-    await notifyDataPlatform(state.progress, state.workflowId, {
-      eventId: confirmedEventId(state.workflowId),
-      type: RESERVATION_CONFIRMED_EVENT,
-      occurredAt: new Date().toISOString(),
-      payload: { reservationId: input.reservationId, userId: input.userId, performanceId: input.performanceId, seatIds: input.seatIds, totalWon: state.totalWon },
+  constructor(input: SeatReservationInput) {
+    this.#input = input;
+    this.#holdExpiresAtMs = Date.now() + input.holdMs;
+    this.#saga = new SagaRun<ReservationProgress, ReservationResult>({
+      workflowType: 'seatReservation',
+      subject: 'reservation',
+      logFields: { reservationId: input.reservationId },
+      progress: { workflowId: this.#workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE',
+        holdExpiresAt: new Date(this.#holdExpiresAtMs).toISOString() },
+      // A replayed hold request sees where the reservation is now.
+      onStatus: (status) => {
+        if (this.#hold) this.#hold.status = status;
+      },
+      operatorRetry: { update: retryReservationCompensationsUpdate, answer: () => this.#result() },
     });
-  } else {
-    const failure = state.failure ?? (state.cancelled ? reasonOf(FailureType.ReservationCancelled, 'Cancelled by the user') : reasonOf(FailureType.HoldExpired, 'The hold expired before payment'));
-    const status = failure.type === FailureType.HoldExpired ? 'EXPIRED' : 'CANCELLED';
-    await compensateAndClose(state, status, failure);
   }
-  await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
-  return { reservationId: input.reservationId, status: state.progress.status };
-}
 
-/**
- * Waits for the pay Update, the cancel Signal or the hold's expiry. A payment that began
- * before the expiry is allowed to finish. Cancelling the workflow itself (an operator,
- * from the Web UI) counts as the user's cancellation: the seats are released.
- */
-async function waitForPaymentCancelOrExpiry(state: ReservationState): Promise<void> {
-  const remainingMs = Math.max(0, state.holdExpiresAtMs - Date.now());
-  try {
-    await condition(() => state.cancelled || state.confirmed || state.failure !== undefined, remainingMs);
-  } catch (err) {
-    if (!isCancellation(err)) throw err;
-    state.cancelled = true;
-  }
-  await CancellationScope.nonCancellable(() => condition(() => !state.paying));
-}
+  async run(): Promise<ReservationResult> {
+    const { reservationId, userId, seatIds } = this.#input;
+    const saga = this.#saga;
+    // Recorded histories fix this order: search attributes, then the handlers (registering
+    // the hold Update accepts the update-with-start request), then the status.
+    saga.started({ reservationId, userId, holdExpiresAt: new Date(this.#holdExpiresAtMs) });
+    setHandler(reservationProgressQuery, () => saga.progress);
+    // Handlers wait in non-cancellable scopes: a cancelled saga still answers.
+    setHandler(reservationHoldUpdate, async () => {
+      await CancellationScope.nonCancellable(() => condition(() => this.#hold !== undefined));
+      return this.#hold!;
+    });
+    setHandler(cancelReservationSignal, () => {
+      this.#cancelled = true;
+    });
+    // Concurrent pay calls share one payment; a refused payment clears it so the user can retry.
+    setHandler(payReservationUpdate, () => (this.#payment ??= this.#pay()), { validator: () => this.#assertPayable() });
+    saga.setStatus('PENDING');
 
-function initialState(input: SeatReservationInput): ReservationState {
-  const { workflowId } = workflowInfo();
-  const holdExpiresAtMs = Date.now() + input.holdMs;
-  const progress: ReservationProgress = {
-    workflowId,
-    status: 'PENDING',
-    steps: [],
-    compensations: [],
-    notification: 'NOT_APPLICABLE',
-    holdExpiresAt: new Date(holdExpiresAtMs).toISOString(),
-  };
-  const observer = new SagaObserver('seatReservation');
-  observer.started({ reservationId: input.reservationId, userId: input.userId, holdExpiresAt: new Date(holdExpiresAtMs) });
-  const saga = new Saga(progress, { hooks: observer });
-  return { input, workflowId, holdExpiresAtMs, progress, saga, observer, totalWon: 0, cancelled: false, confirmed: false, paying: false, refundRegistered: false, closing: false };
-}
-
-function registerHandlers(state: ReservationState): void {
-  setHandler(reservationProgressQuery, () => state.progress);
-  // Handlers wait in non-cancellable scopes: a cancelled saga still answers.
-  setHandler(reservationHoldUpdate, async () => {
-    await CancellationScope.nonCancellable(() => condition(() => state.hold !== undefined));
-    return state.hold!;
-  });
-  setHandler(cancelReservationSignal, () => {
-    state.cancelled = true;
-  });
-  // Concurrent pay calls share one payment; a refused payment clears it so the user can retry.
-  setHandler(payReservationUpdate, () => (state.payment ??= pay(state)), { validator: () => assertPayable(state) });
-}
-
-/** Rejects a pay Update before it reaches history when the reservation is not payable. */
-function assertPayable(state: ReservationState): void {
-  if (state.confirmed) throw ApplicationFailure.nonRetryable('The reservation is already paid', FailureType.AlreadyConfirmed);
-  if (state.hold === undefined) throw ApplicationFailure.nonRetryable('The seats are not held yet', FailureType.SeatUnavailable);
-  if (state.hold.status !== 'PENDING' || state.cancelled) {
-    throw ApplicationFailure.nonRetryable('The reservation was cancelled', FailureType.ReservationCancelled);
-  }
-  if (state.payment) return; // joins the payment under way
-  if (state.closing || Date.now() >= state.holdExpiresAtMs || state.failure) {
-    throw ApplicationFailure.nonRetryable('The hold has expired', FailureType.HoldExpired);
-  }
-}
-
-async function holdPhase(state: ReservationState): Promise<boolean> {
-  const { input, saga } = state;
-  let created = false;
-  try {
-    const reservation = await saga.step('createReservation', () =>
-      steps.createReservation({ ...input, holdExpiresAt: state.progress.holdExpiresAt!, workflowId: state.workflowId }),
-    );
-    created = true;
-    state.totalWon = reservation.totalWon;
-    saga.addCompensation('releaseSeats', () => mustComplete.releaseSeats({ reservationId: input.reservationId }));
-    await saga.step('holdSeats', () => steps.holdSeats({ reservationId: input.reservationId }));
-  } catch (err) {
-    const failure = failureOf(err);
-    const details = (err as { cause?: { details?: { seatIds?: number[] }[] } }).cause?.details?.[0];
-    state.hold = holdOutcome(state, 'CANCELLED', failure, details?.seatIds);
-    await compensateAndClose(state, 'CANCELLED', failure, created);
-    return false;
-  }
-  state.hold = holdOutcome(state, 'PENDING');
-  return true;
-}
-
-async function pay(state: ReservationState): Promise<PaymentOutcome> {
-  const { input, saga, workflowId } = state;
-  state.paying = true;
-  try {
-    if (!state.refundRegistered) {
-      state.refundRegistered = true;
-      saga.addCompensation('refundPoints', () =>
-        mustComplete.refundPoints({ userId: input.userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
-      );
-    }
+    let created = false;
     try {
-      await saga.step('payWithPoints', () =>
-        steps.payWithPoints({ userId: input.userId, amountPoints: state.totalWon, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
+      const reservation = await saga.step('createReservation', () =>
+        steps.createReservation({ ...this.#input, holdExpiresAt: saga.progress.holdExpiresAt!, workflowId: this.#workflowId }),
       );
+      created = true;
+      this.#totalWon = reservation.totalWon;
+      saga.addCompensation('releaseSeats', () => mustComplete.releaseSeats({ reservationId }));
+      await saga.step('holdSeats', () => steps.holdSeats({ reservationId }));
     } catch (err) {
-      state.payment = undefined;
-      throw asUpdateFailure(err, state, FailureType.InsufficientPoints);
+      const failure = failureOf(err);
+      const details = failureDetails(err)[0] as { seatIds?: number[] } | undefined;
+      this.#hold = this.#holdOutcome('CANCELLED', failure, details?.seatIds);
+      await this.#compensateAndClose('CANCELLED', failure, created);
+      return this.#result();
     }
+    this.#hold = this.#holdOutcome('PENDING');
+
+    // Wait for the pay Update, the cancel Signal or the hold's expiry (a durable timer). A
+    // cancellation of the workflow itself (an operator) counts as the user's; a payment
+    // that began before the expiry may finish.
     try {
-      // The pivot runs to its end even if the workflow is cancelled meanwhile: compensating
-      // while it may still commit would leave a confirmed, refunded reservation.
-      await CancellationScope.nonCancellable(() =>
-        saga.step('confirmReservation', () => mustComplete.confirmReservation({ reservationId: input.reservationId })),
-      );
+      await condition(() => this.#cancelled || this.#confirmed || this.#failure !== undefined, Math.max(0, this.#holdExpiresAtMs - Date.now()));
     } catch (err) {
-      throw asUpdateFailure(err, state);
+      if (!isCancellation(err)) throw err;
+      this.#cancelled = true;
     }
-    state.confirmed = true;
-    return { reservationId: input.reservationId, status: 'CONFIRMED', totalWon: state.totalWon, paidPoints: state.totalWon };
-  } finally {
-    state.paying = false;
+    await CancellationScope.nonCancellable(() => condition(() => !this.#paying));
+    this.#closing = true;
+    if (this.#confirmed) {
+      saga.setStatus('CONFIRMED');
+      await notifyDataPlatform(saga.progress, this.#workflowId, {
+        eventId: confirmedEventId(this.#workflowId),
+        type: RESERVATION_CONFIRMED_EVENT,
+        occurredAt: new Date().toISOString(),
+        payload: { reservationId, userId, performanceId: this.#input.performanceId, seatIds, totalWon: this.#totalWon },
+      });
+    } else {
+      const failure = this.#failure ?? (this.#cancelled ? CANCELLED_BY_USER : HOLD_EXPIRED);
+      await this.#compensateAndClose(failure.type === FailureType.HoldExpired ? 'EXPIRED' : 'CANCELLED', failure, true);
+    }
+    await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    return this.#result();
   }
-}
 
-/**
- * Turns a step failure into the Update's failure. A failure of type `keepHoldType`
- * leaves the saga waiting (the user may retry); any other ends it.
- */
-function asUpdateFailure(err: unknown, state: ReservationState, keepHoldType?: string): ApplicationFailure {
-  const failure = failureOf(err);
-  if (failure.type !== keepHoldType) state.failure = failure;
-  const details = (err as { cause?: { details?: unknown[] } }).cause?.details ?? [];
-  return ApplicationFailure.nonRetryable(failure.message, failure.type, ...details);
-}
-
-async function compensateAndClose(state: ReservationState, status: 'CANCELLED' | 'EXPIRED', failure: FailureSummary, created = true): Promise<void> {
-  const { reservationId } = state.input;
-  state.progress.failure = failure;
-  await CancellationScope.nonCancellable(async () => {
+  /** The pay Update: pays with points, then confirms (the pivot). */
+  async #pay(): Promise<PaymentOutcome> {
+    const { reservationId, userId } = this.#input;
+    const saga = this.#saga;
+    const workflowId = this.#workflowId;
+    this.#paying = true;
     try {
-      await state.saga.compensate();
-    } catch (err) {
-      const compensationFailure = failureOf(err);
-      log.error('reservation compensation failed; operator needed', { reservationId, failureType: compensationFailure.type });
-      if (created) {
-        await mustComplete.closeReservation({ reservationId, status: 'COMPENSATION_FAILED', reason: FailureType.CompensationFailed, message: compensationFailure.message });
+      saga.addCompensationOnce('refundPoints', () =>
+        mustComplete.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
+      );
+      try {
+        await saga.step('payWithPoints', () =>
+          steps.payWithPoints({ userId, amountPoints: this.#totalWon, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
+        );
+      } catch (err) {
+        this.#payment = undefined;
+        throw this.#asUpdateFailure(err, FailureType.InsufficientPoints);
       }
-      setStatus(state, 'COMPENSATION_FAILED');
-      return;
+      try {
+        await saga.pivot('confirmReservation', () => mustComplete.confirmReservation({ reservationId }));
+      } catch (err) {
+        throw this.#asUpdateFailure(err);
+      }
+      this.#confirmed = true;
+      return { reservationId, status: 'CONFIRMED', totalWon: this.#totalWon, paidPoints: this.#totalWon };
+    } finally {
+      this.#paying = false;
     }
-    if (created) await mustComplete.closeReservation({ reservationId, status, reason: failure.type, message: failure.message });
-    setStatus(state, status);
-  });
-}
+  }
 
-function holdOutcome(state: ReservationState, status: ReservationStatus, failure?: FailureSummary, unavailableSeatIds?: number[]): HoldOutcome {
-  const outcome: HoldOutcome = {
-    reservationId: state.input.reservationId,
-    status,
-    seatIds: state.input.seatIds,
-    totalWon: state.totalWon,
-    holdExpiresAt: state.progress.holdExpiresAt!,
-    requestHash: state.input.requestHash,
-  };
-  if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
-  if (unavailableSeatIds) outcome.unavailableSeatIds = unavailableSeatIds;
-  return outcome;
-}
+  /** Compensates and closes the reservation `status`; without its row (`created` false) nothing is written. */
+  #compensateAndClose(status: 'CANCELLED' | 'EXPIRED', failure: FailureSummary, created: boolean): Promise<void> {
+    const { reservationId } = this.#input;
+    const row = created && {
+      markFailed: (f: FailureSummary) => mustComplete.closeReservation({ reservationId, status: 'COMPENSATION_FAILED', reason: f.type, message: f.message }),
+      close: () => mustComplete.closeReservation({ reservationId, status, reason: failure.type, message: failure.message }),
+    };
+    // Sagas recorded before parking existed end COMPENSATION_FAILED instead.
+    return this.#saga.compensateAndClose(failure, { status, parks: () => patched(RESERVATION_PARKING_PATCH), ...row });
+  }
 
-function reasonOf(type: string, message: string): FailureSummary {
-  return { type, message };
-}
+  /** Rejects a pay Update before it reaches history when the reservation is not payable. */
+  #assertPayable(): void {
+    if (this.#confirmed) throw ApplicationFailure.nonRetryable('The reservation is already paid', FailureType.AlreadyConfirmed);
+    if (this.#hold === undefined) throw ApplicationFailure.nonRetryable('The seats are not held yet', FailureType.SeatUnavailable);
+    if (this.#hold.status !== 'PENDING' || this.#cancelled) {
+      throw ApplicationFailure.nonRetryable('The reservation was cancelled', FailureType.ReservationCancelled);
+    }
+    if (this.#payment) return; // joins the payment under way
+    if (this.#closing || Date.now() >= this.#holdExpiresAtMs || this.#failure) {
+      throw ApplicationFailure.nonRetryable('The hold has expired', FailureType.HoldExpired);
+    }
+  }
 
-function setStatus(state: ReservationState, status: ReservationStatus): void {
-  state.progress.status = status;
-  // A replayed hold request sees where the reservation is now.
-  if (state.hold) state.hold.status = status;
-  state.observer.status(status);
+  /**
+   * Turns a step failure into the Update's failure. A failure of type `keepHoldType`
+   * leaves the saga waiting (the user may retry); any other ends it.
+   */
+  #asUpdateFailure(err: unknown, keepHoldType?: string): ApplicationFailure {
+    const failure = failureOf(err);
+    if (failure.type !== keepHoldType) this.#failure = failure;
+    return ApplicationFailure.nonRetryable(failure.message, failure.type, ...failureDetails(err));
+  }
+
+  #holdOutcome(status: ReservationStatus, failure?: FailureSummary, unavailableSeatIds?: number[]): HoldOutcome {
+    const { reservationId, seatIds, requestHash } = this.#input;
+    const outcome: HoldOutcome = { reservationId, status, seatIds, totalWon: this.#totalWon, holdExpiresAt: this.#saga.progress.holdExpiresAt!, requestHash };
+    if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
+    if (unavailableSeatIds) outcome.unavailableSeatIds = unavailableSeatIds;
+    return outcome;
+  }
+
+  #result(): ReservationResult {
+    return { reservationId: this.#input.reservationId, status: this.#saga.progress.status };
+  }
 }
