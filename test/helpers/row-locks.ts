@@ -8,14 +8,16 @@
  *
  * Which step waits on which row (see activities/):
  * - `point_accounts` (user_id): payWithPoints, refundPoints, topUpPoints;
- * - `orders` (id): reserveStock, releaseStock, confirmOrder, cancelOrder;
+ * - `orders` (id): confirmOrder, cancelOrder;
+ * - `stock_reservations` (order_id, all rows of the order): releaseStock, and reserveStock
+ *   retried after its rows exist (activities/inventory.ts);
  * - `reservations` (id): every seat step of a reservation saga.
  */
 import pg from 'pg';
 import { pollUntil } from './waiting.ts';
 
 /** Tables a test may lock rows of, and their key column. */
-const KEYS = { point_accounts: 'user_id', orders: 'id', reservations: 'id', seats: 'id' } as const;
+const KEYS = { point_accounts: 'user_id', orders: 'id', reservations: 'id', seats: 'id', stock_reservations: 'order_id' } as const;
 
 /** A table {@link RowLocker.lock} can lock rows of. */
 export type LockableTable = keyof typeof KEYS;
@@ -41,9 +43,10 @@ export class RowLocker {
 
   /**
    * Locks the rows of `table` whose key is in `keys` (opening the transaction if needed)
-   * and returns once they are held.
+   * and returns once they are held. A key may have several rows (`stock_reservations`:
+   * every line of the order); each key needs one at least.
    *
-   * @throws Error when a row is missing (the lock would not stop anything).
+   * @throws Error when a key has no row (the lock would not stop anything).
    */
   async lock(table: LockableTable, keys: readonly (number | string)[]): Promise<void> {
     if (!this.#inTransaction) {
@@ -51,11 +54,12 @@ export class RowLocker {
       this.#inTransaction = true;
     }
     const key = KEYS[table];
-    const { rowCount } = await this.#client.query(
-      `select 1 from ${table} where ${key}::text = any($1::text[]) order by ${key} for no key update`,
+    const { rows } = await this.#client.query<{ key: string }>(
+      `select ${key}::text as key from ${table} where ${key}::text = any($1::text[]) order by ${key} for no key update`,
       [keys.map(String)],
     );
-    if (rowCount !== new Set(keys.map(String)).size) throw new Error(`Only ${rowCount} of ${keys.length} ${table} rows exist to lock`);
+    const found = new Set(rows.map((r) => r.key)).size;
+    if (found !== new Set(keys.map(String)).size) throw new Error(`Only ${found} of ${keys.length} ${table} keys have rows to lock`);
   }
 
   /** Ends the transaction (rollback: the locks never changed anything), releasing every lock. */

@@ -42,17 +42,18 @@ it.each(['local', 'remote'])('%s steps: a refused order keeps its reason across 
   const productId = await createProduct(orm, 10, 1_000);
   const userId = await createUser(orm, 1); // cannot pay
   const worker1 = await startWorkerProcess(envFor(config), 'worker#1');
-  // The payment waits on the account row; with the order row held too, the refusal and
-  // the refund commit once the account is free, and the compensation releaseStock waits.
+  // The payment waits on the account row; with the order's stock lines held too, the
+  // refusal and the refund commit once the account is free, and the compensation
+  // releaseStock waits.
   const account = await RowLocker.open(config.database.url);
   cleanup.push(() => account.close());
   await account.lock('point_accounts', [userId]);
   const res = await callApi({ apiUrl: api.url }, 'POST', '/orders', { userId, items: [{ productId, quantity: 1 }] });
   const orderId: string = res.body.orderId;
   await waitForBlocked(observer, account, { count: 1, query: /point_accounts/ });
-  await locker.lock('orders', [orderId]);
+  await locker.lock('stock_reservations', [orderId]);
   await account.release();
-  await waitForBlocked(observer, locker, { count: 1, query: /select id from orders where id = .* for update/ });
+  await waitForBlocked(observer, locker, { count: 1, query: /from stock_reservations where order_id = .* for update/ });
   await worker1.kill('SIGKILL');
   await locker.release();
   const worker2 = await startWorkerProcess(envFor(config), 'worker#2');

@@ -13,13 +13,13 @@
  * - A: stock reserved, blocked in payWithPoints (account row);
  * - B: paid, blocked in the pivot confirmOrder (order row);
  * - C: payment refused (InsufficientPoints), refundPoints left its tombstone, blocked in
- *   the compensation releaseStock (order row);
+ *   the compensation releaseStock (the order's stock_reservations rows);
  * - D1: cancelled while blocked in payWithPoints; once the workflow has processed the
  *   cancellation, blocked in the compensation refundPoints (account row, queued behind
  *   the abandoned payment attempt, which dies with the worker: nothing was paid);
  * - D2: cancelled the same way, then the abandoned payment attempt is let through and
  *   commits, the compensation refunds it, and the saga is blocked in the compensation
- *   releaseStock (order row);
+ *   releaseStock (the order's stock_reservations rows);
  * - F: the worker reaches Temporal through a relay that the test freezes before letting
  *   the payment through, so what the worker does next is committed but never reported:
  *   with remote steps the payment; with local steps the payment and the pivot too (the

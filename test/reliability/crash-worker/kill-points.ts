@@ -84,13 +84,14 @@ async function cancelDuringPayment(scene: CrashScene, D1: Saga[], D2: Saga[]): P
 }
 
 /**
- * B, C: hold their order rows, then let the payment through (release `payLockBC`). B pays
- * and waits in confirmOrder; C is refused, refundPoints leaves its tombstone, and
- * releaseStock waits. Resolves with the order-row locker once C's refusals are recorded.
+ * B, C: hold B's order rows and C's stock lines, then let the payment through (release
+ * `payLockBC`). B pays and waits in confirmOrder; C is refused, refundPoints leaves its
+ * tombstone, and releaseStock waits. Resolves with the locker once C's refusals are recorded.
  */
 async function payThenBlockOrders(scene: CrashScene, B: Saga[], C: Saga[], payLockBC: RowLocker): Promise<RowLocker> {
   const orderLock = await scene.openLocker();
-  await orderLock.lock('orders', orderList([...B, ...C]));
+  await orderLock.lock('orders', orderList(B));
+  await orderLock.lock('stock_reservations', orderList(C));
   await payLockBC.release();
   await waitForEach(scene.db, orderLock, B, confirmStatement);
   await waitForEach(scene.db, orderLock, C, releaseStatement);
@@ -106,10 +107,10 @@ async function payThenBlockOrders(scene: CrashScene, B: Saga[], C: Saga[], payLo
   return orderLock;
 }
 
-/** D2: let the abandoned payment through; it commits, the refund follows, releaseStock waits behind the returned locker. */
+/** D2: let the abandoned payment through; it commits, the refund follows, releaseStock waits behind the returned locker (the stock lines). */
 async function letAbandonedPaymentThrough(scene: CrashScene, D2: Saga[], payLockD2: RowLocker): Promise<RowLocker> {
   const orderLockD2 = await scene.openLocker();
-  await orderLockD2.lock('orders', orderList(D2));
+  await orderLockD2.lock('stock_reservations', orderList(D2));
   await payLockD2.release();
   await waitForEach(scene.db, orderLockD2, D2, releaseStatement);
   await pollUntil('the payments of D2 to be refunded', async () => {

@@ -37,7 +37,8 @@ export const orderList = (sagas: Saga[]) => sagas.map((s) => s.orderId!);
 /** The statement each blocked step waits in (activities/points.ts, orders.ts, inventory.ts). */
 export const accountStatement = (s: Saga) => `select balance_points from point_accounts where user_id = ${s.userId} for update`; // payWithPoints, refundPoints
 export const confirmStatement = (s: Saga) => `select status from orders where id = '${s.orderId}' for update`; // confirmOrder
-export const releaseStatement = (s: Saga) => `select id from orders where id = '${s.orderId}' for update`; // releaseStock
+export const releaseStatement = (s: Saga) =>
+  `select product_id, quantity, status from stock_reservations where order_id = '${s.orderId}' order by product_id for update`; // releaseStock
 
 /** How each group must end, in Temporal and in the database. */
 export const EXPECTED_OUTCOME: Record<Group, { status: string; reason?: string }> = {
