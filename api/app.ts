@@ -4,8 +4,9 @@
  * and logger), reading a body sent to a GET/DELETE before its route acts, routes (JSON
  * body parsing only on the routes that take a body), allowed methods.
  *
- * Routes (bodies, statuses and problem codes: routes/*.ts and the OpenAPI document,
- * api/openapi/, which a test keeps equal to this router's routes):
+ * Routes, one folder per resource (api/<resource>/routes.ts registers them; bodies,
+ * statuses and problem codes there and in the OpenAPI document, whose operations each
+ * resource lists in its openapi.ts and which a test keeps equal to this router's routes):
  * - orders: `POST /orders`, `GET /orders/:id`, `GET /users/:id/orders`,
  *   `POST /orders/:id/compensations/retry` (operator);
  * - reservations: `POST /reservations`, `GET /reservations/:id`,
@@ -22,21 +23,19 @@
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { AppDeps, AppRouter, AppState } from './context.ts';
-import { createApiMetrics, type ApiMetrics } from './metrics.ts';
+import { registerConcertRoutes } from './concerts/routes.ts';
+import { registerDocsRoutes } from './docs/routes.ts';
+import { registerHealthRoutes } from './health/routes.ts';
+import { registerMetricsRoutes } from './metrics/routes.ts';
 import { errorHandler } from './middleware/error-handler.ts';
-import { httpMetrics } from './middleware/metrics.ts';
 import { readIgnoredBody } from './middleware/ignored-body.ts';
+import { createApiMetrics, httpMetrics, type ApiMetrics } from './middleware/metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
-import { registerConcertRoutes } from './routes/concerts.ts';
-import { registerHealthRoutes } from './routes/health.ts';
-import { registerMetricsRoutes } from './routes/metrics.ts';
-import { registerOpenApiRoutes } from './routes/openapi.ts';
-import { registerOrderRoutes } from './routes/orders.ts';
-import { registerOrderOperationRoutes } from './routes/order-operations.ts';
-import { registerPointRoutes } from './routes/points.ts';
-import { registerProblemRoutes } from './routes/problems.ts';
-import { registerProductRoutes } from './routes/products.ts';
-import { registerReservationRoutes } from './routes/reservations.ts';
+import { registerOrderRoutes } from './orders/routes.ts';
+import { registerPointRoutes } from './points/routes.ts';
+import { registerProblemRoutes } from './problems/routes.ts';
+import { registerProductRoutes } from './products/routes.ts';
+import { registerReservationRoutes } from './reservations/routes.ts';
 
 export type { AppDeps, AppState } from './context.ts';
 
@@ -49,13 +48,12 @@ export function createRouter(deps: AppDeps, metrics: ApiMetrics): AppRouter {
   registerHealthRoutes(router, deps);
   registerMetricsRoutes(router, metrics);
   registerOrderRoutes(router, deps);
-  registerOrderOperationRoutes(router, deps);
   registerProductRoutes(router, deps);
   registerPointRoutes(router, deps);
   registerConcertRoutes(router, deps);
   registerReservationRoutes(router, deps);
   registerProblemRoutes(router);
-  registerOpenApiRoutes(router);
+  registerDocsRoutes(router);
   return router;
 }
 

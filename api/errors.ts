@@ -7,6 +7,7 @@
  * extension members are its `details` (e.g. `errors: [{ path, message }]` of
  * `ValidationFailed`, `productIds` of `UnknownProduct`).
  */
+import { FailureType } from '../common/index.ts';
 
 /** Stable error codes of the HTTP API, with the status each one is answered with. */
 export const ErrorCode = {
@@ -46,6 +47,24 @@ export const ErrorCode = {
   TemporalUnavailable: 'TemporalUnavailable',
   /** 500: anything unexpected; logged with its stack, never described to the client. */
   InternalError: 'InternalError',
+} as const;
+
+/** Stable error codes specific to concerts and reservations, on top of {@link ErrorCode}. */
+export const ReservationErrorCode = {
+  /** 422: the performance of a reservation request does not exist; member `performanceId`. */
+  UnknownPerformance: 'UnknownPerformance',
+  /** 422: some seat ids do not exist or belong to another performance; member `seatIds` lists them. */
+  UnknownSeat: FailureType.UnknownSeat,
+  /** 409: a requested seat is held or sold; member `seatIds` lists them when known. */
+  SeatUnavailable: FailureType.SeatUnavailable,
+  /** 402: the balance is below the price; the hold is kept. Members `reservationId, userId, balancePoints, requiredPoints`. */
+  InsufficientPoints: FailureType.InsufficientPoints,
+  /** 410: the hold expired (the seats were released) before the reservation was paid. */
+  HoldExpired: FailureType.HoldExpired,
+  /** 409: the reservation was cancelled (by its user, or its hold was refused). */
+  ReservationCancelled: FailureType.ReservationCancelled,
+  /** 409: the reservation is already paid and confirmed. */
+  AlreadyConfirmed: FailureType.AlreadyConfirmed,
 } as const;
 
 /**

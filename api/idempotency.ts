@@ -1,17 +1,23 @@
 /**
  * Idempotency: how a request's `Idempotency-Key` becomes the id of the saga it starts
  * (and so its workflow id), and how a reused key with a different body is recognized.
+ * The one place that computes the digests, for every saga (orders, reservations,
+ * top-ups), from the seeds and canonical request forms of common/ids.ts, which cannot
+ * compute them itself (the workflow bundle has no node:crypto).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import type { OrderItem } from '../common/index.ts';
+import {
+  IDEMPOTENCY_NAMESPACE,
+  orderIdSeed,
+  orderRequestForm,
+  reservationIdSeed,
+  reservationRequestForm,
+  topUpIdSeed,
+  type OrderItem,
+  type ReservationRequest,
+} from '../common/index.ts';
 import { ApiError, ErrorCode, validationError, type ProblemExtensions } from './errors.ts';
-
-/**
- * Fixed UUID namespace of the ids derived from Idempotency-Keys. Part of the public
- * contract: changing it would let a retried request start a second saga.
- */
-export const IDEMPOTENCY_NAMESPACE = 'ea0817c1-6f1b-4243-9fcb-fe68a6d81685';
 
 /** Request header carrying the client's idempotency key. */
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -47,23 +53,40 @@ export function idempotencyKeyReused(details: ProblemExtensions): ApiError {
   });
 }
 
+/** A saga id: uuid v5 of `seed` in {@link IDEMPOTENCY_NAMESPACE} when the request has a key, else a random UUID. */
+function sagaIdFor(seed: string | undefined): string {
+  return seed === undefined ? randomUUID() : uuidv5(seed, IDEMPOTENCY_NAMESPACE);
+}
+
+/** Hex SHA-256 of a canonical request form. */
+function fingerprint(form: string): string {
+  return createHash('sha256').update(form).digest('hex');
+}
+
 /** Order id: uuid v5 of `<userId>:<key>` when a key is given (same key, same order), else random. */
 export function orderIdFor(userId: number, idempotencyKey: string | undefined): string {
-  return idempotencyKey === undefined ? randomUUID() : uuidv5(`${userId}:${idempotencyKey}`, IDEMPOTENCY_NAMESPACE);
+  return sagaIdFor(idempotencyKey === undefined ? undefined : orderIdSeed(userId, idempotencyKey));
+}
+
+/**
+ * Reservation id: uuid v5 of `reservation:<userId>:<key>` when a key is given (same user
+ * and key, same reservation and saga), else a random UUID.
+ */
+export function reservationIdFor(userId: number, idempotencyKey: string | undefined): string {
+  return sagaIdFor(idempotencyKey === undefined ? undefined : reservationIdSeed(userId, idempotencyKey));
 }
 
 /** Top-up id: uuid v5 of `topup:<userId>:<key>` when a key is given, else random. */
 export function topUpIdFor(userId: number, idempotencyKey: string | undefined): string {
-  return idempotencyKey === undefined
-    ? randomUUID()
-    : uuidv5(`topup:${userId}:${idempotencyKey}`, IDEMPOTENCY_NAMESPACE);
+  return sagaIdFor(idempotencyKey === undefined ? undefined : topUpIdSeed(userId, idempotencyKey));
 }
 
-/**
- * Fingerprint of an order request: hex SHA-256 of `JSON.stringify({userId, items})` with
- * `items` already sorted by product id and each item written as `{productId, quantity}`.
- */
+/** Fingerprint of an order request: hex SHA-256 of its canonical form (`orderRequestForm`; items sorted by product id). */
 export function orderRequestHash(userId: number, items: readonly OrderItem[]): string {
-  const normalized = items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
-  return createHash('sha256').update(JSON.stringify({ userId, items: normalized })).digest('hex');
+  return fingerprint(orderRequestForm(userId, items));
+}
+
+/** Fingerprint of a reservation request: hex SHA-256 of its canonical form (`reservationRequestForm`). */
+export function reservationRequestHash(request: ReservationRequest): string {
+  return fingerprint(reservationRequestForm(request));
 }

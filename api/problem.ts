@@ -34,7 +34,7 @@ export { assertProblemExtensions, STANDARD_PROBLEM_MEMBERS, type ProblemExtensio
 /** Media type of every error answer (RFC 9457 section 3). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Path prefix of the problem type URIs (`/problems/<code>`), served by routes/problems.ts. */
+/** Path prefix of the problem type URIs (`/problems/<code>`), served by problems/routes.ts. */
 export const PROBLEM_TYPE_PREFIX = '/problems/';
 
 /** One field-level validation error: `path` is dotted (`items.0.quantity`), empty for the whole body. */
@@ -83,7 +83,7 @@ export interface ProblemType {
 
 /**
  * Every stable code a client can receive, with its documentation: the {@link ErrorCode}s,
- * the reservation codes (api/reservations/errors.ts) and the saga failure types
+ * the reservation codes (errors.ts `ReservationErrorCode`) and the saga failure types
  * (common/failures.ts) an order or reservation ends with; plus `OrderCancelled`, the
  * reason of an order cancelled without a recorded one.
  */
@@ -179,7 +179,7 @@ export const problemTypes = {
     title: 'Internal error',
     description: 'Something unexpected failed; the server log has the details under the `requestId`.',
   },
-  // Reservation codes (api/reservations/errors.ts) that are not failure types.
+  // Reservation codes (errors.ts `ReservationErrorCode`) that are not failure types.
   UnknownPerformance: {
     statuses: [422],
     title: 'Unknown performance',
@@ -301,26 +301,4 @@ export function problemDetails(occurrence: ProblemOccurrence): ProblemDetails {
     requestId,
     ...extensions,
   };
-}
-
-/** The `GET /problems/:code` document of a problem type; zod-openapi makes it the `ProblemType` component. */
-export const problemTypeDocumentSchema = z
-  .object({
-    type: z.string().meta({ description: 'The type URI, `/problems/<code>`.' }),
-    code: z.string(),
-    title: z.string(),
-    status: z.int().min(400).max(599).meta({ description: 'The HTTP status this problem is usually answered with.' }),
-    statuses: z.array(z.int().min(400).max(599)).meta({ description: 'Every HTTP status this problem is answered with.' }),
-    description: z.string(),
-  })
-  .meta({ id: 'ProblemType', description: 'Documentation of one problem type, the target of a problem `type` URI.' });
-
-/** Body of `GET /problems/:code`. */
-export type ProblemTypeDocument = z.infer<typeof problemTypeDocumentSchema>;
-
-/** The documentation of `code` as served at its type URI; undefined for an unknown code. */
-export function problemTypeDocument(code: string): ProblemTypeDocument | undefined {
-  if (!isProblemCode(code)) return undefined;
-  const { statuses, title, description } = problemTypes[code];
-  return { type: problemTypeUri(code), code, title, status: statuses[0], statuses: [...statuses], description };
 }

@@ -3,7 +3,8 @@
  * One Update-with-Start round trip starts the saga (or reaches the running one with the
  * same id) and asks for the answer through an Update the workflow completes as soon as it
  * knows (an order's outcome, a reservation's hold). Shared by the order and reservation
- * routes, which differ only in the workflow, its id and its Update.
+ * commands (api/orders/commands.ts, api/reservations/commands.ts), which differ only
+ * in the workflow, its id and its Update.
  */
 import {
   WithStartWorkflowOperation,

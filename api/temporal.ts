@@ -1,7 +1,8 @@
 /**
- * How the API reaches workflows: by type name (it never imports workflows/), with
- * signatures declared here from the common/ contract, and always under a deadline so a
- * request never waits on Temporal for longer than it can afford.
+ * Temporal client plumbing of the API: every call under a deadline, so a request never
+ * waits on Temporal for longer than it can afford, and the recognition of an unreachable
+ * service and of a typed failure. Workflows are reached by type name (common/ids.ts); the
+ * API never imports workflows/.
  */
 import {
   ApplicationFailure,
@@ -12,20 +13,6 @@ import {
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
-import type { OrderCheckoutInput, TopUpInput, TopUpResult } from '../common/index.ts';
-
-/** Workflow type name of the order checkout saga (the workflow function's name). */
-export const ORDER_CHECKOUT_WORKFLOW = 'orderCheckout';
-/** Workflow type name of a point top-up. */
-export const TOP_UP_POINTS_WORKFLOW = 'topUpPoints';
-
-/**
- * Signature of `orderCheckout`, for typed `args` without importing workflows/. The API
- * reads the outcome through the `orderOutcome` Update, never through the workflow result.
- */
-export type OrderCheckoutWorkflow = (input: OrderCheckoutInput) => Promise<unknown>;
-/** Signature of `topUpPoints`: credits the points and returns the new balance. */
-export type TopUpPointsWorkflow = (input: TopUpInput) => Promise<TopUpResult>;
 
 /** Deadline of short calls made for reads and health checks (Query, Describe, system info), in ms. */
 export const SHORT_CALL_DEADLINE_MS = 2000;

@@ -1,6 +1,7 @@
 /**
  * The OpenAPI 3.1 document of the API, generated with zod-openapi from the route table
- * ({@link DOCUMENTED_ROUTES}) and the zod schemas the routes validate requests with and
+ * ({@link DOCUMENTED_ROUTES}: each resource's operations, api/<resource>/openapi.ts) and
+ * the zod schemas the routes validate requests with and
  * type their answers by. Served at `GET /openapi.json`, rendered at `GET /docs`, and
  * committed as `openapi.json` (`npm run openapi`; a test fails when it is stale).
  *
@@ -10,12 +11,16 @@
 import { createDocument } from 'zod-openapi';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination.ts';
 import { PROBLEM_CONTENT_TYPE, problemTypes, problemTypeUri } from '../problem.ts';
-import { catalogRoutes } from './catalog.ts';
+import { concertRoutes } from '../concerts/openapi.ts';
+import { docsRoutes } from '../docs/openapi.ts';
+import { healthRoutes } from '../health/openapi.ts';
+import { metricsRoutes } from '../metrics/openapi.ts';
+import { orderRoutes } from '../orders/openapi.ts';
+import { pointRoutes } from '../points/openapi.ts';
+import { problemRoutes } from '../problems/openapi.ts';
+import { productRoutes } from '../products/openapi.ts';
+import { reservationRoutes } from '../reservations/openapi.ts';
 import { openApiPath, type DocumentedRoute } from './operation.ts';
-import { orderRoutes } from './orders.ts';
-import { pointRoutes } from './points.ts';
-import { reservationRoutes } from './reservations.ts';
-import { serviceRoutes } from './service.ts';
 
 /** An OpenAPI document as zod-openapi builds it. */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
@@ -24,9 +29,13 @@ export type OpenApiDocument = ReturnType<typeof createDocument>;
 export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   ...orderRoutes,
   ...reservationRoutes,
-  ...catalogRoutes,
+  ...productRoutes,
+  ...concertRoutes,
   ...pointRoutes,
-  ...serviceRoutes,
+  ...healthRoutes,
+  ...metricsRoutes,
+  ...docsRoutes,
+  ...problemRoutes,
 ];
 
 /**

@@ -85,6 +85,11 @@ export function jsonAnswer(schema: z.ZodType, description: string, headers: Reco
   return { description, headers: answerHeaders(headers), content: { 'application/json': { schema } } };
 }
 
+/** A non-JSON answer of `mediaType`. */
+export function textAnswer(mediaType: string, description: string, schema: z.ZodType, headers: Record<string, z.ZodType> = {}) {
+  return { description, headers: answerHeaders(headers), content: { [mediaType]: { schema } } };
+}
+
 /** A JSON request body of `schema`. */
 export function jsonBody(schema: z.ZodType, description: string, required = true): ZodOpenApiRequestBodyObject {
   return { description, required, content: { 'application/json': { schema } } };

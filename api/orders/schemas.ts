@@ -35,6 +35,9 @@ export const CreateOrderBody = z
   })
   .meta({ id: 'CreateOrder', description: 'An order: the user who pays and the products and quantities to buy.' });
 
+/** A validated `POST /orders` body. */
+export type CreateOrderRequest = z.output<typeof CreateOrderBody>;
+
 /** Business status of an order (common/orders.ts `OrderStatus`). */
 export const OrderStatusSchema = z
   .enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'COMPENSATION_FAILED'])

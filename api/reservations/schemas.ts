@@ -32,6 +32,9 @@ export const CreateReservationBody = z
   })
   .meta({ id: 'CreateReservation', description: 'Seats of one performance to hold for a user until they pay.' });
 
+/** A validated `POST /reservations` body: seats of one performance, the hold in seconds if given. */
+export type CreateReservationRequest = z.output<typeof CreateReservationBody>;
+
 /** Body of `POST /reservations/:id/payment`: none, or an empty JSON object. */
 export const PayReservationBody = z.strictObject({}).optional();
 

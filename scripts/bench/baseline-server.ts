@@ -11,7 +11,6 @@
  * Run: `node scripts/bench/baseline-server.ts` with the API's environment; it logs
  * `baseline listening` with its URL. Not part of the product.
  */
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,10 +24,9 @@ import { createApp, type AppState } from '../../api/app.ts';
 import { answerProtocolErrors } from '../../api/protocol-errors.ts';
 import { ApiError } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
-import { orderRequestHash } from '../../api/idempotency.ts';
+import { orderInput } from '../../api/orders/commands.ts';
 import { CreateOrderBody } from '../../api/orders/schemas.ts';
-import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
-import { checkOrderReferences } from '../../api/orders/references.ts';
+import { loadOrderRecord, orderPath, toOrderView } from '../../api/orders/views.ts';
 import { BASELINE_ORDERS_PATH } from './paths.ts';
 
 
@@ -78,13 +76,10 @@ async function checkoutInOneTransaction(em: EntityManager, orderId: string, user
 function baselineRouter(orm: Orm, bodyLimitBytes: number): Router<AppState> {
   const router = new Router<AppState>();
   router.post(BASELINE_ORDERS_PATH, jsonBody(bodyLimitBytes), async (ctx) => {
-    const body = CreateOrderBody.parse(ctx.request.body);
-    const items = body.items.map((i) => ({ productId: i.productId, quantity: i.quantity })).sort((a, b) => a.productId - b.productId);
-    await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
-    const orderId = randomUUID();
-    await orm.em.fork().transactional((em) => checkoutInOneTransaction(em, orderId, body.userId, items, orderRequestHash(body.userId, items)));
+    const { orderId, userId, items, requestHash } = await orderInput(orm, CreateOrderBody.parse(ctx.request.body));
+    await orm.em.fork().transactional((em) => checkoutInOneTransaction(em, orderId, userId, items, requestHash));
     const record = await loadOrderRecord(orm, orderId);
-    ctx.set('Location', `/orders/${orderId}`);
+    ctx.set('Location', orderPath(orderId));
     ctx.status = 201;
     ctx.body = toOrderView(record!, null);
   });

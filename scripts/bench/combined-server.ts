@@ -16,7 +16,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { Router } from '@koa/router';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -27,14 +26,18 @@ import { openOrm } from '../../db/orm.ts';
 import { createApp, type AppState } from '../../api/app.ts';
 import { ApiError, ErrorCode } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
-import { orderRequestHash } from '../../api/idempotency.ts';
 import { answerProtocolErrors } from '../../api/protocol-errors.ts';
+import { orderInput, startCheckout } from '../../api/orders/commands.ts';
 import { CreateOrderBody } from '../../api/orders/schemas.ts';
-import { startCheckout } from '../../api/orders/checkout.ts';
-import { loadOrderRecord, toOrderView } from '../../api/orders/order-view.ts';
-import { checkOrderReferences } from '../../api/orders/references.ts';
-import { ORDER_CHECKOUT_WORKFLOW, withDeadline } from '../../api/temporal.ts';
-import { orderOutcomeUpdate, orderWorkflowId, type OrderCheckoutInput, type OrderOutcome } from '../../common/index.ts';
+import { loadOrderRecord, toOrderView } from '../../api/orders/views.ts';
+import { withDeadline } from '../../api/temporal.ts';
+import {
+  ORDER_CHECKOUT_WORKFLOW,
+  orderOutcomeUpdate,
+  orderWorkflowId,
+  type OrderCheckoutInput,
+  type OrderOutcome,
+} from '../../common/index.ts';
 import { installWorkerRuntime } from '../../worker/metrics.ts';
 import { createConfiguredSagaWorker } from '../../worker/worker.ts';
 import { COMBINED_ORDERS_PATH } from './paths.ts';
@@ -76,15 +79,7 @@ let updatesTooLate = 0;
 const router = new Router<AppState>();
 router.post(COMBINED_ORDERS_PATH, jsonBody(config.api.bodyLimitBytes), async (ctx) => {
   const body = CreateOrderBody.parse(ctx.request.body);
-  const items = body.items.map((i) => ({ productId: i.productId, quantity: i.quantity })).sort((a, b) => a.productId - b.productId);
-  await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
-  const input: OrderCheckoutInput = {
-    orderId: randomUUID(),
-    userId: body.userId,
-    items,
-    requestHash: orderRequestHash(body.userId, items),
-    stepActivities: config.api.orderStepActivities,
-  };
+  const input = await orderInput(orm, body, { stepActivities: config.api.orderStepActivities });
   let outcome: OrderOutcome;
   if (ctx.query.start === 'eager') {
     outcome = await eagerCheckout(input);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { createRouter } from '../../api/app.ts';
-import { createApiMetrics } from '../../api/metrics.ts';
+import { createApiMetrics } from '../../api/middleware/metrics.ts';
 import { buildOpenApiDocument, openApiDocument, openApiJson } from '../../api/openapi/document.ts';
 import { openApiPath } from '../../api/openapi/operation.ts';
 import { problemTypes, problemTypeUri } from '../../api/problem.ts';

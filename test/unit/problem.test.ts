@@ -5,17 +5,16 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { FailureType } from '../../common/index.ts';
-import { ApiError, ErrorCode, validationError } from '../../api/errors.ts';
+import { ApiError, ErrorCode, ReservationErrorCode, validationError } from '../../api/errors.ts';
 import {
   assertProblemExtensions,
   problemDetails,
   problemDetailsSchema,
-  problemTypeDocument,
   problemTypes,
   problemTypeUri,
   STANDARD_PROBLEM_MEMBERS,
 } from '../../api/problem.ts';
-import { ReservationErrorCode } from '../../api/reservations/errors.ts';
+import { problemTypeDocument } from '../../api/problems/views.ts';
 
 describe('problemTypes', () => {
   test('every code has a title, a description and statuses in 400..599', () => {

@@ -3,11 +3,12 @@
  *
  * `GET /problems/:code`: 200 {@link ProblemTypeDocument}
  * `{ type, code, title, status, statuses, description }` for a code of `problemTypes`
- * (problem.ts); 404 `NotFound` for any other code.
+ * (api/problem.ts); 404 `NotFound` for any other code.
  */
 import type { AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
-import { problemTypeDocument, type ProblemTypeDocument } from '../problem.ts';
+import type { ProblemTypeDocument } from './schemas.ts';
+import { problemTypeDocument } from './views.ts';
 
 /** What an unknown code may look like to be echoed in the 404's `detail`. */
 const ECHOABLE_CODE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;

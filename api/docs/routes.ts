@@ -14,7 +14,7 @@ import type { ParameterizedContext } from 'koa';
 import type { AppRouter, AppState } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { openApiJson } from '../openapi/document.ts';
-import { DOCS_CONTENT_SECURITY_POLICY, DOCS_PAGE, etagOf, loadDocsAsset } from '../openapi/swagger-ui.ts';
+import { DOCS_CONTENT_SECURITY_POLICY, DOCS_PAGE, etagOf, loadDocsAsset } from './views.ts';
 
 /** How long a browser may reuse a Swagger UI file before revalidating it, in seconds. */
 const ASSET_MAX_AGE_SECONDS = 86_400;
@@ -33,7 +33,7 @@ function sendFresh(ctx: ParameterizedContext<AppState>, body: string | Buffer, c
 }
 
 /** Registers `GET /openapi.json`, `GET /docs` and `GET /docs/:asset`. */
-export function registerOpenApiRoutes(router: AppRouter): void {
+export function registerDocsRoutes(router: AppRouter): void {
   // Built here, when the app is built, so a broken document fails at start and not on a request.
   const json = openApiJson();
   const etag = etagOf(json);

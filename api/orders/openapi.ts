@@ -1,6 +1,6 @@
-/** The documented order routes (handlers: routes/orders.ts and routes/order-operations.ts). */
-import { CreateOrderBody, ListUserOrdersQuery, OrderIdParams, OrderPageSchema, OrderViewSchema, PendingOrderSchema } from '../orders/schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+/** The documented order routes (handlers: orders/routes.ts). */
+import { CreateOrderBody, ListUserOrdersQuery, OrderIdParams, OrderPageSchema, OrderViewSchema, PendingOrderSchema } from './schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The order routes. */
 export const orderRoutes: DocumentedRoute[] = [

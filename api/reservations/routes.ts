@@ -36,12 +36,7 @@ import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
-import { cancelAnswer } from '../reservations/cancel.ts';
-import { payReservation } from '../reservations/commands.ts';
-import { paymentAnswer } from '../reservations/payment.ts';
-import { reservationPath } from '../reservations/request.ts';
-import { checkReferences, reservationInput, reserveAnswer } from '../reservations/reserve.ts';
-import { findReservationView } from '../reservations/reservation-view.ts';
+import { cancelAnswer, paymentAnswer, reservationInput, reserveAnswer } from './commands.ts';
 import {
   CreateReservationBody,
   PayReservationBody,
@@ -50,7 +45,8 @@ import {
   type HoldView,
   type PendingReservationBody,
   type ReservationView,
-} from '../reservations/schemas.ts';
+} from './schemas.ts';
+import { findReservationView, reservationPath } from './views.ts';
 
 /** Registers `POST /reservations`, `POST /reservations/:id/payment`, `DELETE /reservations/:id` and `GET /reservations/:id`. */
 export function registerReservationRoutes(router: AppRouter, deps: AppDeps): void {
@@ -58,8 +54,8 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
 
   router.post<object, object, HoldView | PendingReservationBody>('/reservations', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const idempotencyKey = readIdempotencyKey(ctx.headers);
-    const input = reservationInput(CreateReservationBody.parse(ctx.request.body), idempotencyKey, api.reservationHoldSeconds);
-    await checkReferences(deps.orm, input.userId, input.performanceId, input.seatIds);
+    const body = CreateReservationBody.parse(ctx.request.body);
+    const input = await reservationInput(deps.orm, body, idempotencyKey, api.reservationHoldSeconds);
     const { reservationId } = input;
     const log = ctx.state.log.child({ reservationId, workflowId: reservationWorkflowId(reservationId), idempotencyKey });
     const answer = await reserveAnswer(deps, log, input);
@@ -75,9 +71,7 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
       const { id } = ReservationIdParams.parse(ctx.params);
       PayReservationBody.parse(ctx.request.body);
       const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
-      const payment = await payReservation(deps.client, api.orderOutcomeWaitMs, id);
-      log.info({ answer: payment.kind, failureType: payment.kind === 'refused' ? payment.type : undefined }, 'payment requested');
-      const answer = await paymentAnswer(deps, log, id, payment);
+      const answer = await paymentAnswer(deps, log, id);
       ctx.set('Location', reservationPath(id));
       ctx.status = answer.status;
       ctx.body = answer.body;

@@ -1,12 +1,29 @@
 /**
- * The point ledger of a user (`GET /users/:id/points/ledger`): the movements of the
- * balance newest first, by ledger id (ids grow with insertion), paged by a keyset cursor
- * on the id (api/pagination.ts).
+ * The Points read model: a user's balance (`GET /users/:id/points`) and the point ledger
+ * (`GET /users/:id/points/ledger`): the movements of the balance newest first, by ledger
+ * id (ids grow with insertion), paged by a keyset cursor on the id (api/pagination.ts).
  */
-import type { LedgerKind } from '../../db/entities/index.ts';
+import { PointAccount, type LedgerKind } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { toPage } from '../pagination.ts';
-import { ledgerCursor, type LedgerPage } from './schemas.ts';
+import { ledgerCursor, type LedgerPage, type PointsView } from './schemas.ts';
+
+/** Path of a user's points resource: `/users/<userId>/points`. */
+export function pointsPath(userId: number): string {
+  return `/users/${userId}/points`;
+}
+
+/** The balance of user `userId` with the link to its ledger; null when the user has no point account. */
+export async function findPointsView(orm: Orm, userId: number): Promise<PointsView | null> {
+  const account = await orm.em.fork().findOne(PointAccount, { user: userId });
+  if (!account) return null;
+  return { userId, balancePoints: account.balancePoints, links: { ledger: `${pointsPath(userId)}/ledger` } };
+}
+
+/** Whether user `userId` has a point account. */
+export async function hasPointAccount(orm: Orm, userId: number): Promise<boolean> {
+  return (await orm.em.fork().count(PointAccount, { user: userId })) > 0;
+}
 
 /** `to_char` format of a UTC timestamp as `Date#toISOString` writes it (milliseconds, `Z`). */
 const ISO_8601_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
@@ -48,7 +65,7 @@ export async function listLedger(orm: Orm, userId: number, limit: number, afterI
   if (!row?.known) return null;
   return toPage(row.entries, {
     limit,
-    path: `/users/${userId}/points/ledger`,
+    path: `${pointsPath(userId)}/ledger`,
     codec: ledgerCursor,
     keyOf: (entry) => ({ id: entry.id }),
     item: ({ kind, amountPoints, reference, createdAt }) => ({ kind, amountPoints, reference, createdAt }),

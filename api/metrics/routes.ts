@@ -1,6 +1,6 @@
 /** `GET /metrics`: the API's Prometheus metrics. */
 import type { AppRouter } from '../context.ts';
-import type { ApiMetrics } from '../metrics.ts';
+import type { ApiMetrics } from '../middleware/metrics.ts';
 
 /**
  * Registers `GET /metrics`: 200 with the registry of {@link ApiMetrics} in the Prometheus

@@ -1,4 +1,4 @@
-/** The documented seat reservation routes (handlers: routes/reservations.ts). */
+/** The documented seat reservation routes (handlers: reservations/routes.ts). */
 import {
   CancellingReservationSchema,
   CreateReservationBody,
@@ -7,8 +7,8 @@ import {
   PendingReservationSchema,
   ReservationIdParams,
   ReservationViewSchema,
-} from '../reservations/schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+} from './schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The reservation routes. */
 export const reservationRoutes: DocumentedRoute[] = [

@@ -1,6 +1,6 @@
-/** The documented point routes (handlers: routes/points.ts). */
-import { LedgerPageSchema, LedgerQuery, PendingTopUpSchema, PointsViewSchema, TopUpBody, TopUpResultSchema } from '../points/schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from './operation.ts';
+/** The documented point routes (handlers: points/routes.ts). */
+import { LedgerPageSchema, LedgerQuery, PendingTopUpSchema, PointsViewSchema, TopUpBody, TopUpResultSchema } from './schemas.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The point routes. */
 export const pointRoutes: DocumentedRoute[] = [

@@ -1,12 +1,7 @@
-/**
- * The documented service routes: health, metrics, this document, the reference page and
- * the problem type pages (handlers: routes/health.ts, metrics.ts, openapi.ts, problems.ts).
- */
+/** The documented routes of the contract and its reference page (handlers: docs/routes.ts). */
 import { z } from 'zod';
-import { HealthSchema } from '../health/schemas.ts';
-import { problemTypeDocumentSchema } from '../problem.ts';
-import { answerHeaders, jsonAnswer, route, type DocumentedRoute } from './operation.ts';
-import { DOCS_ASSET_NAMES } from './swagger-ui.ts';
+import { answerHeaders, jsonAnswer, route, textAnswer, type DocumentedRoute } from '../openapi/operation.ts';
+import { DOCS_ASSET_NAMES } from './views.ts';
 
 /** `ETag` of an answer that can be revalidated with `If-None-Match`. */
 const ETagHeader = z.string().meta({ description: 'Strong validator of the body; send it back in `If-None-Match` to get a 304.', header: { id: 'ETag' } });
@@ -17,34 +12,8 @@ const CacheControlHeader = z.string().meta({ description: 'How long the answer m
 /** The 304 answer of a conditional GET whose `If-None-Match` matched. */
 const notModified = { description: 'Not modified: the `If-None-Match` ETag is current.', headers: answerHeaders({ ETag: ETagHeader }) };
 
-/** A non-JSON answer of `mediaType`. */
-function textAnswer(mediaType: string, description: string, schema: z.ZodType, headers: Record<string, z.ZodType> = {}) {
-  return { description, headers: answerHeaders(headers), content: { [mediaType]: { schema } } };
-}
-
-/** The service routes. */
-export const serviceRoutes: DocumentedRoute[] = [
-  route('get', '/healthz', {
-    operationId: 'getHealth',
-    tag: 'Service',
-    summary: 'Check that the API reaches PostgreSQL and Temporal',
-    description: 'Each dependency must answer within 2 s. A failing check answers 503 with the same body shape.',
-    answers: {
-      200: jsonAnswer(HealthSchema, 'Every check is ok.'),
-      503: jsonAnswer(HealthSchema, 'A dependency did not answer: `status` and the failing check are `unavailable`.'),
-    },
-  }),
-
-  route('get', '/metrics', {
-    operationId: 'getMetrics',
-    tag: 'Service',
-    summary: 'Prometheus metrics of the API process',
-    description: 'The default process metrics, `http_requests_total` and `http_request_duration_seconds` (labels `method`, `route`, `status`).',
-    answers: {
-      200: textAnswer('text/plain', 'The Prometheus text exposition format, version 0.0.4.', z.string()),
-    },
-  }),
-
+/** The routes of `/openapi.json` and the reference page. */
+export const docsRoutes: DocumentedRoute[] = [
   route('get', '/openapi.json', {
     operationId: 'getOpenApiDocument',
     tag: 'Documentation',
@@ -86,16 +55,6 @@ export const serviceRoutes: DocumentedRoute[] = [
       },
       304: notModified,
     },
-    problems: { 404: ['NotFound'] },
-  }),
-
-  route('get', '/problems/:code', {
-    operationId: 'getProblemType',
-    tag: 'Problems',
-    summary: 'Documentation of a problem type',
-    description: 'The target of the `type` URI (`/problems/<code>`) of every problem answer. Every problem type is listed in the description of this tag and in the document\'s `x-problem-types`.',
-    params: { path: z.object({ code: z.string().meta({ description: 'The problem code, e.g. `OutOfStock`.' }) }) },
-    answers: { 200: jsonAnswer(problemTypeDocumentSchema, 'The problem type.') },
     problems: { 404: ['NotFound'] },
   }),
 ];

@@ -1,0 +1,202 @@
+/**
+ * What the order routes ask of the checkout saga: build its input from a request, start
+ * it (or rejoin it) and wait, for a bounded time, for its business outcome, which the
+ * workflow gives through the `orderOutcome` Update as soon as the order is CONFIRMED or
+ * CANCELLED (never after the data-platform notification); retry its compensations
+ * through the `retryCompensations` Update; and map what the saga gave to an answer.
+ */
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
+  type Client,
+} from '@temporalio/client';
+import {
+  FailureType,
+  ORDER_CHECKOUT_WORKFLOW,
+  orderOutcomeUpdate,
+  orderWorkflowId,
+  retryCompensationsUpdate,
+  type OrderCheckoutInput,
+  type OrderItem,
+  type OrderOutcome,
+  type StepActivities,
+} from '../../common/index.ts';
+import type { Logger } from '../../config/logger.ts';
+import type { Orm } from '../../db/orm.ts';
+import type { AppDeps } from '../context.ts';
+import { ApiError, ErrorCode, notFound } from '../errors.ts';
+import { idempotencyKeyReused, orderIdFor, orderRequestHash } from '../idempotency.ts';
+import { isProblemCode } from '../problem.ts';
+import { checkPendingStart, startSaga, type StartAnswer } from '../saga-start.ts';
+import { applicationFailureIn, isTemporalUnavailable, withDeadline } from '../temporal.ts';
+import type { CreateOrderRequest, OrderView, PendingOrderBody } from './schemas.ts';
+import {
+  checkOrderReferences,
+  findOrderView,
+  loadOrderRecord,
+  outcomeView,
+  orderPath,
+  pendingOrderBody,
+  querySagaProgress,
+  toOrderView,
+} from './views.ts';
+
+/** HTTP status of a cancelled order, by its reason; unlisted reasons are 409. */
+const CANCELLED_STATUS: Readonly<Record<string, number>> = { InsufficientPoints: 422 };
+
+/** The answer of `POST /orders`: 201 with the CONFIRMED order, or 202 while its outcome is not known. */
+export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body: PendingOrderBody };
+
+/**
+ * The saga input of an order request, after checking its references: the items sorted by
+ * product id and written as `{ productId, quantity }`, the order id from the
+ * Idempotency-Key (random without one), the request's fingerprint and how the saga runs
+ * its steps (`stepActivities`, absent: `remote`). Used by `POST /orders` and by the
+ * benchmark's servers.
+ *
+ * @throws ApiError 422 UnknownUser / UnknownProduct ({@link checkOrderReferences}); nothing starts.
+ */
+export async function orderInput(
+  orm: Orm,
+  body: CreateOrderRequest,
+  options: { idempotencyKey?: string | undefined; stepActivities?: StepActivities | undefined } = {},
+): Promise<OrderCheckoutInput> {
+  const { idempotencyKey, stepActivities } = options;
+  const items: OrderItem[] = body.items
+    .map((i) => ({ productId: i.productId, quantity: i.quantity }))
+    .sort((a, b) => a.productId - b.productId);
+  await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
+  return {
+    orderId: orderIdFor(body.userId, idempotencyKey),
+    userId: body.userId,
+    items,
+    requestHash: orderRequestHash(body.userId, items),
+    stepActivities,
+  };
+}
+
+/** What starting a checkout gave; `outcome` is the order's business outcome (see {@link StartAnswer}). */
+export type CheckoutAnswer = StartAnswer<OrderOutcome>;
+
+/**
+ * Starts (or joins) the checkout saga of `input.orderId` and waits up to `waitMs` for its
+ * outcome.
+ *
+ * Idempotent: the workflow id is `order-<orderId>`; a running saga with that id is reused
+ * (USE_EXISTING) and a finished one is never started again (REJECT_DUPLICATE).
+ *
+ * @throws Temporal errors other than "already closed" and "no outcome within the wait"
+ *   (unreachable service, failed Update).
+ */
+export function startCheckout(client: Client, taskQueue: string, waitMs: number, input: OrderCheckoutInput): Promise<CheckoutAnswer> {
+  return startSaga(client, waitMs, {
+    workflowType: ORDER_CHECKOUT_WORKFLOW,
+    workflowId: orderWorkflowId(input.orderId),
+    taskQueue,
+    input,
+    update: orderOutcomeUpdate,
+  });
+}
+
+/** Maps a finished order view to the answer: 201 when CONFIRMED, else the business error. */
+function answerFor(view: OrderView): OrderAnswer {
+  const headers = { Location: orderPath(view.orderId) };
+  switch (view.status) {
+    case 'CONFIRMED':
+      return { status: 201, body: view };
+    case 'PENDING':
+      return { status: 202, body: pendingOrderBody(view.orderId) };
+    case 'COMPENSATION_FAILED':
+      throw new ApiError(409, ErrorCode.CompensationFailed, view.message ?? 'The order failed and could not be fully undone', {
+        details: { order: view },
+        headers,
+      });
+    case 'CANCELLED': {
+      const reason = view.reason ?? 'OrderCancelled';
+      // The code is a documented problem type; a reason the API does not know (an
+      // activity's own failure type) is an unexpected failure, still named in `order.reason`.
+      const code = isProblemCode(reason) ? reason : FailureType.UnexpectedError;
+      throw new ApiError(CANCELLED_STATUS[code] ?? 409, code, view.message ?? `The order was cancelled: ${reason}`, {
+        details: { order: view },
+        headers,
+      });
+    }
+  }
+}
+
+/**
+ * Starts (or rejoins) the checkout saga of `input` and decides the answer of
+ * `POST /orders` from what it gave: its outcome, its row, or nothing yet.
+ *
+ * @throws ApiError 422 `IdempotencyKeyReused`, 409 `AlreadyStarted`, the business errors
+ *   of {@link answerFor}, 503 `TemporalUnavailable` when the start did not reach Temporal.
+ */
+export async function checkoutAnswer(deps: AppDeps, log: Logger, input: OrderCheckoutInput): Promise<OrderAnswer> {
+  const { orm, client, config } = deps;
+  const answer = await startCheckout(client, config.temporal.taskQueue, config.api.orderOutcomeWaitMs, input);
+  log.info({ answer: answer.kind }, 'checkout started');
+  if (answer.kind === 'outcome') {
+    if (answer.outcome.requestHash !== input.requestHash) throw idempotencyKeyReused({ orderId: input.orderId });
+    const view = outcomeView(input, answer.outcome, await loadOrderRecord(orm, input.orderId));
+    return answerFor({ ...view, saga: answer.outcome.progress ?? (await querySagaProgress(client, log, input.orderId)) });
+  }
+  if (answer.kind === 'closed') {
+    const record = await loadOrderRecord(orm, input.orderId);
+    if (!record) throw new ApiError(409, ErrorCode.AlreadyStarted, 'This order was already processed and has no record');
+    if (record.requestHash !== input.requestHash) throw idempotencyKeyReused({ orderId: input.orderId });
+    return answerFor(toOrderView(record, await querySagaProgress(client, log, input.orderId)));
+  }
+  await checkPendingStart(client, orderWorkflowId(input.orderId), input.requestHash, 'order', () =>
+    idempotencyKeyReused({ orderId: input.orderId }),
+  );
+  return { status: 202, body: pendingOrderBody(input.orderId) };
+}
+
+type RetryOutcome = 'done' | 'pending';
+
+/** Sends the `retryCompensations` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for it. */
+async function retryCompensations(deps: AppDeps, orderId: string): Promise<RetryOutcome> {
+  try {
+    await withDeadline(deps.client, deps.config.api.orderOutcomeWaitMs, async () => {
+      const update = await deps.client.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .startUpdate(retryCompensationsUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+      return update.result();
+    });
+    return 'done';
+  } catch (err) {
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isTemporalUnavailable(err) && !(err instanceof WorkflowNotFoundError))) {
+      return 'pending';
+    }
+    const refusal = err instanceof WorkflowUpdateFailedError ? applicationFailureIn(err.cause) : undefined;
+    if (err instanceof WorkflowNotFoundError || refusal?.type === FailureType.NotCompensationFailed) {
+      throw new ApiError(409, FailureType.NotCompensationFailed, 'The order is not waiting for a compensation retry', {
+        details: { orderId },
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Re-runs the compensations of order `orderId`, parked in COMPENSATION_FAILED, and
+ * answers with its view: 200 when they all succeeded now, 202 when the retry is still
+ * running after the wait.
+ *
+ * @throws ApiError 404 for an unknown order; 409 `NotCompensationFailed` for an order in
+ *   any other state; 409 `CompensationFailed` when one failed again.
+ */
+export async function retryAnswer(deps: AppDeps, log: Logger, orderId: string): Promise<{ status: 200 | 202; body: OrderView }> {
+  const before = await findOrderView(deps, log, orderId);
+  if (!before) throw notFound(`order ${orderId}`);
+  const outcome = await retryCompensations(deps, orderId);
+  const view = (await findOrderView(deps, log, orderId)) ?? before;
+  log.warn({ orderId, answer: outcome, status: view.status }, 'operator retried compensations');
+  if (outcome === 'pending') return { status: 202, body: view };
+  if (view.status === 'COMPENSATION_FAILED') {
+    throw new ApiError(409, ErrorCode.CompensationFailed, view.message ?? 'A compensation failed again', { details: { order: view } });
+  }
+  return { status: 200, body: view };
+}
