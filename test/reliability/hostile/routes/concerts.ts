@@ -1,5 +1,5 @@
 /**
- * Generators of the concert routes (api/routes/concerts.ts): GET /concerts, which takes
+ * Generators of the concert routes (api/concerts/routes.ts): GET /concerts, which takes
  * nothing, and GET /performances/:id/seats.
  */
 import fc from 'fast-check';

@@ -1,5 +1,5 @@
 /**
- * Generators of the order routes (api/routes/orders.ts): POST /orders, whose body defects
+ * Generators of the order routes (api/orders/routes.ts): POST /orders, whose body defects
  * are in {@link orderBodies}, GET /orders/:id, and GET /users/:id/orders (a paged list,
  * see routes/lists.ts).
  */

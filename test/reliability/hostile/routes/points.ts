@@ -1,5 +1,5 @@
 /**
- * Generators of the point routes (api/routes/points.ts): GET /users/:id/points,
+ * Generators of the point routes (api/points/routes.ts): GET /users/:id/points,
  * GET /users/:id/points/ledger (a paged list, see routes/lists.ts) and
  * POST /users/:id/points/top-ups, whose path holds a user id too.
  */

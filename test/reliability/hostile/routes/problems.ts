@@ -1,5 +1,5 @@
 /**
- * Generator of GET /problems/:code (api/routes/problems.ts), the documentation of the
+ * Generator of GET /problems/:code (api/problems/routes.ts), the documentation of the
  * problem types, fuzzed through its path: any code string is answered, never with a 5xx.
  * A code of the contract (openapi.json `x-problem-types`), however it is percent-encoded
  * and whatever the case of `/problems` or a trailing slash, is 200 with exactly its

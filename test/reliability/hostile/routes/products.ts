@@ -1,5 +1,5 @@
 /**
- * Generators of the product routes (api/routes/products.ts): GET /products, a paged list
+ * Generators of the product routes (api/products/routes.ts): GET /products, a paged list
  * (`limit` 1..100 and `cursor`, see routes/lists.ts), and GET /products/:id.
  */
 import fc from 'fast-check';

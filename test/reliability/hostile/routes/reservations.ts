@@ -1,5 +1,5 @@
 /**
- * Generators of the reservation routes (api/routes/reservations.ts): POST /reservations,
+ * Generators of the reservation routes (api/reservations/routes.ts): POST /reservations,
  * POST /reservations/:id/payment, and GET and DELETE /reservations/:id.
  */
 import fc from 'fast-check';
