@@ -29,6 +29,8 @@ describe('workflow replay', () => {
         'order-out-of-stock',
         'order-insufficient-points',
         'order-compensation-failed-then-retried',
+        'reservation-compensation-failed',
+        'reservation-compensation-failed-then-retried',
         'reservation-confirmed-after-top-up',
         'reservation-expired',
         'reservation-cancelled',

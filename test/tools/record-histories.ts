@@ -3,8 +3,10 @@
  * (test/integration/replay.test.ts). Run it when a saga changes on purpose, commit the
  * new files next to the old ones (old histories keep guarding running workflows):
  *
- *   node test/tools/record-histories.ts [label]
+ *   node test/tools/record-histories.ts [label] [path ...]
  *
+ * With paths (`order-confirmed`, `reservation-compensation-failed-then-retried`, ...) it
+ * records only those.
  * It starts the in-process test stack (real Temporal dev server, test database, mock
  * data platform) and drives each path through the API or the client. It never builds
  * the Temporal CLI: run `npm test` or `node scripts/ensure-temporal-cli.ts` once first.
@@ -17,12 +19,21 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
-import { cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, type SeatReservationInput } from '../../common/reservations.ts';
+import {
+  cancelReservationSignal,
+  payReservationUpdate,
+  reservationHoldUpdate,
+  reservationProgressQuery,
+  retryReservationCompensationsUpdate,
+  type SeatReservationInput,
+} from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 import { testTemporalCli } from '../helpers/temporal.ts';
 
 const label = process.argv[2] ?? 'v1';
+const only = process.argv.slice(3);
+const wanted = (path: string) => only.length === 0 || only.includes(path);
 const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
 const brokenRefundUsers = new Set<number>();
 
@@ -58,6 +69,12 @@ async function order(name: string, userBalance: number, stock: number, quantity:
   return { orderId, userId, workflowId: orderWorkflowId(orderId) };
 }
 
+/** Waits until the reservation saga's progress says `status`. */
+async function waitForStatus(workflowId: string, status: string): Promise<void> {
+  const handle = stack.env.client.workflow.getHandle(workflowId);
+  while ((await handle.query(reservationProgressQuery)).status !== status) await new Promise((r) => setTimeout(r, 100));
+}
+
 function reserve(userId: number, performanceId: number, seatIds: number[], holdMs: number) {
   const input: SeatReservationInput = { reservationId: randomUUID(), userId, performanceId, seatIds, holdMs, requestHash: 'record' };
   return stack.env.client.workflow.executeUpdateWithStart(reservationHoldUpdate, {
@@ -72,39 +89,66 @@ function reserve(userId: number, performanceId: number, seatIds: number[], holdM
 
 try {
   await mkdir(outDir, { recursive: true });
-  await save('order-confirmed', (await order('confirmed', 10_000, 10, 2)).workflowId);
-  await save('order-out-of-stock', (await order('oos', 10_000, 1, 2)).workflowId);
-  await save('order-insufficient-points', (await order('nsf', 1_000, 10, 2)).workflowId);
+  if (wanted('order-confirmed')) await save('order-confirmed', (await order('confirmed', 10_000, 10, 2)).workflowId);
+  if (wanted('order-out-of-stock')) await save('order-out-of-stock', (await order('oos', 10_000, 1, 2)).workflowId);
+  if (wanted('order-insufficient-points')) await save('order-insufficient-points', (await order('nsf', 1_000, 10, 2)).workflowId);
 
-  const parked = await order('parked', 1_000, 10, 2, (userId) => brokenRefundUsers.add(userId));
-  brokenRefundUsers.delete(parked.userId);
-  await callApi(stack, 'POST', `/orders/${parked.orderId}/compensations/retry`);
-  await save('order-compensation-failed-then-retried', parked.workflowId);
+  if (wanted('order-compensation-failed-then-retried')) {
+    const parked = await order('parked', 1_000, 10, 2, (userId) => brokenRefundUsers.add(userId));
+    brokenRefundUsers.delete(parked.userId);
+    await callApi(stack, 'POST', `/orders/${parked.orderId}/compensations/retry`);
+    await save('order-compensation-failed-then-retried', parked.workflowId);
+  }
 
-  const { performanceId, seatIds } = await createPerformance(stack.orm, 6, 10_000);
-  const payer = await createUser(stack.orm, 5_000);
-  const paid = await reserve(payer, performanceId, [seatIds[0]!], 60_000);
-  const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(paid.reservationId));
-  await handle.executeUpdate(payReservationUpdate).catch(() => undefined); // InsufficientPoints: hold kept
-  await callApi(stack, 'POST', `/users/${payer}/points/top-ups`, { amount: 10_000 });
-  await handle.executeUpdate(payReservationUpdate);
-  await save('reservation-confirmed-after-top-up', handle.workflowId);
+  const { performanceId, seatIds } = await createPerformance(stack.orm, 7, 10_000);
+  if (wanted('reservation-confirmed-after-top-up')) {
+    const payer = await createUser(stack.orm, 5_000);
+    const paid = await reserve(payer, performanceId, [seatIds[0]!], 60_000);
+    const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(paid.reservationId));
+    await handle.executeUpdate(payReservationUpdate).catch(() => undefined); // InsufficientPoints: hold kept
+    await callApi(stack, 'POST', `/users/${payer}/points/top-ups`, { amount: 10_000 });
+    await handle.executeUpdate(payReservationUpdate);
+    await save('reservation-confirmed-after-top-up', handle.workflowId);
+  }
 
   const idle = await createUser(stack.orm, 0);
-  const expired = await reserve(idle, performanceId, [seatIds[1]!], 1_000);
-  await save('reservation-expired', reservationWorkflowId(expired.reservationId));
+  if (wanted('reservation-expired')) {
+    const expired = await reserve(idle, performanceId, [seatIds[1]!], 1_000);
+    await save('reservation-expired', reservationWorkflowId(expired.reservationId));
+  }
 
-  const cancelled = await reserve(idle, performanceId, [seatIds[2]!], 60_000);
-  await stack.env.client.workflow.getHandle(reservationWorkflowId(cancelled.reservationId)).signal(cancelReservationSignal);
-  await save('reservation-cancelled', reservationWorkflowId(cancelled.reservationId));
+  if (wanted('reservation-cancelled')) {
+    const cancelled = await reserve(idle, performanceId, [seatIds[2]!], 60_000);
+    await stack.env.client.workflow.getHandle(reservationWorkflowId(cancelled.reservationId)).signal(cancelReservationSignal);
+    await save('reservation-cancelled', reservationWorkflowId(cancelled.reservationId));
+  }
 
-  const holder = await reserve(idle, performanceId, [seatIds[3]!], 60_000);
-  const refused = await reserve(idle, performanceId, [seatIds[3]!, seatIds[4]!], 60_000);
-  await save('reservation-seat-unavailable', reservationWorkflowId(refused.reservationId));
-  await stack.env.client.workflow.getHandle(reservationWorkflowId(holder.reservationId)).signal(cancelReservationSignal);
+  if (wanted('reservation-seat-unavailable')) {
+    const holder = await reserve(idle, performanceId, [seatIds[3]!], 60_000);
+    const refused = await reserve(idle, performanceId, [seatIds[3]!, seatIds[4]!], 60_000);
+    await save('reservation-seat-unavailable', reservationWorkflowId(refused.reservationId));
+    await stack.env.client.workflow.getHandle(reservationWorkflowId(holder.reservationId)).signal(cancelReservationSignal);
+  }
 
-  const topUp = await callApi(stack, 'POST', `/users/${idle}/points/top-ups`, { amount: 500 });
-  await save('points-top-up', topUpWorkflowId(topUp.body.topUpId));
+  if (wanted('reservation-compensation-failed-then-retried')) {
+    // A payment attempt registers the refund; the refund then fails for good and the
+    // reservation parks in COMPENSATION_FAILED until the operator's retry.
+    const broke = await createUser(stack.orm, 0);
+    const parked = await reserve(broke, performanceId, [seatIds[5]!], 60_000);
+    const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(parked.reservationId));
+    await handle.executeUpdate(payReservationUpdate).catch(() => undefined); // InsufficientPoints: hold kept
+    brokenRefundUsers.add(broke);
+    await handle.signal(cancelReservationSignal);
+    await waitForStatus(handle.workflowId, 'COMPENSATION_FAILED');
+    brokenRefundUsers.delete(broke);
+    await handle.executeUpdate(retryReservationCompensationsUpdate);
+    await save('reservation-compensation-failed-then-retried', handle.workflowId);
+  }
+
+  if (wanted('points-top-up')) {
+    const topUp = await callApi(stack, 'POST', `/users/${idle}/points/top-ups`, { amount: 500 });
+    await save('points-top-up', topUpWorkflowId(topUp.body.topUpId));
+  }
 } finally {
   await stack.close();
 }
