@@ -8,11 +8,12 @@ import {
   ApplicationFailure,
   WorkflowNotFoundError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
   isGrpcServiceError,
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
-import type { QueryDefinition } from '@temporalio/common';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 
 /** Deadline of short calls made for reads and health checks (Query, Describe, system info), in ms. */
 export const SHORT_CALL_DEADLINE_MS = 2000;
@@ -42,6 +43,22 @@ export function isTemporalUnavailable(err: unknown): boolean {
  */
 export function withDeadline<T>(client: Client, ms: number, fn: () => Promise<T>): Promise<T> {
   return client.connection.withDeadline(Date.now() + ms, fn);
+}
+
+/**
+ * Sends Update `update` to the running workflow `workflowId` and waits for its result,
+ * all within `ms` (one deadline covers its acceptance by a worker and its result).
+ *
+ * @throws WorkflowNotFoundError when no such workflow runs (finished, or never started);
+ *   WorkflowUpdateFailedError when its validator or handler refused it;
+ *   WorkflowUpdateRPCTimeoutOrCancelledError when no result came within `ms`; other
+ *   Temporal errors (unreachable service).
+ */
+export function executeUpdate<Result>(client: Client, ms: number, workflowId: string, update: UpdateDefinition<Result, []>): Promise<Result> {
+  return withDeadline(client, ms, async () => {
+    const handle = await client.workflow.getHandle(workflowId).startUpdate(update, { waitForStage: WorkflowUpdateStage.ACCEPTED });
+    return handle.result();
+  });
 }
 
 /** The first `ApplicationFailure` with a `type` in `err`'s cause chain (`err` included). */

@@ -5,13 +5,7 @@
  * CANCELLED (never after the data-platform notification); retry its compensations
  * through the `retryCompensations` Update; and map what the saga gave to an answer.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  WorkflowUpdateStage,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import {
   FailureType,
   ORDER_CHECKOUT_WORKFLOW,
@@ -30,7 +24,7 @@ import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash } from '../idempotency.ts';
 import { isProblemCode } from '../problem.ts';
 import { checkPendingStart, startSaga, type StartAnswer } from '../saga-start.ts';
-import { applicationFailureIn, isTemporalUnavailable, withDeadline } from '../temporal.ts';
+import { applicationFailureIn, executeUpdate, isTemporalUnavailable } from '../temporal.ts';
 import type { CreateOrderRequest, OrderView, PendingOrderBody } from './schemas.ts';
 import {
   checkOrderReferences,
@@ -159,12 +153,7 @@ type RetryOutcome = 'done' | 'pending';
 /** Sends the `retryCompensations` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for it. */
 async function retryCompensations(deps: AppDeps, orderId: string): Promise<RetryOutcome> {
   try {
-    await withDeadline(deps.client, deps.config.api.orderOutcomeWaitMs, async () => {
-      const update = await deps.client.workflow
-        .getHandle(orderWorkflowId(orderId))
-        .startUpdate(retryCompensationsUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
-      return update.result();
-    });
+    await executeUpdate(deps.client, deps.config.api.orderOutcomeWaitMs, orderWorkflowId(orderId), retryCompensationsUpdate);
     return 'done';
   } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isTemporalUnavailable(err) && !(err instanceof WorkflowNotFoundError))) {

@@ -11,13 +11,7 @@
  * An Update or Signal sent to a closed workflow fails with `WorkflowNotFoundError`
  * ("workflow execution already completed"), like one sent to a workflow that never existed.
  */
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  WorkflowUpdateStage,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import {
   FailureType,
   SEAT_RESERVATION_WORKFLOW,
@@ -34,7 +28,7 @@ import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode, notFound, type ProblemExtensions } from '../errors.ts';
 import { idempotencyKeyReused, reservationIdFor, reservationRequestHash } from '../idempotency.ts';
 import { checkPendingStart, startSaga } from '../saga-start.ts';
-import { SHORT_CALL_DEADLINE_MS, applicationFailureIn, withDeadline } from '../temporal.ts';
+import { SHORT_CALL_DEADLINE_MS, applicationFailureIn, executeUpdate, withDeadline } from '../temporal.ts';
 import type { CancellingReservationBody, CreateReservationRequest, HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 import {
   checkReferences,
@@ -159,12 +153,7 @@ export type PaymentAnswer =
  */
 async function payReservation(client: Client, waitMs: number, reservationId: string): Promise<PaymentAnswer> {
   try {
-    const outcome = await withDeadline(client, waitMs, async () => {
-      const update = await client.workflow
-        .getHandle(reservationWorkflowId(reservationId))
-        .startUpdate(payReservationUpdate, { waitForStage: WorkflowUpdateStage.ACCEPTED });
-      return update.result();
-    });
+    const outcome = await executeUpdate(client, waitMs, reservationWorkflowId(reservationId), payReservationUpdate);
     return { kind: 'paid', outcome };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { kind: 'closed' };
