@@ -122,12 +122,16 @@ class OrderCheckout {
     } catch (err) {
       const failure = failureOf(err);
       log.warn('order checkout failed; compensating', { orderId, failureType: failure.type });
-      // Without an order row (createOrder failed) nothing was registered and nothing is closed.
-      const row = order && {
-        markFailed: (f: FailureSummary) => mustComplete.markOrderCompensationFailed({ orderId, reason: f.type, message: f.message }),
-        close: () => mustComplete.cancelOrder({ orderId, reason: failure.type, message: failure.message }),
-      };
-      await saga.compensateAndClose(failure, { status: 'CANCELLED', ...row });
+      await saga.compensateAndClose(failure, {
+        status: 'CANCELLED',
+        // Without an order row (createOrder failed) nothing was registered and nothing is closed.
+        ...(order && {
+          close: (status, f) =>
+            status === 'CANCELLED'
+              ? mustComplete.cancelOrder({ orderId, reason: f.type, message: f.message })
+              : mustComplete.markOrderCompensationFailed({ orderId, reason: f.type, message: f.message }),
+        }),
+      });
       return this.#outcome!;
     }
 

@@ -17,7 +17,7 @@
  *   await saga.step('reserveStock', () => steps.reserveStock({ orderId }));
  *   await saga.pivot('confirmOrder', () => steps.confirmOrder({ orderId }));
  * } catch (err) {
- *   await saga.compensateAndClose(failureOf(err), { status: 'CANCELLED', close, markFailed });
+ *   await saga.compensateAndClose(failureOf(err), { status: 'CANCELLED', close: (status, failure) => ... });
  * }
  * ```
  */
@@ -46,13 +46,14 @@ export interface SagaRunOptions<P extends SagaProgress, Answer> {
 }
 
 /** How a failed saga closes; see {@link SagaRun.compensateAndClose}. */
-export interface Closing<Status> {
+export interface Closing<Status extends string> {
   /** The status once every compensation ran (CANCELLED, EXPIRED). */
   status: Status;
-  /** Writes that status to the saga's row. Absent when no row was created. */
-  close?: () => Promise<unknown>;
-  /** Marks the saga's row COMPENSATION_FAILED. Absent when no row was created. */
-  markFailed?: (failure: FailureSummary) => Promise<unknown>;
+  /**
+   * Writes `status` and the failure behind it to the saga's row: `Closing.status` once the
+   * compensations ran, COMPENSATION_FAILED when one failed for good. Absent without a row.
+   */
+  close?: (status: Status | 'COMPENSATION_FAILED', failure: FailureSummary) => Promise<unknown>;
   /**
    * Whether a compensation that fails for good parks the saga for the operator (default)
    * or ends it in COMPENSATION_FAILED. Asked once, at the first such failure, so that a
@@ -129,13 +130,13 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
   }
 
   /**
-   * After `failure` of a step: runs the registered compensations in reverse, then
-   * `close()` and the status `closing.status`, all in a non-cancellable scope. When a
-   * compensation fails for good: logs and counts it, `markFailed()`, status
+   * After `failure` of a step: runs the registered compensations in reverse, then closes
+   * the row and sets the status `closing.status`, all in a non-cancellable scope. When a
+   * compensation fails for good: logs and counts it, closes the row and sets the status
    * COMPENSATION_FAILED, and parks until the operator's retry Update; the retry re-runs
    * the failed compensations and either closes the saga or parks it again.
    */
-  async compensateAndClose(failure: FailureSummary, closing: Closing<P['status']>): Promise<void> {
+  async compensateAndClose<S extends P['status']>(failure: FailureSummary, closing: Closing<S>): Promise<void> {
     this.progress.failure = failure;
     await CancellationScope.nonCancellable(async () => {
       let retrying = false;
@@ -153,7 +154,7 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
             failedCompensations: this.#saga.failedCompensations,
           });
           this.#observer.compensationFailed();
-          await closing.markFailed?.(compensationFailure);
+          await closing.close?.('COMPENSATION_FAILED', compensationFailure);
           this.setStatus('COMPENSATION_FAILED' as P['status'], compensationFailure);
           if (retrying) this.#retriesDone += 1;
           if (!parks) return;
@@ -163,7 +164,7 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
           retrying = true;
         }
       }
-      await closing.close?.();
+      await closing.close?.(closing.status, failure);
       this.setStatus(closing.status, failure);
       if (retrying) this.#retriesDone += 1;
     });

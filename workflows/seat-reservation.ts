@@ -6,9 +6,7 @@
  *
  * The timer is durable: if no worker runs when the hold expires, the next worker to pick
  * the workflow up fires it and releases the seats. A payment refused for insufficient
- * points keeps the hold, so the user can top up and pay again before it expires. A
- * compensation that fails for good parks the reservation in COMPENSATION_FAILED for the
- * operator's retry (workflows/saga-run.ts).
+ * points keeps the hold, so the user can top up and pay again before it expires.
  */
 import {
   ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
@@ -117,9 +115,8 @@ class SeatReservation {
     }
     this.#hold = this.#holdOutcome('PENDING');
 
-    // Wait for the pay Update, the cancel Signal or the hold's expiry (a durable timer). A
-    // cancellation of the workflow itself (an operator) counts as the user's; a payment
-    // that began before the expiry may finish.
+    // Wait for the pay Update, the cancel Signal or the hold's expiry (a durable timer); a workflow
+    // cancellation (an operator) counts as the user's; a payment begun before the expiry may finish.
     try {
       await condition(() => this.#cancelled || this.#confirmed || this.#failure !== undefined, Math.max(0, this.#holdExpiresAtMs - Date.now()));
     } catch (err) {
@@ -177,12 +174,12 @@ class SeatReservation {
   /** Compensates and closes the reservation `status`; without its row (`created` false) nothing is written. */
   #compensateAndClose(status: 'CANCELLED' | 'EXPIRED', failure: FailureSummary, created: boolean): Promise<void> {
     const { reservationId } = this.#input;
-    const row = created && {
-      markFailed: (f: FailureSummary) => mustComplete.closeReservation({ reservationId, status: 'COMPENSATION_FAILED', reason: f.type, message: f.message }),
-      close: () => mustComplete.closeReservation({ reservationId, status, reason: failure.type, message: failure.message }),
-    };
-    // Sagas recorded before parking existed end COMPENSATION_FAILED instead.
-    return this.#saga.compensateAndClose(failure, { status, parks: () => patched(RESERVATION_PARKING_PATCH), ...row });
+    return this.#saga.compensateAndClose<typeof status>(failure, {
+      status,
+      ...(created && { close: (s, f) => mustComplete.closeReservation({ reservationId, status: s, reason: f.type, message: f.message }) }),
+      // Sagas recorded before parking existed end COMPENSATION_FAILED instead of parking.
+      parks: () => patched(RESERVATION_PARKING_PATCH),
+    });
   }
 
   /** Rejects a pay Update before it reaches history when the reservation is not payable. */
@@ -198,10 +195,7 @@ class SeatReservation {
     }
   }
 
-  /**
-   * Turns a step failure into the Update's failure. A failure of type `keepHoldType`
-   * leaves the saga waiting (the user may retry); any other ends it.
-   */
+  /** The pay Update's failure from a step's. Of type `keepHoldType` the saga waits on (the user may retry); any other ends it. */
   #asUpdateFailure(err: unknown, keepHoldType?: string): ApplicationFailure {
     const failure = failureOf(err);
     if (failure.type !== keepHoldType) this.#failure = failure;
