@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { ALL_SAGA_SEARCH_ATTRIBUTES } from '../../common/saga.ts';
 import { findTemporalCli } from '../../scripts/temporal-cli.ts';
 import { loadConfig, type AppConfig } from '../../config/index.ts';
@@ -67,7 +67,7 @@ export function uniqueTaskQueue(prefix = 'test'): string {
  * cancellation reaches the code only at the next workflow-task heartbeat.)
  */
 export async function cancellationSeen(handle: WorkflowHandle): Promise<void> {
-  const EventType = temporal.api.enums.v1.EventType;
+  const EventType = proto.temporal.api.enums.v1.EventType;
   for (;;) {
     const events = (await handle.fetchHistory()).events ?? [];
     const requested = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
