@@ -109,8 +109,11 @@ class OrderCheckout {
     try {
       order = await saga.step('createOrder', () => steps.createOrder({ ...this.#input, workflowId }));
       this.#totalWon = order.totalWon;
-      saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId }));
-      await saga.step('reserveStock', () => steps.reserveStock({ orderId }));
+      // Inventory gets the order's lines from the saga, not from the Orders tables. Only the
+      // activity inputs change (replay compares commands, not their arguments).
+      const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+      saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId, lines }));
+      await saga.step('reserveStock', () => steps.reserveStock({ orderId, lines }));
       saga.addCompensation('refundPoints', () =>
         mustComplete.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
       );

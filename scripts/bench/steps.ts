@@ -60,7 +60,8 @@ async function sagaSteps(acts: Activities, env: MockActivityEnvironment, userId:
   const workflowId = `order-${orderId}`;
   const items = productIds.map((productId) => ({ productId, quantity: 1 }));
   const order: CreatedOrder = await env.run(acts.createOrder, { orderId, userId, items, workflowId, requestHash: '0'.repeat(64) });
-  await env.run(acts.reserveStock, { orderId });
+  const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+  await env.run(acts.reserveStock, { orderId, lines });
   await env.run(acts.payWithPoints, { userId, amountPoints: order.totalWon, sagaId: workflowId, idempotencyKey: `${workflowId}:pay` });
   await env.run(acts.confirmOrder, { orderId });
   const event = { eventId: `${workflowId}:confirmed`, type: 'OrderConfirmed', occurredAt: new Date().toISOString(), payload: {} };
