@@ -1,5 +1,5 @@
 /** The documented concert routes (handlers: concerts/routes.ts). */
-import { idParams, jsonAnswer, route, type DocumentedRoute } from '../openapi/operation.ts';
+import { idParams, jsonAnswer, readRoute, route, type DocumentedRoute } from '../openapi/operation.ts';
 import { ConcertListSchema, SeatMapViewSchema } from './schemas.ts';
 
 /** The concert routes. */
@@ -12,13 +12,12 @@ export const concertRoutes: DocumentedRoute[] = [
     answers: { 200: jsonAnswer(ConcertListSchema, 'The concerts.') },
   }),
 
-  route('get', '/performances/:id/seats', {
+  readRoute('/performances/:id/seats', idParams('The performance id.'), {
     operationId: 'getSeatMap',
     tag: 'Concerts',
     summary: 'Read the seat map of a performance',
     description: 'Seats by section and number with their status. A HELD seat whose hold has lapsed shows HELD until its saga releases it.',
-    params: { path: idParams('The performance id.') },
-    answers: { 200: jsonAnswer(SeatMapViewSchema, 'The seat map.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
+    schema: SeatMapViewSchema,
+    answer: 'The seat map.',
   }),
 ];

@@ -176,3 +176,63 @@ export function idParams(description: string) {
 export function openApiPath(koaPath: string): string {
   return koaPath.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
+
+/**
+ * What {@link readRoute} and {@link pagedListRoute} build a GET operation from: the
+ * texts of {@link OperationSpec}, its parameters, and its one JSON answer (200).
+ */
+export interface JsonGetSpec {
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** The 200 answer's body. */
+  schema: z.ZodType;
+  /** The 200 answer's description, e.g. `'The product.'`. */
+  answer: string;
+  /** Problems beyond the builder's own (e.g. `{ 503: ['TemporalUnavailable'] }`). */
+  problems?: ProblemsByStatus;
+}
+
+/** Problems of a route that names an entity in its path: a malformed id, an unknown one. */
+const ENTITY_PATH_PROBLEMS: ProblemsByStatus = { 400: ['ValidationFailed'], 404: ['NotFound'] };
+
+/** Path parameters as zod-openapi takes them (e.g. {@link idParams}). */
+type PathParams = NonNullable<ZodOpenApiParameters['path']>;
+
+/** Query parameters as zod-openapi takes them (e.g. pagination.ts `pageQuery`). */
+type QueryParams = NonNullable<ZodOpenApiParameters['query']>;
+
+/** The operation of `GET path` answering `spec.schema` (200) with `params` and `problems`. */
+function jsonGetRoute(path: string, spec: JsonGetSpec, params: ZodOpenApiParameters, problems: ProblemsByStatus): DocumentedRoute {
+  return route('get', path, {
+    operationId: spec.operationId,
+    tag: spec.tag,
+    summary: spec.summary,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    params,
+    answers: { 200: jsonAnswer(spec.schema, spec.answer) },
+    problems: mergeProblems(problems, spec.problems ?? {}),
+  });
+}
+
+/**
+ * A read of one resource by the id in its path (`GET /products/:id`): `idParams` the path
+ * parameters (e.g. {@link idParams}), 200 `spec.schema`, 400 `ValidationFailed` for a
+ * malformed id, 404 `NotFound` for an unknown one, plus `spec.problems`.
+ */
+export function readRoute(path: string, idParams: PathParams, spec: JsonGetSpec): DocumentedRoute {
+  return jsonGetRoute(path, spec, { path: idParams }, ENTITY_PATH_PROBLEMS);
+}
+
+/**
+ * A paged list (`GET /products?limit=&cursor=`): `query` its page query (pagination.ts
+ * `pageQuery`), 200 a page `spec.schema` (`pageSchema`), 400 `ValidationFailed` for a bad
+ * limit or cursor. With `ownerParams` the list belongs to the entity in the path
+ * (`GET /users/:id/orders`), and an unknown owner answers 404 `NotFound`.
+ */
+export function pagedListRoute(path: string, query: QueryParams, spec: JsonGetSpec, ownerParams?: PathParams): DocumentedRoute {
+  return ownerParams === undefined
+    ? jsonGetRoute(path, spec, { query }, { 400: ['ValidationFailed'] })
+    : jsonGetRoute(path, spec, { path: ownerParams, query }, ENTITY_PATH_PROBLEMS);
+}

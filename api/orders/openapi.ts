@@ -1,6 +1,6 @@
 /** The documented order routes (handlers: orders/routes.ts). */
 import { CreateOrderBody, ListUserOrdersQuery, OrderIdParams, OrderPageSchema, OrderViewSchema, PendingOrderSchema } from './schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, pagedListRoute, readRoute, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The order routes. */
 export const orderRoutes: DocumentedRoute[] = [
@@ -38,14 +38,14 @@ export const orderRoutes: DocumentedRoute[] = [
     },
   }),
 
-  route('get', '/orders/:id', {
+  readRoute('/orders/:id', OrderIdParams, {
     operationId: 'getOrder',
     tag: 'Orders',
     summary: 'Read an order with its saga progress',
     description: 'An order whose saga has started but not written its row yet is PENDING with `userId`, `totalWon` and `createdAt` null.',
-    params: { path: OrderIdParams },
-    answers: { 200: jsonAnswer(OrderViewSchema, 'The order.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'], 503: ['TemporalUnavailable'] },
+    schema: OrderViewSchema,
+    answer: 'The order.',
+    problems: { 503: ['TemporalUnavailable'] },
   }),
 
   route('post', '/orders/:id/compensations/retry', {
@@ -67,14 +67,18 @@ export const orderRoutes: DocumentedRoute[] = [
     },
   }),
 
-  route('get', '/users/:id/orders', {
-    operationId: 'listUserOrders',
-    tag: 'Orders',
-    summary: 'List a user\'s orders, newest first',
-    description:
-      'The user\'s orders by creation time then id, newest first, as summaries linking to each order; paged by `limit` and `cursor` (follow `next`). Orders whose saga has not written their row yet are not listed.',
-    params: { path: idParams('The user id.'), query: ListUserOrdersQuery },
-    answers: { 200: jsonAnswer(OrderPageSchema, 'A page of the user\'s orders.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
-  }),
+  pagedListRoute(
+    '/users/:id/orders',
+    ListUserOrdersQuery,
+    {
+      operationId: 'listUserOrders',
+      tag: 'Orders',
+      summary: 'List a user\'s orders, newest first',
+      description:
+        'The user\'s orders by creation time then id, newest first, as summaries linking to each order; paged by `limit` and `cursor` (follow `next`). Orders whose saga has not written their row yet are not listed.',
+      schema: OrderPageSchema,
+      answer: 'A page of the user\'s orders.',
+    },
+    idParams('The user id.'),
+  ),
 ];

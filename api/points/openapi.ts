@@ -1,27 +1,30 @@
 /** The documented point routes (handlers: points/routes.ts). */
 import { LedgerPageSchema, LedgerQuery, PendingTopUpSchema, PointsViewSchema, TopUpBody, TopUpResultSchema } from './schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, jsonAnswer, jsonBody, pagedListRoute, readRoute, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The point routes. */
 export const pointRoutes: DocumentedRoute[] = [
-  route('get', '/users/:id/points', {
+  readRoute('/users/:id/points', idParams('The user id.'), {
     operationId: 'getPoints',
     tag: 'Points',
     summary: 'Read a user\'s point balance',
-    params: { path: idParams('The user id.') },
-    answers: { 200: jsonAnswer(PointsViewSchema, 'The balance and the link to its ledger.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
+    schema: PointsViewSchema,
+    answer: 'The balance and the link to its ledger.',
   }),
 
-  route('get', '/users/:id/points/ledger', {
-    operationId: 'listLedger',
-    tag: 'Points',
-    summary: 'List the movements of a user\'s balance, newest first',
-    description: 'Top-ups, payments and refunds, newest first; paged by `limit` and `cursor` (follow `next`).',
-    params: { path: idParams('The user id.'), query: LedgerQuery },
-    answers: { 200: jsonAnswer(LedgerPageSchema, 'A page of ledger movements.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'] },
-  }),
+  pagedListRoute(
+    '/users/:id/points/ledger',
+    LedgerQuery,
+    {
+      operationId: 'listLedger',
+      tag: 'Points',
+      summary: 'List the movements of a user\'s balance, newest first',
+      description: 'Top-ups, payments and refunds, newest first; paged by `limit` and `cursor` (follow `next`).',
+      schema: LedgerPageSchema,
+      answer: 'A page of ledger movements.',
+    },
+    idParams('The user id.'),
+  ),
 
   route('post', '/users/:id/points/top-ups', {
     operationId: 'topUpPoints',

@@ -8,7 +8,7 @@ import {
   ReservationIdParams,
   ReservationViewSchema,
 } from './schemas.ts';
-import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, jsonBody, route, type DocumentedRoute } from '../openapi/operation.ts';
+import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, jsonBody, readRoute, route, type DocumentedRoute } from '../openapi/operation.ts';
 
 /** The reservation routes. */
 export const reservationRoutes: DocumentedRoute[] = [
@@ -36,14 +36,14 @@ export const reservationRoutes: DocumentedRoute[] = [
     },
   }),
 
-  route('get', '/reservations/:id', {
+  readRoute('/reservations/:id', ReservationIdParams, {
     operationId: 'getReservation',
     tag: 'Reservations',
     summary: 'Read a reservation with its saga progress',
     description: 'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats.',
-    params: { path: ReservationIdParams },
-    answers: { 200: jsonAnswer(ReservationViewSchema, 'The reservation.') },
-    problems: { 400: ['ValidationFailed'], 404: ['NotFound'], 503: ['TemporalUnavailable'] },
+    schema: ReservationViewSchema,
+    answer: 'The reservation.',
+    problems: { 503: ['TemporalUnavailable'] },
   }),
 
   route('post', '/reservations/:id/payment', {
