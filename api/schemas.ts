@@ -25,6 +25,30 @@ export const ApiPath = z.string().regex(/^\/[^/]/, 'must be a path of this API')
 /** `links.self` of a resource created or read through the API. */
 export const SelfLinks = z.object({ self: ApiPath.meta({ description: 'Where to read this resource.' }) });
 
+/**
+ * Path parameters `{ id }` of a resource a saga runs under (`/orders/:id`, `/reservations/:id`):
+ * a UUID, lower-cased (workflow ids are case-sensitive). `noun` names the resource in the
+ * description: `sagaIdParams('order')` describes `The order id (a UUID; upper case is accepted).`
+ */
+export function sagaIdParams(noun: string) {
+  return z.object({
+    id: z
+      .uuid('must be a UUID')
+      .transform((id) => id.toLowerCase())
+      .meta({ description: `The ${noun} id (a UUID; upper case is accepted).` }),
+  });
+}
+
+/**
+ * The 202 body of a saga whose outcome is not known within the wait:
+ * `{ [idKey]: <uuid>, status: 'PENDING', links: { self } }`, e.g. `{ orderId, status, links }`
+ * for `pendingSagaSchema('orderId')`. The caller adds `.meta({ id, description })`.
+ */
+export function pendingSagaSchema<IdKey extends string>(idKey: IdKey) {
+  const shape = { [idKey]: z.uuid(), status: z.literal('PENDING'), links: SelfLinks };
+  return z.object(shape as Record<IdKey, z.ZodUUID> & { status: z.ZodLiteral<'PENDING'>; links: typeof SelfLinks });
+}
+
 /** State of one forward step of a saga. */
 const StepState = z.enum(['started', 'completed', 'failed']);
 

@@ -5,16 +5,11 @@
  */
 import { z } from 'zod';
 import { cursorCodec, pageQuery, pageSchema } from '../pagination.ts';
-import { Instant, SelfLinks, sagaProgressSchema } from '../schemas.ts';
+import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
 
 /** Path parameters `{ id }` of an order route: a UUID, lower-cased (workflow ids are case-sensitive). */
-export const OrderIdParams = z.object({
-  id: z
-    .uuid('must be a UUID')
-    .transform((id) => id.toLowerCase())
-    .meta({ description: 'The order id (a UUID; upper case is accepted).' }),
-});
+export const OrderIdParams = sagaIdParams('order');
 
 /** One requested line: `quantity` units (integer 1..1000) of product `productId`. */
 const OrderItemSchema = z.strictObject({
@@ -92,16 +87,10 @@ export const OrderViewSchema = z
 export type OrderView = z.output<typeof OrderViewSchema>;
 
 /** Answer of `POST /orders` while the outcome is not known yet (202). */
-export const PendingOrderSchema = z
-  .object({
-    orderId: z.uuid(),
-    status: z.literal('PENDING'),
-    links: SelfLinks,
-  })
-  .meta({
-    id: 'PendingOrder',
-    description: 'The saga runs but its outcome is not known yet: read `links.self`, or repeat the request with the same Idempotency-Key.',
-  });
+export const PendingOrderSchema = pendingSagaSchema('orderId').meta({
+  id: 'PendingOrder',
+  description: 'The saga runs but its outcome is not known yet: read `links.self`, or repeat the request with the same Idempotency-Key.',
+});
 
 /** Answer of `POST /orders` while the outcome is not known yet (202). */
 export type PendingOrderBody = z.output<typeof PendingOrderSchema>;

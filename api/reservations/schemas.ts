@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../../common/index.ts';
-import { Instant, SelfLinks, sagaProgressSchema } from '../schemas.ts';
+import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
 
 /** Most seats one reservation may hold. */
@@ -39,12 +39,7 @@ export type CreateReservationRequest = z.output<typeof CreateReservationBody>;
 export const PayReservationBody = z.strictObject({}).optional();
 
 /** Path parameters `{ id }` of a reservation route: a UUID, lower-cased (workflow ids are case-sensitive). */
-export const ReservationIdParams = z.object({
-  id: z
-    .uuid('must be a UUID')
-    .transform((id) => id.toLowerCase())
-    .meta({ description: 'The reservation id (a UUID; upper case is accepted).' }),
-});
+export const ReservationIdParams = sagaIdParams('reservation');
 
 /** Business status of a reservation (common/reservations.ts `ReservationStatus`). */
 export const ReservationStatusSchema = z
@@ -107,16 +102,10 @@ export const HoldViewSchema = z
 export type HoldView = z.output<typeof HoldViewSchema>;
 
 /** Answer while a hold or payment is not known yet (202). */
-export const PendingReservationSchema = z
-  .object({
-    reservationId: z.uuid(),
-    status: z.literal('PENDING'),
-    links: SelfLinks,
-  })
-  .meta({
-    id: 'PendingReservation',
-    description: 'The saga has not answered within the wait: read `links.self`, or repeat the request (with the same Idempotency-Key for a new reservation).',
-  });
+export const PendingReservationSchema = pendingSagaSchema('reservationId').meta({
+  id: 'PendingReservation',
+  description: 'The saga has not answered within the wait: read `links.self`, or repeat the request (with the same Idempotency-Key for a new reservation).',
+});
 
 /** Answer while a hold or payment is not known yet (202). */
 export type PendingReservationBody = z.output<typeof PendingReservationSchema>;
