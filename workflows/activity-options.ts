@@ -5,11 +5,17 @@
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
+ * Options an activity and a local activity both take (`startToCloseTimeout`,
+ * `scheduleToCloseTimeout`, `retry`): a group of steps that runs either way has one set.
+ */
+type StepTiming = ActivityOptions & LocalActivityOptions;
+
+/**
  * Forward database steps (one local transaction each): short start-to-close, retried
  * with backoff for up to 5 minutes (a database restart), then the saga compensates.
  * Business rejections are non-retryable ApplicationFailures and fail at once.
  */
-export const FORWARD_STEP_OPTIONS: ActivityOptions = {
+export const FORWARD_STEP_OPTIONS: StepTiming = {
   startToCloseTimeout: '15s',
   scheduleToCloseTimeout: '5m',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
@@ -20,7 +26,7 @@ export const FORWARD_STEP_OPTIONS: ActivityOptions = {
  * errors. A pivot that may have committed must never be followed by compensations, and
  * a compensation gives up only on a non-retryable failure.
  */
-export const MUST_COMPLETE_OPTIONS: ActivityOptions = {
+export const MUST_COMPLETE_OPTIONS: StepTiming = {
   startToCloseTimeout: '15s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
 };
@@ -30,17 +36,10 @@ export const MUST_COMPLETE_OPTIONS: ActivityOptions = {
  * 'local'`): the same timeouts and retries. Retries whose backoff exceeds the local retry
  * threshold (1 minute) wait on a workflow timer, as Temporal does for every local activity.
  */
-export const LOCAL_FORWARD_STEP_OPTIONS: LocalActivityOptions = {
-  startToCloseTimeout: '15s',
-  scheduleToCloseTimeout: '5m',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '10s' },
-};
+export const LOCAL_FORWARD_STEP_OPTIONS: LocalActivityOptions = { ...FORWARD_STEP_OPTIONS };
 
 /** {@link MUST_COMPLETE_OPTIONS} for local activities: retried indefinitely for transient errors. */
-export const LOCAL_MUST_COMPLETE_OPTIONS: LocalActivityOptions = {
-  startToCloseTimeout: '15s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '1m' },
-};
+export const LOCAL_MUST_COMPLETE_OPTIONS: LocalActivityOptions = { ...MUST_COMPLETE_OPTIONS };
 
 /**
  * The data-platform notification, after the pivot: retried for up to a day with backoff
