@@ -8,36 +8,22 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pino } from 'pino';
-import { Client, Connection } from '@temporalio/client';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
-import type { Orm } from '../../db/orm.ts';
 import { OPENAPI_FILE } from '../../scripts/openapi.ts';
-import { openTestOrm, testConfig } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { expectProblem } from '../helpers/http.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 const SWAGGER_UI_DIR = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
-let connection: Connection;
-let orm: Orm;
-let server: RunningApiServer;
-let contract: ContractRecorder;
+let api: TestApi;
 
 beforeAll(async () => {
-  const config = testConfig();
-  connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
-  orm = await openTestOrm(config);
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi();
 });
 
 afterAll(async () => {
-  await server?.close();
-  await orm?.close();
-  await connection?.close();
-  expectNoContractViolations(contract);
+  await api?.close();
+  expectNoContractViolations(api?.contract);
 });
 
 /**
@@ -46,7 +32,7 @@ afterAll(async () => {
  */
 function request(path: string, init: { method?: string; etag?: string } = {}): Promise<Response> {
   const headers: Record<string, string> = init.etag ? { 'If-None-Match': init.etag, 'Cache-Control': 'max-age=0' } : {};
-  return fetch(new URL(path, server.url), { method: init.method ?? 'GET', headers });
+  return fetch(new URL(path, api.url), { method: init.method ?? 'GET', headers });
 }
 
 describe('GET /openapi.json', () => {

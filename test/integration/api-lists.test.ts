@@ -7,44 +7,34 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { Client, Connection } from '@temporalio/client';
 import { ledgerCursor } from '../../api/points/schemas.ts';
 import { productCursor } from '../../api/products/schemas.ts';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { PointAccount, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { createProduct, createUser } from '../helpers/db.ts';
 import { expectProblem } from '../helpers/http.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 const ABSENT_ID = 2_147_483_000;
 
-let connection: Connection;
+let api: TestApi;
 let orm: Orm;
-let server: RunningApiServer;
-let contract: ContractRecorder;
 
 beforeAll(async () => {
-  const config = testConfig();
   // The lists read PostgreSQL only: a Temporal connection that is never used.
-  connection = Connection.lazy({ address: '127.0.0.1:1', interceptors: [] });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
-  orm = await openTestOrm(config);
-  server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi();
+  orm = api.orm;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await orm?.close();
-  await connection?.close();
-  expectNoContractViolations(contract);
+  await api?.close();
+  expectNoContractViolations(api?.contract);
 });
 
 async function get(path: string): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(new URL(path, server.url));
+  const res = await fetch(new URL(path, api.url));
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 

@@ -8,44 +8,28 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { pino } from 'pino';
-import { Client, Connection } from '@temporalio/client';
-import { createApp, type AppDeps } from '../../api/app.ts';
+import { createApp } from '../../api/app.ts';
 import { ApiError } from '../../api/errors.ts';
 import { problemDetailsSchema, problemTypes } from '../../api/problem.ts';
 import { problemTypeDocument } from '../../api/problems/views.ts';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
-import type { Orm } from '../../db/orm.ts';
-import { openTestOrm, testConfig } from '../helpers/db.ts';
-import { expectProblem, expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Answer } from '../helpers/http.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { expectProblem, expectRefusedBy, problemExtensions, sendCall, type Answer } from '../helpers/http.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
-let orm: Orm;
-let connection: Connection;
-let deps: AppDeps;
-let server: RunningApiServer;
-let contract: ContractRecorder;
+let api: TestApi;
 const temporalCalls: string[] = [];
 
 beforeAll(async () => {
-  const config = testConfig({ TEMPORAL_ADDRESS: '127.0.0.1:1' });
-  orm = await openTestOrm(config);
-  connection = Connection.lazy({ address: config.temporal.address, interceptors: [] });
-  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [refusingInterceptor(temporalCalls)] } });
-  deps = { orm, client, config, logger: pino({ level: 'silent' }) };
-  server = await startApiServer(deps, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi({ refusedCalls: temporalCalls });
 });
 
 afterAll(async () => {
-  await server?.close();
-  await connection?.close();
-  await orm?.close();
-  expectNoContractViolations(contract);
+  await api?.close();
+  expectNoContractViolations(api?.contract);
 });
 
 const send = (path: string, init: { method?: string; headers?: Record<string, string>; raw?: string } = {}) =>
-  sendCall(server.url, { path, method: init.method, headers: init.headers, raw: init.raw });
+  sendCall(api.url, { path, method: init.method, headers: init.headers, raw: init.raw });
 
 describe('GET /problems/:code', () => {
   it('documents every problem type at its type URI', async () => {
@@ -59,11 +43,11 @@ describe('GET /problems/:code', () => {
   });
 
   it('is a 404 problem for an unknown code, without echoing arbitrary text', async () => {
-    const unknown = await expectRefusedBy(server.url, { path: '/problems/NoSuchCode' }, 404, 'NotFound');
+    const unknown = await expectRefusedBy(api.url, { path: '/problems/NoSuchCode' }, 404, 'NotFound');
     expect(unknown.detail).toContain('NoSuchCode');
-    const hostile = await expectRefusedBy(server.url, { path: '/problems/%3Cscript%3E' }, 404, 'NotFound');
+    const hostile = await expectRefusedBy(api.url, { path: '/problems/%3Cscript%3E' }, 404, 'NotFound');
     expect(hostile.detail).not.toMatch(/script/i);
-    await expectRefusedBy(server.url, { path: '/problems/__proto__' }, 404, 'NotFound');
+    await expectRefusedBy(api.url, { path: '/problems/__proto__' }, 404, 'NotFound');
   });
 
   it('dereferences the type of answered problems', async () => {
@@ -84,7 +68,7 @@ describe('GET /problems/:code', () => {
 
 describe('problem answers of the Koa app', () => {
   it('lists field errors in the errors member, with dotted paths and no other extension', async () => {
-    const res = await sendCall(server.url, { path: '/orders?x=1', json: { userId: 1, items: [{ productId: 1, quantity: 0 }], extra: 1 } });
+    const res = await sendCall(api.url, { path: '/orders?x=1', json: { userId: 1, items: [{ productId: 1, quantity: 0 }], extra: 1 } });
     expectProblem(res, 400, 'ValidationFailed', '/orders');
     expect(Object.keys(problemExtensions(res.body))).toEqual(['errors']);
     expect(res.body.errors).toEqual(
@@ -104,9 +88,9 @@ describe('problem answers of the Koa app', () => {
   });
 
   it('answers 413 and 415 from body parsing as problems', async () => {
-    const big = 'x'.repeat(deps.config.api.bodyLimitBytes + 1);
+    const big = 'x'.repeat(api.config.api.bodyLimitBytes + 1);
     expectProblem(await send('/orders', { raw: JSON.stringify({ big }) }), 413, 'PayloadTooLarge', '/orders');
-    expectProblem(await sendCall(server.url, { path: '/orders', raw: 'a=1', contentType: 'text/plain' }), 415, 'UnsupportedMediaType', '/orders');
+    expectProblem(await sendCall(api.url, { path: '/orders', raw: 'a=1', contentType: 'text/plain' }), 415, 'UnsupportedMediaType', '/orders');
   });
 });
 
@@ -115,7 +99,7 @@ describe('internal errors', () => {
   let url: string;
 
   beforeAll(async () => {
-    const app = createApp(deps);
+    const app = createApp(api.deps);
     // Reached only by paths no route matches (the router passes them on).
     app.use((ctx) => {
       if (ctx.path === '/boom') throw new Error('password=hunter2 at db.internal:5432');
@@ -147,7 +131,7 @@ describe('internal errors', () => {
 
 /** Sends `bytes` on a new connection and parses the one answer read until the server closes. */
 async function sendRaw(bytes: string): Promise<Answer> {
-  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+  const socket = net.connect(Number(new URL(api.url).port), '127.0.0.1');
   const chunks: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => chunks.push(chunk));
   await once(socket, 'connect');

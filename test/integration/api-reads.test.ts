@@ -8,14 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
+import { startApiServer } from '../../api/server.ts';
 import { orderWorkflowId } from '../../common/ids.ts';
 import type { AppConfig } from '../../config/index.ts';
 import { Order, OrderLine } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { createProduct, createUser, testConfig } from '../helpers/db.ts';
 import { expectProblem, problemExtensions } from '../helpers/http.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { expectNoContractViolations, recordContract } from '../helpers/openapi-check.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const ABSENT_ID = 2_147_483_000;
@@ -24,26 +25,22 @@ const logger = pino({ level: 'silent' });
 let env: TestWorkflowEnvironment;
 let config: AppConfig;
 let orm: Orm;
-let server: RunningApiServer;
-let contract: ContractRecorder;
+let api: TestApi;
 
 beforeAll(async () => {
   env = await startTestTemporal(testConfig());
-  config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('api-reads') });
-  orm = await openTestOrm(config);
-  server = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi({ client: env.client, env: { TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('api-reads') } });
+  ({ config, orm } = api);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await orm?.close();
+  await api?.close();
   await env?.teardown();
-  expectNoContractViolations(contract);
+  expectNoContractViolations(api?.contract);
 });
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(new URL(path, server.url), { headers });
+  const res = await fetch(new URL(path, api.url), { headers });
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 

@@ -6,29 +6,25 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
-import { createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
+import { createUser, testConfig } from '../helpers/db.ts';
 import { expectRefusedBy, sendCall, type Call } from '../helpers/http.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let orm: Orm;
 let env: TestWorkflowEnvironment;
-let live: RunningApiServer;
-let contract: ContractRecorder;
+let live: TestApi;
 let userId: number;
 let fixture: ConcertFixture;
 
 beforeAll(async () => {
-  orm = await openTestOrm();
   env = await startTestTemporal(testConfig());
-  const config = testConfig({ TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') });
-  live = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(live);
+  live = await startTestApi({ client: env.client, env: { TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') } });
+  orm = live.orm;
   userId = await createUser(orm, 500_000);
   fixture = await createConcertFixture(orm);
 });
@@ -36,8 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await live?.close();
   await env?.teardown();
-  await orm?.close();
-  expectNoContractViolations(contract);
+  expectNoContractViolations(live?.contract);
 });
 
 const send = (call: Call) => sendCall(live.url, call);

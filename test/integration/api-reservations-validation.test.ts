@@ -8,25 +8,21 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { Client, Connection } from '@temporalio/client';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { MAX_HOLD_SECONDS } from '../../common/index.ts';
 import { PointLedgerEntry, Reservation } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
-import { balanceOf, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
-import { expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { balanceOf, createUser } from '../helpers/db.ts';
+import { expectRefusedBy, problemExtensions, sendCall, type Call } from '../helpers/http.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
 const ABSENT_ID = 2_147_483_000;
 
+let api: TestApi;
 let orm: Orm;
-let connection: Connection;
-let server: RunningApiServer;
-let contract: ContractRecorder;
 let userId: number;
 /** The concert fixture: performance A (seats a1..a4: AVAILABLE, AVAILABLE, HELD, RESERVED) and B (b1, b2). */
 let fixture: ConcertFixture;
@@ -54,31 +50,20 @@ async function snapshot(): Promise<Snapshot> {
 }
 
 beforeAll(async () => {
-  const config = testConfig({ API_BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), TEMPORAL_ADDRESS: '127.0.0.1:1' });
-  orm = await openTestOrm(config);
-  // No retry interceptor: a stray call would fail at once instead of retrying.
-  connection = Connection.lazy({ address: config.temporal.address, interceptors: [] });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
-  });
-  server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi({ env: { API_BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) }, refusedCalls: temporalCalls });
+  orm = api.orm;
   userId = await createUser(orm, 500_000);
   fixture = await createConcertFixture(orm);
   before = await snapshot();
 });
 
 afterAll(async () => {
-  await server?.close();
-  await connection?.close();
-  await orm?.close();
-  expectNoContractViolations(contract);
+  await api?.close();
+  expectNoContractViolations(api?.contract);
 });
 
-const send = (call: Call) => sendCall(server.url, call);
-const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(server.url, call, status, code, path);
+const send = (call: Call) => sendCall(api.url, call);
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(api.url, call, status, code, path);
 
 function reserve(json: Record<string, unknown>, headers?: Record<string, string>): Call {
   return { path: '/reservations', json: { userId, performanceId: fixture.performanceA, seatIds: [fixture.seatsA.s1], ...json }, headers };

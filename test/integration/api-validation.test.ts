@@ -6,23 +6,19 @@
  * is unchanged.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { pino } from 'pino';
-import { Client, Connection } from '@temporalio/client';
-import { expectRefusedBy, problemExtensions, refusingInterceptor, sendCall, type Call } from '../helpers/http.ts';
-import { startApiServer, type RunningApiServer } from '../../api/server.ts';
+import { expectRefusedBy, problemExtensions, sendCall, type Call } from '../helpers/http.ts';
 import { Order, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { balanceOf, createProduct, createUser, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
-import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
+import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
+import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { startTestApi, type TestApi } from '../helpers/api.ts';
 
 const BODY_LIMIT_BYTES = 4096;
 /** An id no fixture reaches (ids are serial and tests create few rows). */
 const ABSENT_ID = 2_147_483_000;
 
+let api: TestApi;
 let orm: Orm;
-let connection: Connection;
-let server: RunningApiServer;
-let contract: ContractRecorder;
 let productA: number;
 let productB: number;
 let userId: number;
@@ -50,17 +46,8 @@ async function snapshot(): Promise<Snapshot> {
 }
 
 beforeAll(async () => {
-  const config = testConfig({ API_BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES), TEMPORAL_ADDRESS: '127.0.0.1:1' });
-  orm = await openTestOrm(config);
-  // No retry interceptor: a stray call would fail at once instead of retrying.
-  connection = Connection.lazy({ address: config.temporal.address, interceptors: [] });
-  const client = new Client({
-    connection,
-    namespace: config.temporal.namespace,
-    interceptors: { workflow: [refusingInterceptor(temporalCalls)] },
-  });
-  server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
-  contract = recordContract(server);
+  api = await startTestApi({ env: { API_BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES) }, refusedCalls: temporalCalls });
+  orm = api.orm;
   productA = await createProduct(orm, 10, 1_000);
   productB = await createProduct(orm, 5, 2_500);
   userId = await createUser(orm, 50_000);
@@ -68,14 +55,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await connection?.close();
-  await orm?.close();
-  expectNoContractViolations(contract);
+  await api?.close();
+  expectNoContractViolations(api?.contract);
 });
 
-const send = (call: Call) => sendCall(server.url, call);
-const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(server.url, call, status, code, path);
+const send = (call: Call) => sendCall(api.url, call);
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(api.url, call, status, code, path);
 
 function order(items: unknown, extra: Record<string, unknown> = {}): Call {
   return { path: '/orders', json: { userId, items, ...extra } };
