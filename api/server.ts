@@ -9,11 +9,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { Router } from '@koa/router';
 import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
-import { createApp, type AppDeps } from './app.ts';
+import { createApp, type AppDeps, type AppState } from './app.ts';
 import { answerProtocolErrors } from './protocol-errors.ts';
 
 /** A listening API server. */
@@ -32,13 +33,23 @@ export interface RunningApiServer {
 /** How long {@link RunningApiServer.close} lets requests in flight finish before cutting connections, in ms. */
 export const SHUTDOWN_GRACE_MS = 10_000;
 
+/** Where {@link startApiServer} listens, and what it serves besides the API. */
+export interface ApiServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Routes served after the API's own (the bench servers' extra routes). */
+  extraRouter?: Router<AppState>;
+}
+
 /**
- * Builds the app from `deps` and listens on `host:port` (port 0 picks a free port).
+ * Builds the app from `deps` (plus `options.extraRouter`) and listens on `host:port`.
  *
  * @throws the listen error (e.g. `EADDRINUSE`).
  */
-export async function startApiServer(deps: AppDeps, options: { host: string; port: number }): Promise<RunningApiServer> {
+export async function startApiServer(deps: AppDeps, options: ApiServerOptions): Promise<RunningApiServer> {
   const app = createApp(deps);
+  if (options.extraRouter) app.use(options.extraRouter.routes());
   // Node's own refusal of an HTTP/1.1 request without Host is a 400 with no body; with
   // its check off, the request-context middleware refuses it as problem details.
   const server: Server = createServer({ requireHostHeader: false }, app.callback());

@@ -11,17 +11,14 @@
  * Run: `node scripts/bench/baseline-server.ts` with the API's environment; it logs
  * `baseline listening` with its URL. Not part of the product.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import { Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { openOrm, type Orm } from '../../db/orm.ts';
-import { createApp, type AppState } from '../../api/app.ts';
-import { answerProtocolErrors } from '../../api/protocol-errors.ts';
+import type { AppState } from '../../api/app.ts';
+import { startApiServer } from '../../api/server.ts';
 import { ApiError } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
 import { orderInput } from '../../api/orders/commands.ts';
@@ -91,15 +88,12 @@ const logger = createLogger(config, 'baseline');
 const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
 // The app wants a Temporal client; a lazy one never connects, since no baseline route uses it.
 const client = new Client({ namespace: config.temporal.namespace });
-// The API's app and server settings (see api/server.ts), plus the baseline route.
-const app = createApp({ orm, client, config, logger });
-app.use(baselineRouter(orm, config.api.bodyLimitBytes).routes());
-const server = createServer({ requireHostHeader: false }, app.callback());
-answerProtocolErrors(server, logger);
-server.listen(config.api.port, config.api.host);
-await once(server, 'listening');
-const { port } = server.address() as AddressInfo;
-logger.warn({ url: `http://${config.api.host}:${port}` }, 'baseline listening');
+// The API's app and server (api/server.ts), plus the baseline route.
+const { server, url } = await startApiServer(
+  { orm, client, config, logger },
+  { host: config.api.host, port: config.api.port, extraRouter: baselineRouter(orm, config.api.bodyLimitBytes) },
+);
+logger.warn({ url }, 'baseline listening');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     server.close(() => void orm.close().then(() => process.exit(0)));

@@ -13,9 +13,6 @@
  * The comparison of the two is the eager-start lever of docs/benchmark.md. Not part of
  * the product; logs `combined listening` with its URL.
  */
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -23,10 +20,10 @@ import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { temporalConnectionOptions } from '../../config/temporal.ts';
 import { openOrm } from '../../db/orm.ts';
-import { createApp, type AppState } from '../../api/app.ts';
+import type { AppState } from '../../api/app.ts';
+import { startApiServer } from '../../api/server.ts';
 import { ApiError, ErrorCode } from '../../api/errors.ts';
 import { jsonBody } from '../../api/middleware/json-body.ts';
-import { answerProtocolErrors } from '../../api/protocol-errors.ts';
 import { orderInput, startCheckout } from '../../api/orders/commands.ts';
 import { CreateOrderBody } from '../../api/orders/schemas.ts';
 import { loadOrderRecord, toOrderView } from '../../api/orders/views.ts';
@@ -99,14 +96,8 @@ router.get('/bench/eager-misses', (ctx) => {
   ctx.body = { eagerMisses, updatesTooLate };
 });
 
-const app = createApp({ orm, client, config, logger });
-app.use(router.routes());
-const server = createServer({ requireHostHeader: false }, app.callback());
-answerProtocolErrors(server, logger);
-server.listen(config.api.port, config.api.host);
-await once(server, 'listening');
-const { port } = server.address() as AddressInfo;
-logger.warn({ url: `http://${config.api.host}:${port}` }, 'combined listening');
+const { server, url } = await startApiServer({ orm, client, config, logger }, { host: config.api.host, port: config.api.port, extraRouter: router });
+logger.warn({ url }, 'combined listening');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     server.close();
