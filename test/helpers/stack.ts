@@ -3,9 +3,10 @@
  * saga worker, PostgreSQL (test database), the mock data platform over HTTP, and the
  * Koa API listening on a free port. One stack per test file (beforeAll/afterAll). Every
  * answer of the API is checked against the OpenAPI document (`stack.contract`; suites
- * call `expectNoContractViolations(stack?.contract)` in afterAll).
+ * call {@link closeStack} in afterAll, which closes the stack and then checks it).
  */
 import pino from 'pino';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AppConfig } from '../../config/index.ts';
@@ -16,7 +17,7 @@ import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { openTestOrm, testConfig } from './db.ts';
-import { recordContract, type ContractRecorder } from './openapi-check.ts';
+import { expectNoContractViolations, recordContract, type ContractRecorder } from './openapi-check.ts';
 import { bundleWorkflows, startTestTemporal, uniqueTaskQueue } from './temporal.ts';
 
 /** A running stack and the handles a test needs. */
@@ -45,6 +46,20 @@ export interface StackOptions {
    * and `stack.orm` keep the direct test database. Default: the worker shares `stack.orm`.
    */
   workerDatabaseUrl?: string;
+}
+
+/**
+ * A fault for {@link StackOptions.activityOverrides}: `refundPoints` fails for good
+ * (non-retryable `LedgerClosed`) while its user is in `users`, and is the real activity
+ * otherwise. A test adds a user to break the refund and deletes it to fix the cause.
+ */
+export function refundFailsFor(users: ReadonlySet<number>, real: Activities): Pick<Activities, 'refundPoints'> {
+  return {
+    async refundPoints(input) {
+      if (users.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
+      return real.refundPoints(input);
+    },
+  };
 }
 
 /** Starts a stack; call `close()` in afterAll. */
@@ -105,6 +120,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await env.teardown();
     },
   };
+}
+
+/**
+ * The afterAll of a stack suite: closes the stack (if beforeAll got that far), then fails
+ * on any API answer that broke the OpenAPI contract during the suite.
+ */
+export async function closeStack(stack: TestStack | undefined): Promise<void> {
+  await stack?.close();
+  expectNoContractViolations(stack?.contract);
 }
 
 /** A JSON answer of the API: status, headers and parsed body. */

@@ -4,13 +4,11 @@
  * activity factory (no module mocking), only for the users a test names.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { orderIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, stockOf } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { callApi, closeStack, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 import { cancellationSeen } from '../helpers/temporal.ts';
 
 let stack: TestStack;
@@ -20,10 +18,7 @@ const blockedPayments = new Map<number, { reached: () => void; release: Promise<
 beforeAll(async () => {
   stack = await startStack({
     activityOverrides: (real) => ({
-      async refundPoints(input) {
-        if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
-        return real.refundPoints(input);
-      },
+      ...refundFailsFor(brokenRefundUsers, real),
       async payWithPoints(input) {
         const block = blockedPayments.get(input.userId);
         if (block) {
@@ -36,10 +31,7 @@ beforeAll(async () => {
   });
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 describe('order saga failures', () => {
   it('ends COMPENSATION_FAILED, visible through the API and the search attribute, when a compensation fails for good', async () => {

@@ -6,8 +6,7 @@ import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/glob
 import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 
@@ -15,10 +14,7 @@ beforeAll(async () => {
   stack = await startStack();
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 afterEach(() => {
   stack.dataPlatform.updateSettings({ down: false, latencyMs: 0, failureRate: 0, failAfterRecord: 0 });

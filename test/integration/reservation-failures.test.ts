@@ -8,22 +8,17 @@
  * the stack so the worker uses it.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { DefaultLogger, MetricsBuffer, Runtime } from '@temporalio/worker';
 import { reservationWorkflowId } from '../../common/ids.ts';
 import {
   cancelReservationSignal,
-  reservationHoldUpdate,
   reservationProgressQuery,
   retryReservationCompensationsUpdate,
-  type HoldOutcome,
-  type SeatReservationInput,
 } from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser, seatStates } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { holdSeats, refusalType, reservationInput } from '../helpers/reservations.ts';
+import { callApi, closeStack, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 import { pollUntil } from '../helpers/waiting.ts';
 
 const metrics = new MetricsBuffer();
@@ -39,18 +34,12 @@ beforeAll(async () => {
         if (brokenReleases.has(input.reservationId)) throw ApplicationFailure.nonRetryable('seat map is locked', 'SeatMapLocked');
         return real.releaseSeats(input);
       },
-      async refundPoints(input) {
-        if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
-        return real.refundPoints(input);
-      },
+      ...refundFailsFor(brokenRefundUsers, real),
     }),
   });
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 /** Every `saga_compensation_failures` increment seen so far, by its `workflowType` label. */
 const compensationFailures: Record<string, number> = {};
@@ -68,42 +57,22 @@ async function countedFailures(workflowType: string, count: number): Promise<num
   return compensationFailures[workflowType]!;
 }
 
-function reserve(input: SeatReservationInput): Promise<HoldOutcome> {
-  return stack.env.client.workflow.executeUpdateWithStart(reservationHoldUpdate, {
-    startWorkflowOperation: new WithStartWorkflowOperation('seatReservation', {
-      workflowId: reservationWorkflowId(input.reservationId),
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    }),
-  });
-}
-
 async function reservationRow(reservationId: string): Promise<{ status: string; reason: string | null }> {
   const [row] = await stack.orm.em.fork().execute<{ status: string; reason: string | null }[]>('select status, reason from reservations where id = ?', [reservationId]);
   return row!;
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string })?.type : (err as Error).name;
-  }
 }
 
 describe('reservation saga failures', () => {
   it('parks in COMPENSATION_FAILED when a compensation fails for good, is counted, and completes after the operator retry', async () => {
     const { performanceId, seatIds } = await createPerformance(stack.orm, 2);
     const userId = await createUser(stack.orm, 0);
-    const input: SeatReservationInput = { reservationId: randomUUID(), userId, performanceId, seatIds, holdMs: 60_000, requestHash: 'test' };
+    const input = reservationInput(userId, performanceId, seatIds, 60_000);
     const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(input.reservationId));
     brokenReleases.add(input.reservationId);
 
-    expect(await reserve(input)).toMatchObject({ status: 'PENDING' });
+    expect(await holdSeats(stack, input)).toMatchObject({ status: 'PENDING' });
     // Not parked: the validator refuses the operator's retry before it reaches history.
-    expect(await rejectionOf(handle.executeUpdate(retryReservationCompensationsUpdate))).toBe('NotCompensationFailed');
+    expect(await refusalType(handle.executeUpdate(retryReservationCompensationsUpdate))).toBe('NotCompensationFailed');
 
     await handle.signal(cancelReservationSignal);
     await pollUntil('the reservation to park', async () => (await handle.query(reservationProgressQuery)).status === 'COMPENSATION_FAILED');

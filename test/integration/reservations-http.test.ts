@@ -5,8 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { reservationWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createPerformance, createUser, seatStates } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 
@@ -14,10 +13,7 @@ beforeAll(async () => {
   stack = await startStack();
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 describe('reservations over HTTP', () => {
   it('holds seats, refuses a payment without points (hold kept), then confirms after a top-up', async () => {

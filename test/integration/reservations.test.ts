@@ -5,13 +5,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { reservationWorkflowId } from '../../common/ids.ts';
-import { payReservationUpdate, reservationHoldUpdate, cancelReservationSignal, type HoldOutcome, type SeatReservationInput } from '../../common/reservations.ts';
+import { payReservationUpdate, cancelReservationSignal, type HoldOutcome } from '../../common/reservations.ts';
 import { createActivities } from '../../activities/index.ts';
 import { balanceOf, createPerformance, createUser, ledgerOf, seatStates } from '../helpers/db.ts';
-import { startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { holdSeats, refusalType, reservationInput } from '../helpers/reservations.ts';
+import { closeStack, startStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 
@@ -19,25 +18,14 @@ beforeAll(async () => {
   stack = await startStack();
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 afterEach(() => {
   stack.dataPlatform.updateSettings({ down: false });
 });
 
 function reserve(userId: number, performanceId: number, seatIds: number[], holdMs = 60_000): Promise<HoldOutcome> {
-  const input: SeatReservationInput = { reservationId: randomUUID(), userId, performanceId, seatIds, holdMs, requestHash: 'test' };
-  return stack.env.client.workflow.executeUpdateWithStart(reservationHoldUpdate, {
-    startWorkflowOperation: new WithStartWorkflowOperation('seatReservation', {
-      workflowId: reservationWorkflowId(input.reservationId),
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    }),
-  });
+  return holdSeats(stack, reservationInput(userId, performanceId, seatIds, holdMs));
 }
 
 function handleOf(reservationId: string) {
@@ -46,15 +34,6 @@ function handleOf(reservationId: string) {
 
 function pay(reservationId: string) {
   return handleOf(reservationId).executeUpdate(payReservationUpdate);
-}
-
-async function failureTypeOf(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof WorkflowUpdateFailedError ? (err.cause as { type?: string })?.type : (err as Error).name;
-  }
 }
 
 function statuses(states: { status: string }[]): string[] {
@@ -102,7 +81,7 @@ describe('seat reservation saga', () => {
     expect(await handleOf(hold.reservationId).result()).toEqual({ reservationId: hold.reservationId, status: 'EXPIRED' });
 
     expect(statuses(await seatStates(stack.orm, seatIds))).toEqual(['AVAILABLE', 'AVAILABLE']);
-    expect(await failureTypeOf(pay(hold.reservationId))).toBeDefined();
+    expect(await refusalType(pay(hold.reservationId))).toBeDefined();
     expect(await balanceOf(stack.orm, userId)).toBe(50_000);
   });
 
@@ -134,7 +113,7 @@ describe('seat reservation saga', () => {
     const userId = await createUser(stack.orm, 4_000);
 
     const hold = await reserve(userId, performanceId, seatIds);
-    expect(await failureTypeOf(pay(hold.reservationId))).toBe('InsufficientPoints');
+    expect(await refusalType(pay(hold.reservationId))).toBe('InsufficientPoints');
     expect(statuses(await seatStates(stack.orm, seatIds))).toEqual(['HELD']);
 
     await createActivities({ orm: stack.orm, dataPlatform: { send: async () => ({ status: 201, duplicate: false }) } }).topUpPoints({

@@ -4,30 +4,20 @@
  * custom search attributes the workflows upsert.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { ApplicationFailure } from '@temporalio/common';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
-import { expectNoContractViolations } from '../helpers/openapi-check.ts';
+import { callApi, closeStack, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 
 let stack: TestStack;
 const brokenRefundUsers = new Set<number>();
 
 beforeAll(async () => {
   stack = await startStack({
-    activityOverrides: (real) => ({
-      async refundPoints(input) {
-        if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
-        return real.refundPoints(input);
-      },
-    }),
+    activityOverrides: (real) => refundFailsFor(brokenRefundUsers, real),
   });
 });
 
-afterAll(async () => {
-  await stack?.close();
-  expectNoContractViolations(stack?.contract);
-});
+afterAll(() => closeStack(stack));
 
 /** Workflow ids matching `query`, once visibility (eventually consistent) shows `expected` of them. */
 async function listUntil(query: string, expected: number): Promise<string[]> {

@@ -11,24 +11,20 @@
  * data platform) and drives each path through the API or the client. It never builds
  * the Temporal CLI: run `npm test` or `node scripts/ensure-temporal-cli.ts` once first.
  */
-import { randomUUID } from 'node:crypto';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ApplicationFailure } from '@temporalio/common';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
 import {
   cancelReservationSignal,
   payReservationUpdate,
-  reservationHoldUpdate,
   reservationProgressQuery,
   retryReservationCompensationsUpdate,
-  type SeatReservationInput,
 } from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
-import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { holdSeats, reservationInput } from '../helpers/reservations.ts';
+import { callApi, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 import { testTemporalCli } from '../helpers/temporal.ts';
 
 const label = process.argv[2] ?? 'v1';
@@ -38,12 +34,7 @@ const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
 const brokenRefundUsers = new Set<number>();
 
 const stack: TestStack = await startStack({
-  activityOverrides: (real) => ({
-    async refundPoints(input) {
-      if (brokenRefundUsers.has(input.userId)) throw ApplicationFailure.nonRetryable('ledger is closed', 'LedgerClosed');
-      return real.refundPoints(input);
-    },
-  }),
+  activityOverrides: (real) => refundFailsFor(brokenRefundUsers, real),
 });
 
 const cli = await testTemporalCli(stack.config);
@@ -76,15 +67,7 @@ async function waitForStatus(workflowId: string, status: string): Promise<void> 
 }
 
 function reserve(userId: number, performanceId: number, seatIds: number[], holdMs: number) {
-  const input: SeatReservationInput = { reservationId: randomUUID(), userId, performanceId, seatIds, holdMs, requestHash: 'record' };
-  return stack.env.client.workflow.executeUpdateWithStart(reservationHoldUpdate, {
-    startWorkflowOperation: new WithStartWorkflowOperation('seatReservation', {
-      workflowId: reservationWorkflowId(input.reservationId),
-      taskQueue: stack.config.temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    }),
-  });
+  return holdSeats(stack, reservationInput(userId, performanceId, seatIds, holdMs, 'record'));
 }
 
 try {
