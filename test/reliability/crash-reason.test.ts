@@ -5,16 +5,13 @@
  * cancellation reason (InsufficientPoints, 422), not a generic SagaAlreadyCompensated.
  */
 import { it, expect, afterAll } from '@jest/globals';
-import pg from 'pg';
-import pino from 'pino';
 import { orderWorkflowId } from '../../common/ids.ts';
-import { startApiServer } from '../../api/server.ts';
-import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
+import { createProduct, createUser } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
-import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { killAllParts } from '../helpers/parts.ts';
 import { envFor, startWorkerProcess } from '../helpers/processes.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
+import { startWorkerRig } from '../helpers/worker-rig.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -23,21 +20,7 @@ afterAll(async () => {
 });
 
 it.each(['local', 'remote'])('%s steps: a refused order keeps its reason across a worker crash', async (mode) => {
-  const env = await startTestTemporal(testConfig());
-  cleanup.push(() => env.teardown());
-  const config = testConfig({
-    TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default', TASK_QUEUE: uniqueTaskQueue('repro'),
-    ORDER_OUTCOME_WAIT_MS: '300', ORDER_STEP_ACTIVITIES: mode,
-  });
-  const orm = await openTestOrm(config);
-  cleanup.push(() => orm.close());
-  const api = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'warn' }) }, { host: '127.0.0.1', port: 0 });
-  cleanup.push(() => api.close());
-  const observer = new pg.Client({ connectionString: config.database.url });
-  await observer.connect();
-  cleanup.push(() => observer.end());
-  const locker = await RowLocker.open(config.database.url);
-  cleanup.push(() => locker.close());
+  const { env, config, orm, api, observer, locker } = await startWorkerRig(cleanup, 'repro', { ORDER_STEP_ACTIVITIES: mode });
 
   const productId = await createProduct(orm, 10, 1_000);
   const userId = await createUser(orm, 1); // cannot pay

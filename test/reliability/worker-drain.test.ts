@@ -4,18 +4,15 @@
  * a new worker then finishes the saga, and every step took effect once.
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
-import pg from 'pg';
-import pino from 'pino';
 import { temporal } from '@temporalio/proto';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { orderOutcomeUpdate } from '../../common/orders.ts';
-import { startApiServer } from '../../api/server.ts';
-import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
+import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
-import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { killAllParts } from '../helpers/parts.ts';
 import { envFor, startWorkerProcess } from '../helpers/processes.ts';
-import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
+import { waitForBlocked } from '../helpers/row-locks.ts';
+import { startWorkerRig } from '../helpers/worker-rig.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -25,25 +22,10 @@ afterAll(async () => {
 
 describe('worker drain on SIGTERM', () => {
   it('finishes the running activity, exits cleanly, and the next worker completes the saga once', async () => {
-    const env = await startTestTemporal(testConfig());
-    cleanup.push(() => env.teardown());
-    const config = testConfig({
-      TEMPORAL_ADDRESS: env.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TASK_QUEUE: uniqueTaskQueue('drain'),
-      ORDER_OUTCOME_WAIT_MS: '300',
+    const { env, config, orm, api, observer, locker: account } = await startWorkerRig(cleanup, 'drain', {
       ORDER_STEP_ACTIVITIES: 'remote',
       WORKER_SHUTDOWN_GRACE_MS: '30000',
     });
-    const orm = await openTestOrm(config);
-    cleanup.push(() => orm.close());
-    const api = await startApiServer({ orm, client: env.client, config, logger: pino({ level: 'warn' }) }, { host: '127.0.0.1', port: 0 });
-    cleanup.push(() => api.close());
-    const observer = new pg.Client({ connectionString: config.database.url });
-    await observer.connect();
-    cleanup.push(() => observer.end());
-    const account = await RowLocker.open(config.database.url);
-    cleanup.push(() => account.close());
 
     const productId = await createProduct(orm, 10, 1_000);
     const userId = await createUser(orm, 10_000);
