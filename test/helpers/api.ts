@@ -2,10 +2,12 @@
  * The API alone in the test process (no worker): the Koa server on a free port, on the
  * test database, with every answer recorded for the OpenAPI check. Its Temporal client is
  * either the caller's (a real dev server the suite started) or one on a lazy connection
- * to an address where nothing listens, for suites whose routes never reach Temporal.
+ * to an address where nothing listens, for suites whose routes never reach Temporal,
+ * or one on a dev server of its own ({@link startTestApiOnTemporal}).
  */
 import { pino } from 'pino';
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { AppDeps } from '../../api/app.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { AppConfig } from '../../config/index.ts';
@@ -13,6 +15,7 @@ import type { Orm } from '../../db/orm.ts';
 import { openTestOrm, testConfig } from './db.ts';
 import { recordContract, type ContractRecorder } from './openapi-check.ts';
 import { refusingInterceptor } from './http.ts';
+import { startTestTemporal, uniqueTaskQueue } from './temporal.ts';
 
 /** An address where no Temporal server listens. */
 const NO_TEMPORAL = '127.0.0.1:1';
@@ -76,4 +79,35 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
       await orm.close();
     },
   };
+}
+
+/** A {@link TestApi} with the Temporal dev server it runs on. */
+export interface TestApiOnTemporal extends TestApi {
+  env: TestWorkflowEnvironment;
+}
+
+/**
+ * Starts a Temporal dev server (no worker) and the API on it, in its namespace with a
+ * fresh task queue named after `taskQueuePrefix`; `close()` also tears the server down,
+ * after the API.
+ */
+export async function startTestApiOnTemporal(taskQueuePrefix: string): Promise<TestApiOnTemporal> {
+  const env = await startTestTemporal(testConfig());
+  try {
+    const api = await startTestApi({
+      client: env.client,
+      env: { TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue(taskQueuePrefix) },
+    });
+    return {
+      ...api,
+      env,
+      async close() {
+        await api.close();
+        await env.teardown();
+      },
+    };
+  } catch (err) {
+    await env.teardown();
+    throw err;
+  }
 }

@@ -7,35 +7,31 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { Client, Connection } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startApiServer } from '../../api/server.ts';
 import { orderWorkflowId } from '../../common/ids.ts';
 import type { AppConfig } from '../../config/index.ts';
 import { Order, OrderLine } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createProduct, createUser, testConfig } from '../helpers/db.ts';
+import { startTestApiOnTemporal, type TestApiOnTemporal } from '../helpers/api.ts';
+import { createProduct, createUser } from '../helpers/db.ts';
 import { expectProblem, problemExtensions } from '../helpers/http.ts';
 import { expectNoContractViolations, recordContract } from '../helpers/openapi-check.ts';
-import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { uniqueTaskQueue } from '../helpers/temporal.ts';
 
 const ABSENT_ID = 2_147_483_000;
 const logger = pino({ level: 'silent' });
 
-let env: TestWorkflowEnvironment;
 let config: AppConfig;
 let orm: Orm;
-let api: TestApi;
+let api: TestApiOnTemporal;
 
 beforeAll(async () => {
-  env = await startTestTemporal(testConfig());
-  api = await startTestApi({ client: env.client, env: { TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('api-reads') } });
+  api = await startTestApiOnTemporal('api-reads');
   ({ config, orm } = api);
 });
 
 afterAll(async () => {
   await api?.close();
-  await env?.teardown();
   expectNoContractViolations(api?.contract);
 });
 
@@ -125,7 +121,7 @@ describe('GET /orders/:id', () => {
   it('shows a PENDING order when the saga exists but has not written its row', async () => {
     const orderId = randomUUID();
     // A task queue no worker polls: the saga exists in Temporal and never progresses.
-    const handle = await env.client.workflow.start('orderCheckout', {
+    const handle = await api.env.client.workflow.start('orderCheckout', {
       workflowId: orderWorkflowId(orderId),
       taskQueue: uniqueTaskQueue('no-worker'),
       args: [],

@@ -6,24 +6,20 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
-import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { createUser, testConfig } from '../helpers/db.ts';
+import { startTestApiOnTemporal, type TestApiOnTemporal } from '../helpers/api.ts';
+import { createUser } from '../helpers/db.ts';
 import { expectRefusedBy, sendCall, type Call } from '../helpers/http.ts';
-import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let orm: Orm;
-let env: TestWorkflowEnvironment;
-let live: TestApi;
+let live: TestApiOnTemporal;
 let userId: number;
 let fixture: ConcertFixture;
 
 beforeAll(async () => {
-  env = await startTestTemporal(testConfig());
-  live = await startTestApi({ client: env.client, env: { TEMPORAL_NAMESPACE: env.namespace ?? 'default', TASK_QUEUE: uniqueTaskQueue('reservations-api') } });
+  live = await startTestApiOnTemporal('reservations-api');
   orm = live.orm;
   userId = await createUser(orm, 500_000);
   fixture = await createConcertFixture(orm);
@@ -31,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await live?.close();
-  await env?.teardown();
   expectNoContractViolations(live?.contract);
 });
 
