@@ -3,20 +3,21 @@
  * answering on `TEMPORAL_ADDRESS`, or else runs the Temporal CLI dev server with a
  * persistent SQLite file in `.data/temporal/`, the `sagas` namespace, the sagas' custom
  * search attributes ({@link SEARCH_ATTRIBUTES}) and the Web UI, and waits until its gRPC
- * port accepts connections and the namespace answers.
+ * port accepts connections and the namespace answers. The server's output goes to the
+ * log through temporal-dev-server-log.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import type { AppConfig } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import { findTemporalCli, REPO_ROOT } from './temporal-cli.ts';
+import { forwardOutput, type DevServerOutput } from './temporal-dev-server-log.ts';
 
 /**
  * Custom search attributes the sagas set (common/saga.ts), as `name=type` for the dev
@@ -221,61 +222,7 @@ async function namespaceState(
 
 const GRPC_NOT_FOUND = 5;
 
-type Output = { last: string[]; quiet: boolean };
-
-/**
- * Forwards the child's output lines to `log` (to debug once `quiet` is set, since a
- * stopping dev server warns about its own services going away); keeps the last 20 lines.
- * A JSON log line of the server keeps its level, message and fields; any other line
- * (the banner, `Stopping server...`) becomes the message, at info for stdout and warn
- * for stderr.
- */
-function forwardOutput(child: ChildProcess, log: Logger): Output {
-  const output: Output = { last: [], quiet: false };
-  const last = output.last;
-  const pipe = (stream: NodeJS.ReadableStream | null, level: 'info' | 'warn') => {
-    if (!stream) return;
-    createInterface({ input: stream }).on('line', (line) => {
-      if (!line.trim()) return;
-      last.push(line);
-      if (last.length > 20) last.shift();
-      const entry = parseServerLogLine(line) ?? { level, msg: line, fields: {} };
-      log[output.quiet ? 'debug' : entry.level]({ source: 'temporal-dev-server', ...entry.fields }, entry.msg);
-    });
-  };
-  pipe(child.stdout, 'info');
-  pipe(child.stderr, 'warn');
-  return output;
-}
-
-/** One forwarded line of the dev server: pino level, message, structured fields. */
-export type ServerLogEntry = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields: Record<string, unknown> };
-
-/**
- * A line of the server's `--log-format json` output (`{"time","level","msg",...}`) as a
- * pino level, message and fields, or `undefined` for any other line. The server's own
- * `service` field (history, matching, ...) becomes `serverService`, since `service` names
- * the process in our logs; its `time` is dropped for the logger's own.
- */
-export function parseServerLogLine(line: string): ServerLogEntry | undefined {
-  if (!line.startsWith('{')) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (!parsed || typeof parsed !== 'object' || typeof (parsed as { msg?: unknown }).msg !== 'string') return undefined;
-  const { time: _time, level, msg, service, ...fields } = parsed as Record<string, unknown>;
-  const lower = typeof level === 'string' ? level.toLowerCase() : 'info';
-  return {
-    level: lower === 'debug' || lower === 'info' || lower === 'warn' ? lower : 'error',
-    msg: msg as string,
-    fields: service === undefined ? fields : { serverService: service, ...fields },
-  };
-}
-
-function stopper(child: ChildProcess, exited: Promise<unknown>, output: Output): () => Promise<void> {
+function stopper(child: ChildProcess, exited: Promise<unknown>, output: DevServerOutput): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => {
     stopping ??= (async () => {

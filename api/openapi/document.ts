@@ -10,7 +10,8 @@
  */
 import { createDocument } from 'zod-openapi';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination.ts';
-import { PROBLEM_CONTENT_TYPE, problemTypes, problemTypeUri } from '../problem.ts';
+import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '../problem.ts';
+import { problemTypes } from '../problem-types.ts';
 import { concertRoutes } from '../concerts/openapi.ts';
 import { docsRoutes } from '../docs/openapi.ts';
 import { healthRoutes } from '../health/openapi.ts';

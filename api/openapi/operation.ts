@@ -15,7 +15,8 @@ import type {
   ZodOpenApiRequestBodyObject,
   ZodOpenApiResponseObject,
 } from 'zod-openapi';
-import { PROBLEM_CONTENT_TYPE, problemDetailsSchema, problemTypes, problemTypeUri, type ProblemCode } from '../problem.ts';
+import { PROBLEM_CONTENT_TYPE, problemDetailsSchema, problemTypeUri } from '../problem.ts';
+import { problemTypes, type ProblemCode } from '../problem-types.ts';
 import { entityIdParam } from '../validation.ts';
 
 /** The HTTP methods the API's routes use. */

@@ -22,7 +22,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash } from '../idempotency.ts';
-import { isProblemCode } from '../problem.ts';
+import { isProblemCode } from '../problem-types.ts';
 import { checkPendingStart, startSaga, type StartAnswer } from '../saga-start.ts';
 import { applicationFailureIn, executeUpdate, isTemporalUnavailable } from '../temporal.ts';
 import type { CreateOrderRequest, OrderView, PendingOrderBody } from './schemas.ts';

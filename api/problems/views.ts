@@ -1,5 +1,6 @@
 /** The documentation of each problem type, as its type URI (`/problems/<code>`) serves it. */
-import { isProblemCode, problemTypes, problemTypeUri } from '../problem.ts';
+import { problemTypeUri } from '../problem.ts';
+import { isProblemCode, problemTypes } from '../problem-types.ts';
 import type { ProblemTypeDocument } from './schemas.ts';
 
 /** The documentation of `code` as served at its type URI; undefined for an unknown code. */

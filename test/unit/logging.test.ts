@@ -2,13 +2,13 @@
  * Readable logs: `LOG_FORMAT` (config/index.ts), the pretty and JSON loggers
  * (config/logger.ts), the per-process line prefixes of `npm start`
  * (scripts/line-prefixer.ts) and the forwarding of the Temporal dev server's JSON log
- * lines (scripts/temporal-dev-server.ts).
+ * lines (scripts/temporal-dev-server-log.ts).
  */
 import { describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../config/index.ts';
 import { createLogger } from '../../config/logger.ts';
 import { createLinePrefixer, partPrefix } from '../../scripts/line-prefixer.ts';
-import { parseServerLogLine } from '../../scripts/temporal-dev-server.ts';
+import { parseServerLogLine } from '../../scripts/temporal-dev-server-log.ts';
 
 /** A destination that keeps what is written to it. */
 function sink() {

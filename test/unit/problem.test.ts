@@ -1,5 +1,5 @@
 /**
- * Problem details (api/problem.ts): every code a client can receive is documented with a
+ * Problem details (api/problem.ts, api/problem-types.ts): every code a client can receive is documented with a
  * title and a description, bodies have exactly the contract's members, and an extension
  * member can never overwrite a standard one.
  */
@@ -10,10 +10,10 @@ import {
   assertProblemExtensions,
   problemDetails,
   problemDetailsSchema,
-  problemTypes,
   problemTypeUri,
   STANDARD_PROBLEM_MEMBERS,
 } from '../../api/problem.ts';
+import { problemTypes } from '../../api/problem-types.ts';
 import { problemTypeDocument } from '../../api/problems/views.ts';
 
 describe('problemTypes', () => {

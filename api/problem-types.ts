@@ -1,0 +1,198 @@
+/**
+ * The problem types of the API: every stable `code` an error answer can carry, with the
+ * HTTP statuses it is answered with, its fixed `title` and a description. The source of
+ * `GET /problems/:code` (problems/views.ts), of the problem documentation in the OpenAPI
+ * document (openapi/), and of the titles problem.ts puts in problem details bodies.
+ */
+import { FailureType } from '../common/index.ts';
+import { ErrorCode } from './errors.ts';
+
+/** Documentation of one problem type: the statuses it is answered with, its title and a description. */
+export interface ProblemType {
+  /** Every HTTP status this code is answered with, most usual first. */
+  readonly statuses: readonly number[];
+  /** The problem's fixed `title`. */
+  readonly title: string;
+  /** One sentence on what happened and what the client can do. */
+  readonly description: string;
+}
+
+/**
+ * Every stable code a client can receive, with its documentation: the {@link ErrorCode}s,
+ * the reservation codes (errors.ts `ReservationErrorCode`) and the saga failure types
+ * (common/failures.ts) an order or reservation ends with; plus `OrderCancelled`, the
+ * reason of an order cancelled without a recorded one.
+ */
+export const problemTypes = {
+  // Request errors (ErrorCode).
+  [ErrorCode.ValidationFailed]: {
+    statuses: [400],
+    title: 'Validation failed',
+    description: 'The body, path or query failed validation; `errors` lists every field with its dotted `path` and a `message`.',
+  },
+  [ErrorCode.MalformedJson]: {
+    statuses: [400],
+    title: 'Malformed JSON',
+    description: 'The request body is not valid JSON, or not a JSON object or array.',
+  },
+  [ErrorCode.BadRequest]: {
+    statuses: [400],
+    title: 'Bad request',
+    description: 'The request could not be read: a malformed request line or header, no Host header, a wrong Content-Length, or a body that ended early.',
+  },
+  [ErrorCode.NotFound]: {
+    statuses: [404],
+    title: 'Not found',
+    description: 'There is no such route, or no such resource.',
+  },
+  [ErrorCode.MethodNotAllowed]: {
+    statuses: [405],
+    title: 'Method not allowed',
+    description: 'The route exists but not for this method; the `Allow` header lists the methods it has.',
+  },
+  [ErrorCode.RequestTimeout]: {
+    statuses: [408],
+    title: 'Request timeout',
+    description: 'The request line, headers or body did not arrive within the server request timeout.',
+  },
+  [ErrorCode.PayloadTooLarge]: {
+    statuses: [413],
+    title: 'Payload too large',
+    description: 'The request body (or its chunk extensions) is larger than the server accepts.',
+  },
+  [ErrorCode.UnsupportedMediaType]: {
+    statuses: [415],
+    title: 'Unsupported media type',
+    description: 'The body is not `application/json`, or its Content-Encoding is not supported.',
+  },
+  [ErrorCode.ExpectationFailed]: {
+    statuses: [417],
+    title: 'Expectation failed',
+    description: 'The request has an `Expect` header other than `100-continue`.',
+  },
+  [ErrorCode.HeadersTooLarge]: {
+    statuses: [431],
+    title: 'Request header fields too large',
+    description: 'The request line and headers are larger than the server header limit.',
+  },
+  [ErrorCode.AlreadyStarted]: {
+    statuses: [409],
+    title: 'Already started',
+    description: 'A saga for this request was already started and left no record to answer from.',
+  },
+  [ErrorCode.IdempotencyKeyReused]: {
+    statuses: [422],
+    title: 'Idempotency key reused',
+    description: 'The Idempotency-Key was used before with a different request; use a new key for a new request.',
+  },
+  [ErrorCode.UnknownUser]: {
+    statuses: [422, 409],
+    title: 'Unknown user',
+    description: 'The user has no point account (422 when checked before the saga starts, 409 when an order was cancelled for it).',
+  },
+  [ErrorCode.UnknownProduct]: {
+    statuses: [422, 409],
+    title: 'Unknown product',
+    description: 'Some product ids do not exist; `productIds` lists them (409 when an order was cancelled for it).',
+  },
+  [ErrorCode.CompensationFailed]: {
+    statuses: [409],
+    title: 'Compensation failed',
+    description: 'The order or reservation failed and could not be fully undone; an operator has to resolve it.',
+  },
+  [ErrorCode.NotImplemented]: {
+    statuses: [501],
+    title: 'Not implemented',
+    description: 'The API does not implement this HTTP method on any route.',
+  },
+  [ErrorCode.TemporalUnavailable]: {
+    statuses: [503],
+    title: 'Workflow service unavailable',
+    description: 'The workflow service did not answer in time; retrying with the same Idempotency-Key is safe.',
+  },
+  [ErrorCode.InternalError]: {
+    statuses: [500],
+    title: 'Internal error',
+    description: 'Something unexpected failed; the server log has the details under the `requestId`.',
+  },
+  // Reservation codes (errors.ts `ReservationErrorCode`) that are not failure types.
+  UnknownPerformance: {
+    statuses: [422],
+    title: 'Unknown performance',
+    description: 'The performance of the reservation request does not exist; `performanceId` names it.',
+  },
+  // Saga failure types (common/failures.ts) an order or reservation can end with.
+  [FailureType.OutOfStock]: {
+    statuses: [409],
+    title: 'Out of stock',
+    description: 'A product does not have enough stock for its line; the order was cancelled and nothing was charged.',
+  },
+  [FailureType.InsufficientPoints]: {
+    statuses: [402, 422],
+    title: 'Insufficient points',
+    description: 'The point balance is below the price: a reservation keeps its hold (402, with `balancePoints` and `requiredPoints`), an order is cancelled (422).',
+  },
+  [FailureType.OrderTooLarge]: {
+    statuses: [409],
+    title: 'Order too large',
+    description: 'The order total exceeds what one order may cost; the order was cancelled.',
+  },
+  [FailureType.SeatUnavailable]: {
+    statuses: [409],
+    title: 'Seat unavailable',
+    description: 'A requested seat is held or sold by someone else; `seatIds` lists them when known.',
+  },
+  [FailureType.UnknownSeat]: {
+    statuses: [422],
+    title: 'Unknown seat',
+    description: 'Some seat ids do not exist or belong to another performance; `seatIds` lists them.',
+  },
+  [FailureType.HoldExpired]: {
+    statuses: [410],
+    title: 'Hold expired',
+    description: 'The hold expired before the reservation was paid, and the seats were released.',
+  },
+  [FailureType.ReservationCancelled]: {
+    statuses: [409],
+    title: 'Reservation cancelled',
+    description: 'The reservation was cancelled, by its user or because its hold was refused.',
+  },
+  [FailureType.AlreadyConfirmed]: {
+    statuses: [409],
+    title: 'Already confirmed',
+    description: 'The reservation is already paid and confirmed.',
+  },
+  [FailureType.SagaAlreadyCompensated]: {
+    statuses: [409],
+    title: 'Saga already compensated',
+    description: 'A step arrived after its saga had already been undone; the order was cancelled.',
+  },
+  [FailureType.Cancelled]: {
+    statuses: [409],
+    title: 'Cancelled',
+    description: 'The saga was cancelled before its point of no return; nothing stays charged or reserved.',
+  },
+  [FailureType.UnexpectedError]: {
+    statuses: [409],
+    title: 'Unexpected failure',
+    description: 'A step failed for good in an unexpected way; the saga was undone.',
+  },
+  [FailureType.NotCompensationFailed]: {
+    statuses: [409],
+    title: 'Not waiting for a compensation retry',
+    description: 'The order is not parked in COMPENSATION_FAILED, so there is nothing to retry.',
+  },
+  OrderCancelled: {
+    statuses: [409],
+    title: 'Order cancelled',
+    description: 'The order was cancelled without a recorded reason.',
+  },
+} as const satisfies Readonly<Record<string, ProblemType>>;
+
+/** A code documented in {@link problemTypes}. */
+export type ProblemCode = keyof typeof problemTypes;
+
+/** Whether `code` is documented in {@link problemTypes}. */
+export function isProblemCode(code: string): code is ProblemCode {
+  return Object.hasOwn(problemTypes, code);
+}
