@@ -13,8 +13,8 @@
  * saga.started(ids);
  * saga.setStatus('PENDING');
  * try {
- *   saga.addCompensation('releaseStock', () => compensations.releaseStock({ orderId }));
- *   await saga.step('reserveStock', () => steps.reserveStock({ orderId }));
+ *   saga.addCompensation('releaseStock', () => compensations.releaseStock({ orderId, lines }));
+ *   await saga.step('reserveStock', () => steps.reserveStock({ orderId, lines }));
  *   await saga.pivot('confirmOrder', () => steps.confirmOrder({ orderId }));
  * } catch (err) {
  *   await saga.compensateAndClose(failureOf(err), { status: 'CANCELLED', close: (status, failure) => ... });

@@ -10,8 +10,8 @@
  *
  * ```ts
  * const saga = new Saga(progress);
- * saga.addCompensation('releaseStock', () => compensations.releaseStock({ orderId }));
- * await saga.step('reserveStock', () => steps.reserveStock({ orderId }));
+ * saga.addCompensation('releaseStock', () => compensations.releaseStock({ orderId, lines }));
+ * await saga.step('reserveStock', () => steps.reserveStock({ orderId, lines }));
  * ...
  * catch (err) { await saga.compensate(); }
  * ```

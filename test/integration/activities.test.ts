@@ -6,7 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
+import { failureType } from '../helpers/failures.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import type { DataPlatformClient } from '../../activities/data-platform.ts';
@@ -39,15 +39,6 @@ async function newOrder(quantity = 2, stock = 10, balance = 10_000) {
   const workflowId = orderWorkflowId(orderId);
   await acts.createOrder({ orderId, userId, workflowId, requestHash: 'h', items: [{ productId, quantity }] });
   return { productId, userId, orderId, workflowId };
-}
-
-async function failureType(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof ApplicationFailure ? (err.type ?? undefined) : 'non-application';
-  }
 }
 
 describe('activities are idempotent', () => {

@@ -3,11 +3,12 @@
  * their input (activities/inventory.ts): order_lines is made to disagree with the input,
  * and only the input counts. The interleavings of one order's stock steps (reserve vs
  * release) and of the pivot vs release serialize on the order's stock_reservations rows,
- * never on its `orders` row. Split from activities.test.ts, whose set-up it repeats.
+ * never on its `orders` row. Split from activities.test.ts.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
+import { failureType } from '../helpers/failures.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import type { DataPlatformClient } from '../../activities/data-platform.ts';
@@ -32,15 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await orm?.close();
 });
-
-async function failureType(promise: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await promise;
-    return undefined;
-  } catch (err) {
-    return err instanceof ApplicationFailure ? (err.type ?? undefined) : 'non-application';
-  }
-}
 
 /**
  * Inventory reads no table of Orders when the saga passes the order's lines
