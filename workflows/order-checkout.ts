@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { CreatedOrder } from '../activities/orders.ts';
-import { confirmedEventId, stepKey } from '../common/ids.ts';
+import { confirmedEventId, ORDER_CHECKOUT_WORKFLOW, stepKey } from '../common/ids.ts';
 import {
   ORDER_CONFIRMED_EVENT,
   orderOutcomeUpdate,
@@ -79,7 +79,7 @@ class OrderCheckout {
     this.#input = input;
     this.#acts = input.stepActivities === 'local' ? LOCAL_STEPS : REMOTE_STEPS;
     this.#saga = new SagaRun<OrderProgress, OrderOutcome>({
-      workflowType: 'orderCheckout',
+      workflowType: ORDER_CHECKOUT_WORKFLOW,
       subject: 'order',
       logFields: { orderId: input.orderId },
       progress: { workflowId: this.#workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE' },

@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../common/failures.ts';
-import { confirmedEventId, stepKey } from '../common/ids.ts';
+import { confirmedEventId, SEAT_RESERVATION_WORKFLOW, stepKey } from '../common/ids.ts';
 import {
   RESERVATION_CONFIRMED_EVENT, cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, reservationProgressQuery,
   retryReservationCompensationsUpdate, type HoldOutcome, type PaymentOutcome, type ReservationProgress, type ReservationResult,
@@ -65,7 +65,7 @@ class SeatReservation {
     this.#input = input;
     this.#holdExpiresAtMs = Date.now() + input.holdMs;
     this.#saga = new SagaRun<ReservationProgress, ReservationResult>({
-      workflowType: 'seatReservation',
+      workflowType: SEAT_RESERVATION_WORKFLOW,
       subject: 'reservation',
       logFields: { reservationId: input.reservationId },
       progress: { workflowId: this.#workflowId, status: 'PENDING', steps: [], compensations: [], notification: 'NOT_APPLICABLE',
