@@ -45,6 +45,8 @@ export const ErrorCode = {
   NotImplemented: 'NotImplemented',
   /** 503: Temporal did not answer in time; retrying with the same Idempotency-Key is safe. */
   TemporalUnavailable: 'TemporalUnavailable',
+  /** 503: PostgreSQL was unreachable, restarting or too slow; nothing was changed, retrying is safe (`Retry-After`). */
+  DatabaseUnavailable: 'DatabaseUnavailable',
   /** 500: anything unexpected; logged with its stack, never described to the client. */
   InternalError: 'InternalError',
 } as const;
@@ -141,6 +143,18 @@ export class ApiError extends Error {
 export function validationError(issues: ValidationIssue[]): ApiError {
   const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
   return new ApiError(400, ErrorCode.ValidationFailed, `Invalid request: ${summary}`, { details: { errors: issues } });
+}
+
+/** Seconds a client is told to wait (`Retry-After`) before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * A 503 error with `code` and a `Retry-After` header (RFC 9110, section 10.2.3) of
+ * `retryAfterSeconds`: a service we depend on (Temporal, PostgreSQL) failed or was too
+ * slow, the request changed nothing that a retry would repeat, and retrying is safe.
+ */
+export function serviceUnavailable(code: ErrorCodeValue, message: string, retryAfterSeconds = RETRY_AFTER_SECONDS): ApiError {
+  return new ApiError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
 }
 
 /** A 404 `NotFound` error for `what` (e.g. "product 7"). */

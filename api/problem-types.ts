@@ -110,6 +110,11 @@ export const problemTypes = {
     title: 'Workflow service unavailable',
     description: 'The workflow service did not answer in time; retrying with the same Idempotency-Key is safe.',
   },
+  [ErrorCode.DatabaseUnavailable]: {
+    statuses: [503],
+    title: 'Database unavailable',
+    description: 'The database was unreachable, restarting or too slow; nothing was changed. Retry after the `Retry-After` seconds.',
+  },
   [ErrorCode.InternalError]: {
     statuses: [500],
     title: 'Internal error',
@@ -173,14 +178,29 @@ export const problemTypes = {
     description: 'The saga was cancelled before its point of no return; nothing stays charged or reserved.',
   },
   [FailureType.UnexpectedError]: {
-    statuses: [409],
+    statuses: [500, 409],
     title: 'Unexpected failure',
-    description: 'A step failed for good in an unexpected way; the saga was undone.',
+    description: 'A step failed for good in a way that is not a business rejection (a failure of the service, not of the request); the saga was undone and `order.reason` names the failure.',
   },
   [FailureType.NotCompensationFailed]: {
     statuses: [409],
     title: 'Not waiting for a compensation retry',
-    description: 'The order is not parked in COMPENSATION_FAILED, so there is nothing to retry.',
+    description: 'The order or reservation is not parked in COMPENSATION_FAILED (or its saga has ended), so there is nothing to retry.',
+  },
+  [FailureType.CompensationRetryInProgress]: {
+    statuses: [409],
+    title: 'Compensation retry in progress',
+    description: 'A retry of this saga\'s compensations is already running; wait for its answer (read the order or reservation) before asking again.',
+  },
+  [FailureType.DataException]: {
+    statuses: [500],
+    title: 'Data exception',
+    description: 'A step\'s database statement was refused with a data exception (SQLSTATE class 22) and was not retried; the saga was undone, or parked for an operator when a compensation hit it.',
+  },
+  [FailureType.IntegrityConstraintViolation]: {
+    statuses: [500],
+    title: 'Integrity constraint violation',
+    description: 'A step\'s database statement violated an integrity constraint (SQLSTATE class 23) and was not retried; the saga was undone, or parked for an operator when a compensation hit it.',
   },
   OrderCancelled: {
     statuses: [409],

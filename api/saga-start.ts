@@ -14,7 +14,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApiError, ErrorCode } from './errors.ts';
+import { ErrorCode, serviceUnavailable, type ApiError } from './errors.ts';
 import { describeWorkflow, withDeadline } from './temporal.ts';
 
 /** Memo key under which each saga carries the hash of the request that started it. */
@@ -110,7 +110,7 @@ export async function checkPendingStart(
 ): Promise<void> {
   const startedWith = await startedRequestHash(client, workflowId);
   if (startedWith === null) {
-    throw new ApiError(503, ErrorCode.TemporalUnavailable, `The ${what} could not be started in time; retry with the same Idempotency-Key`);
+    throw serviceUnavailable(ErrorCode.TemporalUnavailable, `The ${what} could not be started in time; retry with the same Idempotency-Key`);
   }
   if (startedWith !== undefined && startedWith !== requestHash) throw keyReused();
 }

@@ -9,9 +9,10 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Logger } from '../../config/logger.ts';
 import type { AppState } from '../context.ts';
-import { ApiError, ErrorCode, validationError, type ErrorCodeValue, type ProblemExtensions, type ValidationIssue } from '../errors.ts';
+import { ApiError, ErrorCode, serviceUnavailable, validationError, type ErrorCodeValue, type ProblemExtensions, type ValidationIssue } from '../errors.ts';
 import { PROBLEM_CONTENT_TYPE, problemDetails } from '../problem.ts';
 import { isTemporalUnavailable } from '../temporal.ts';
+import { isTransientDatabaseError } from '../../common/db-errors.ts';
 import { REQUEST_ID_HEADER } from './request-context.ts';
 
 /**
@@ -46,7 +47,8 @@ const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
 /**
  * Converts any thrown value to an {@link ApiError}:
  * our ApiError as is; zod errors -> 400 ValidationFailed; Temporal "already started" ->
- * 409 AlreadyStarted; Temporal unreachable or too slow -> 503 TemporalUnavailable; exposed
+ * 409 AlreadyStarted; Temporal unreachable or too slow -> 503 TemporalUnavailable; PostgreSQL
+ * unreachable, restarting or timed out -> 503 DatabaseUnavailable (both with `Retry-After`); exposed
  * 4xx http-errors -> their status; anything else -> undefined (an internal error).
  */
 export function toApiError(err: unknown): ApiError | undefined {
@@ -56,7 +58,10 @@ export function toApiError(err: unknown): ApiError | undefined {
     return new ApiError(409, ErrorCode.AlreadyStarted, 'This request was already processed; its workflow cannot start again');
   }
   if (isTemporalUnavailable(err)) {
-    return new ApiError(503, ErrorCode.TemporalUnavailable, 'The workflow service did not answer in time; retry later');
+    return serviceUnavailable(ErrorCode.TemporalUnavailable, 'The workflow service did not answer in time; retry later');
+  }
+  if (isTransientDatabaseError(err)) {
+    return serviceUnavailable(ErrorCode.DatabaseUnavailable, 'The database did not answer in time; retry later');
   }
   const http = err as { status?: unknown; expose?: unknown; message?: unknown };
   if (typeof http.status === 'number' && http.status >= 400 && http.status < 500 && http.expose === true) {

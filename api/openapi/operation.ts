@@ -33,11 +33,15 @@ export interface DocumentedRoute {
 /** The problem codes an operation can answer, by HTTP status. */
 export type ProblemsByStatus = Partial<Record<number, readonly ProblemCode[]>>;
 
-/** Problems any route can answer, whatever it does. */
+/**
+ * Problems any route can answer, whatever it does; 503 `DatabaseUnavailable` (with
+ * `Retry-After`) is left out of an operation that documents its own 503 answer (`/healthz`).
+ */
 export const COMMON_PROBLEMS: ProblemsByStatus = {
   400: ['BadRequest'],
   413: ['PayloadTooLarge'],
   500: ['InternalError'],
+  503: ['DatabaseUnavailable'],
 };
 
 /** Problems of reading a JSON request body (middleware/json-body.ts). */
@@ -145,7 +149,8 @@ export function mergeProblems(...sets: ProblemsByStatus[]): ProblemsByStatus {
 
 /** One documented route: `method path` with the operation `spec` describes. */
 export function route(method: RouteMethod, path: string, spec: OperationSpec): DocumentedRoute {
-  const problems = mergeProblems(spec.problems ?? {}, COMMON_PROBLEMS);
+  const common = Object.fromEntries(Object.entries(COMMON_PROBLEMS).filter(([status]) => !(status in spec.answers)));
+  const problems = mergeProblems(spec.problems ?? {}, common);
   const responses: ZodOpenApiOperationObject['responses'] = {};
   for (const [status, answer] of Object.entries(spec.answers)) responses[status as `2${string}`] = answer;
   for (const [status, codes] of Object.entries(problems)) {

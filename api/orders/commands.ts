@@ -22,9 +22,9 @@ import type { Orm } from '../../db/orm.ts';
 import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash } from '../idempotency.ts';
-import { isProblemCode } from '../problem-types.ts';
 import { checkPendingStart, startSaga, type StartAnswer } from '../saga-start.ts';
 import { applicationFailureIn, executeUpdate, isTemporalUnavailable } from '../temporal.ts';
+import { orderCancellationAnswer } from './failures.ts';
 import type { CreateOrderRequest, OrderView, PendingOrderBody } from './schemas.ts';
 import {
   checkOrderReferences,
@@ -36,9 +36,6 @@ import {
   querySagaProgress,
   toOrderView,
 } from './views.ts';
-
-/** HTTP status of a cancelled order, by its reason; unlisted reasons are 409. */
-const CANCELLED_STATUS: Readonly<Record<string, number>> = { InsufficientPoints: 422 };
 
 /** The answer of `POST /orders`: 201 with the CONFIRMED order, or 202 while its outcome is not known. */
 export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body: PendingOrderBody };
@@ -108,11 +105,10 @@ function answerFor(view: OrderView): OrderAnswer {
         headers,
       });
     case 'CANCELLED': {
-      const reason = view.reason ?? 'OrderCancelled';
-      // The code is a documented problem type; a reason the API does not know (an
-      // activity's own failure type) is an unexpected failure, still named in `order.reason`.
-      const code = isProblemCode(reason) ? reason : FailureType.UnexpectedError;
-      throw new ApiError(CANCELLED_STATUS[code] ?? 409, code, view.message ?? `The order was cancelled: ${reason}`, {
+      // A business rejection is a 4xx with its type as the code; a failure of ours is a 500
+      // (api/orders/failures.ts), the order's own reason still named in `order.reason`.
+      const { status, code } = orderCancellationAnswer(view.reason);
+      throw new ApiError(status, code, view.message ?? `The order was cancelled: ${view.reason ?? 'no reason recorded'}`, {
         details: { order: view },
         headers,
       });

@@ -6,12 +6,12 @@
  * `ORDER_OUTCOME_WAIT_MS` for its business outcome:
  * - 201 order view (CONFIRMED), `Location: /orders/<id>`;
  * - 202 `{ orderId, status: 'PENDING', links: { self } }` when the outcome is not known yet;
- * - 409 `OutOfStock` / other cancellation reasons (a reason that is not a problem type
- *   is answered `UnexpectedError`), 422 `InsufficientPoints`, 409 `CompensationFailed`:
- *   the order was not placed (`details.order` is the order view);
+ * - 409 `OutOfStock` / other business cancellation reasons, 422 `InsufficientPoints`,
+ *   409 `CompensationFailed`, 500 `UnexpectedError` when a failure of ours cancelled it
+ *   (api/orders/failures.ts): the order was not placed (`details.order` is the order view);
  * - 400 `ValidationFailed` (body, duplicate productId, Idempotency-Key), 400/413/415 body
  *   errors, 422 `UnknownUser` / `UnknownProduct` (`details.productIds`), 422
- *   `IdempotencyKeyReused`, 503 `TemporalUnavailable`. Nothing starts on a 4xx.
+ *   `IdempotencyKeyReused`, 503 `TemporalUnavailable` (with `Retry-After`). Nothing starts on a 4xx.
  *
  * `GET /orders/:id` (UUID): 200 order view with live saga progress; 400 for a bad id;
  * 404 `NotFound` when neither an order row nor its saga exists.

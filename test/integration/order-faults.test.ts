@@ -80,8 +80,8 @@ describe('a business failure at each step', () => {
   it.each(cases)('at %s runs exactly the earlier compensations, in reverse, once each', async (step, compensations) => {
     const { res, orderId, productId, userId } = await placeOrder({ step, kind: 'business' });
 
-    expect(res.status).toBe(409);
-    // A failure type the API does not document is answered as an unexpected failure.
+    // A failure type that is not a business rejection is a failure of ours: 500, never a 4xx.
+    expect(res.status).toBe(500);
     expect(res.body.code).toBe('UnexpectedError');
     expect(res.body.order.reason).toBe('InjectedFailure');
     const forward = ['createOrder', 'reserveStock', 'payWithPoints', 'confirmOrder'];
