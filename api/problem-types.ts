@@ -121,6 +121,12 @@ export const problemTypes = {
     description: 'Something unexpected failed; the server log has the details under the `requestId`.',
   },
   // Reservation codes (errors.ts `ReservationErrorCode`) that are not failure types.
+  SagaUnavailable: {
+    statuses: [503],
+    title: 'Saga unavailable',
+    description:
+      'The reservation saga could not act on the request just now, for a reason of ours: a payment failed without a business reason (its retries ran out; the hold is kept, so paying again is safe and charges once), or the reservation is PENDING while no saga runs for it (the reconciliation will close it). Retry after `Retry-After` seconds.',
+  },
   UnknownPerformance: {
     statuses: [422],
     title: 'Unknown performance',
@@ -138,9 +144,14 @@ export const problemTypes = {
     description: 'The point balance is below the price: a reservation keeps its hold (402, with `balancePoints` and `requiredPoints`), an order is cancelled (422).',
   },
   [FailureType.OrderTooLarge]: {
-    statuses: [409],
+    statuses: [422, 409],
     title: 'Order too large',
-    description: 'The order total exceeds what one order may cost; the order was cancelled.',
+    description: 'The order total exceeds what one order may cost (`ORDER_TOTAL_LIMIT_WON`): refused before anything starts (422, with `totalWon` and `orderTotalLimitWon`), or the order was cancelled (409).',
+  },
+  [FailureType.BalanceLimitExceeded]: {
+    statuses: [422],
+    title: 'Balance limit exceeded',
+    description: 'The top-up would take the point balance above its cap (`POINTS_BALANCE_LIMIT`); nothing was credited. Members `userId`, `balancePoints`, `amountPoints`, `balanceLimitPoints`.',
   },
   [FailureType.SeatUnavailable]: {
     statuses: [409],
@@ -166,6 +177,11 @@ export const problemTypes = {
     statuses: [409],
     title: 'Already confirmed',
     description: 'The reservation is already paid and confirmed.',
+  },
+  [FailureType.PaymentInProgress]: {
+    statuses: [409],
+    title: 'Payment in progress',
+    description: 'The reservation cannot be cancelled while its payment is under way; nothing changed. Read the reservation: if the payment failed, cancel again.',
   },
   [FailureType.SagaAlreadyCompensated]: {
     statuses: [409],

@@ -13,8 +13,14 @@ export const FailureType = {
   UnknownProduct: 'UnknownProduct',
   /** The user (point account) does not exist. */
   UnknownUser: 'UnknownUser',
-  /** The order's total exceeds what one order may cost (2,147,483,647 won). */
+  /** The order's total exceeds what one order may cost (`ORDER_TOTAL_LIMIT_WON`, default 1,000,000,000 won). */
   OrderTooLarge: 'OrderTooLarge',
+  /**
+   * A top-up would take the balance above the cap (`POINTS_BALANCE_LIMIT`); nothing was
+   * credited. `details[0]`: `{ userId, balancePoints, amountPoints, balanceLimitPoints }`.
+   * Refunds are never refused by the cap.
+   */
+  BalanceLimitExceeded: 'BalanceLimitExceeded',
   /** A requested seat is held or reserved by someone else; nothing was held. */
   SeatUnavailable: 'SeatUnavailable',
   /** A seat id does not exist or belongs to another performance. */
@@ -25,6 +31,8 @@ export const FailureType = {
   ReservationCancelled: 'ReservationCancelled',
   /** The reservation is already paid and confirmed. */
   AlreadyConfirmed: 'AlreadyConfirmed',
+  /** A cancellation was refused because the reservation's payment is under way; its outcome decides. */
+  PaymentInProgress: 'PaymentInProgress',
   /** A step arrived after its saga had already compensated it (a late retry). */
   SagaAlreadyCompensated: 'SagaAlreadyCompensated',
   /** The saga was cancelled (workflow cancellation) before its pivot step. */
@@ -35,6 +43,24 @@ export const FailureType = {
   NotCompensationFailed: 'NotCompensationFailed',
   /** A compensation failed for good; the saga needs an operator. */
   CompensationFailed: 'CompensationFailed',
+  /**
+   * An operator asked to retry compensations while a retry of the same saga is still
+   * running (refused by the retry Update's validator; send it again once that one answered).
+   */
+  CompensationRetryInProgress: 'CompensationRetryInProgress',
+  /**
+   * A statement of an activity was refused by PostgreSQL with a data exception (SQLSTATE
+   * class 22: a value out of range, a division by zero, an invalid input): the same
+   * statement would be refused again, so it is not retried. `details[0]`: `{ sqlState,
+   * activityType }`, plus `table`, `column`, `constraint` when PostgreSQL named them.
+   */
+  DataException: 'DataException',
+  /**
+   * A statement of an activity violated an integrity constraint (SQLSTATE class 23: a
+   * check, unique, foreign key or not-null constraint): not retried. `details[0]`:
+   * `{ sqlState, activityType, constraint, table, column }` (those PostgreSQL named).
+   */
+  IntegrityConstraintViolation: 'IntegrityConstraintViolation',
 } as const;
 
 /** One of {@link FailureType}'s values. */

@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/index.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { createDataPlatformClient } from '../activities/data-platform.ts';
 import type { Orm } from '../db/orm.ts';
+import { databaseFailureInterceptor } from './database-failures.ts';
 
 // `.ts` when run from source, `.js` when compiled into dist/ by `npm run build`.
 const COMPILED = import.meta.url.endsWith('.js');
@@ -68,7 +69,11 @@ export function workerTuning(worker: AppConfig['worker']): NonNullable<SagaWorke
   } as const;
 }
 
-/** Creates (but does not run) a worker for both sagas on `taskQueue`. */
+/**
+ * Creates (but does not run) a worker for both sagas on `taskQueue`. Every activity, normal
+ * or local, runs behind {@link databaseFailureInterceptor}: a data exception or a constraint
+ * violation from PostgreSQL fails it for good instead of being retried.
+ */
 export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
   const activities = { ...createActivities(options.deps), ...options.activityOverrides };
   const workflows = workflowSource(options);
@@ -81,6 +86,7 @@ export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities,
+    interceptors: { activity: [databaseFailureInterceptor] },
     ...workflows,
     ...options.tuning,
   });
@@ -99,7 +105,12 @@ export function createConfiguredSagaWorker(config: AppConfig, connection: Native
     taskQueue: config.temporal.taskQueue,
     workflowBundlePath: config.worker.workflowBundlePath,
     ...(logger ? { logger } : {}),
-    deps: { orm, dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }) },
+    deps: {
+      orm,
+      dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
+      balanceLimitPoints: config.limits.balancePoints,
+      orderTotalLimitWon: config.limits.orderTotalWon,
+    },
     tuning: workerTuning(config.worker),
   });
 }

@@ -71,7 +71,13 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
   readonly #registered = new Set<string>();
   /** Parked in COMPENSATION_FAILED and waiting for the operator (never for a saga that ends there). */
   #parked = false;
+  /** An accepted retry Update the compensation loop has not picked up yet. */
   #retryRequested = false;
+  /**
+   * The compensation loop is re-running the failed compensations for an accepted retry.
+   * Read only by the validator (which never runs on replay), so it changes no command.
+   */
+  #retryRunning = false;
   /** Operator retries finished so far; each retry Update waits for it to grow. */
   #retriesDone = 0;
 
@@ -156,23 +162,39 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
           this.#observer.compensationFailed();
           await closing.close?.('COMPENSATION_FAILED', compensationFailure);
           this.setStatus('COMPENSATION_FAILED' as P['status'], compensationFailure);
+          this.#retryRunning = false;
           if (retrying) this.#retriesDone += 1;
           if (!parks) return;
           this.#parked = true;
           await condition(() => this.#retryRequested);
           this.#retryRequested = false;
+          this.#retryRunning = true;
           retrying = true;
         }
       }
       await closing.close?.(closing.status, failure);
       this.setStatus(closing.status, failure);
+      this.#retryRunning = false;
       if (retrying) this.#retriesDone += 1;
     });
   }
 
-  /** Validator of the retry Update: only a parked saga with no retry pending accepts one. */
+  /**
+   * Validator of the retry Update: only a parked saga with no retry pending or running
+   * accepts one, so each accepted Update runs the failed compensations once and answers
+   * with the result of its own run.
+   *
+   * @throws ApplicationFailure `CompensationRetryInProgress` while an accepted retry has
+   *   not answered yet; `NotCompensationFailed` when the saga is not parked.
+   */
   #assertParked(): void {
-    if (!this.#parked || this.progress.status !== 'COMPENSATION_FAILED' || this.#retryRequested) {
+    if (this.#retryRequested || this.#retryRunning) {
+      throw ApplicationFailure.nonRetryable(
+        `A compensation retry of the ${this.#options.subject} is already running; wait for its answer`,
+        FailureType.CompensationRetryInProgress,
+      );
+    }
+    if (!this.#parked || this.progress.status !== 'COMPENSATION_FAILED') {
       throw ApplicationFailure.nonRetryable(
         `The ${this.#options.subject} is ${this.progress.status}, not waiting for a compensation retry`,
         FailureType.NotCompensationFailed,

@@ -5,9 +5,8 @@
  * CANCELLED (never after the data-platform notification); retry its compensations
  * through the `retryCompensations` Update; and map what the saga gave to an answer.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import {
-  FailureType,
   ORDER_CHECKOUT_WORKFLOW,
   orderOutcomeUpdate,
   orderWorkflowId,
@@ -19,11 +18,11 @@ import {
 } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
 import type { Orm } from '../../db/orm.ts';
+import { compensationRetryAnswer, type RetryAnswer } from '../compensation-retry.ts';
 import type { AppDeps } from '../context.ts';
-import { ApiError, ErrorCode, notFound } from '../errors.ts';
+import { ApiError, ErrorCode } from '../errors.ts';
 import { idempotencyKeyReused, orderIdFor, orderRequestHash } from '../idempotency.ts';
 import { checkPendingStart, startSaga, type StartAnswer } from '../saga-start.ts';
-import { applicationFailureIn, executeUpdate, isTemporalUnavailable } from '../temporal.ts';
 import { orderCancellationAnswer } from './failures.ts';
 import type { CreateOrderRequest, OrderView, PendingOrderBody } from './schemas.ts';
 import {
@@ -144,44 +143,22 @@ export async function checkoutAnswer(deps: AppDeps, log: Logger, input: OrderChe
   return { status: 202, body: pendingOrderBody(input.orderId) };
 }
 
-type RetryOutcome = 'done' | 'pending';
-
-/** Sends the `retryCompensations` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for it. */
-async function retryCompensations(deps: AppDeps, orderId: string): Promise<RetryOutcome> {
-  try {
-    await executeUpdate(deps.client, deps.config.api.orderOutcomeWaitMs, orderWorkflowId(orderId), retryCompensationsUpdate);
-    return 'done';
-  } catch (err) {
-    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || (isTemporalUnavailable(err) && !(err instanceof WorkflowNotFoundError))) {
-      return 'pending';
-    }
-    const refusal = err instanceof WorkflowUpdateFailedError ? applicationFailureIn(err.cause) : undefined;
-    if (err instanceof WorkflowNotFoundError || refusal?.type === FailureType.NotCompensationFailed) {
-      throw new ApiError(409, FailureType.NotCompensationFailed, 'The order is not waiting for a compensation retry', {
-        details: { orderId },
-      });
-    }
-    throw err;
-  }
-}
-
 /**
- * Re-runs the compensations of order `orderId`, parked in COMPENSATION_FAILED, and
- * answers with its view: 200 when they all succeeded now, 202 when the retry is still
- * running after the wait.
+ * Re-runs the compensations of order `orderId`, parked in COMPENSATION_FAILED, through
+ * the saga's `retryCompensations` Update (api/compensation-retry.ts, shared with the
+ * reservations), and answers with its view: 200 CANCELLED when they all succeeded now,
+ * 202 when the retry is still running after `ORDER_OUTCOME_WAIT_MS`.
  *
  * @throws ApiError 404 for an unknown order; 409 `NotCompensationFailed` for an order in
- *   any other state; 409 `CompensationFailed` when one failed again.
+ *   any other state; 409 `CompensationRetryInProgress` while an earlier retry runs; 409
+ *   `CompensationFailed` (`details.order`) when one failed again.
  */
-export async function retryAnswer(deps: AppDeps, log: Logger, orderId: string): Promise<{ status: 200 | 202; body: OrderView }> {
-  const before = await findOrderView(deps, log, orderId);
-  if (!before) throw notFound(`order ${orderId}`);
-  const outcome = await retryCompensations(deps, orderId);
-  const view = (await findOrderView(deps, log, orderId)) ?? before;
-  log.warn({ orderId, answer: outcome, status: view.status }, 'operator retried compensations');
-  if (outcome === 'pending') return { status: 202, body: view };
-  if (view.status === 'COMPENSATION_FAILED') {
-    throw new ApiError(409, ErrorCode.CompensationFailed, view.message ?? 'A compensation failed again', { details: { order: view } });
-  }
-  return { status: 200, body: view };
+export function retryAnswer(deps: AppDeps, log: Logger, orderId: string): Promise<RetryAnswer<OrderView>> {
+  return compensationRetryAnswer(deps, log, {
+    subject: 'order',
+    id: orderId,
+    workflowId: orderWorkflowId(orderId),
+    update: retryCompensationsUpdate,
+    read: () => findOrderView(deps, log, orderId),
+  });
 }

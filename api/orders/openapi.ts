@@ -53,7 +53,7 @@ export const orderRoutes: DocumentedRoute[] = [
     tag: 'Operations',
     summary: 'Re-run the failed compensations of an order (operator)',
     description:
-      'For an order parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update. Changes money and stock: deploy it behind operator authentication. Takes no body.',
+      'For an order parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update. A second call while a retry runs is refused (409 `CompensationRetryInProgress`), so repeating the request is safe. Changes money and stock: deploy it behind operator authentication. Takes no body.',
     params: { path: OrderIdParams },
     answers: {
       200: jsonAnswer(OrderViewSchema, 'Every compensation succeeded now: the order is CANCELLED.'),
@@ -62,7 +62,7 @@ export const orderRoutes: DocumentedRoute[] = [
     problems: {
       400: ['ValidationFailed'],
       404: ['NotFound'],
-      409: ['CompensationFailed', 'NotCompensationFailed'],
+      409: ['CompensationFailed', 'NotCompensationFailed', 'CompensationRetryInProgress'],
       503: ['TemporalUnavailable'],
     },
   }),

@@ -85,4 +85,23 @@ export const reservationRoutes: DocumentedRoute[] = [
       503: ['TemporalUnavailable'],
     },
   }),
+
+  route('post', '/reservations/:id/compensations/retry', {
+    operationId: 'retryReservationCompensations',
+    tag: 'Operations',
+    summary: 'Re-run the failed compensations of a reservation (operator)',
+    description:
+      'For a reservation parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update, then closes it CANCELLED or EXPIRED (the end it was heading for). A second call while a retry runs is refused (409 `CompensationRetryInProgress`), so repeating the request is safe. Changes money and seats: deploy it behind operator authentication. Takes no body.',
+    params: { path: ReservationIdParams },
+    answers: {
+      200: jsonAnswer(ReservationViewSchema, 'Every compensation succeeded now: the reservation is CANCELLED or EXPIRED and its seats are released.'),
+      202: jsonAnswer(ReservationViewSchema, 'The retry still runs after `ORDER_OUTCOME_WAIT_MS`; the reservation as it is now.'),
+    },
+    problems: {
+      400: ['ValidationFailed'],
+      404: ['NotFound'],
+      409: ['CompensationFailed', 'NotCompensationFailed', 'CompensationRetryInProgress'],
+      503: ['TemporalUnavailable'],
+    },
+  }),
 ];

@@ -37,6 +37,7 @@ import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { cancelAnswer, paymentAnswer, reservationInput, reserveAnswer } from './commands.ts';
+import { registerReservationOperatorRoutes } from './operator.ts';
 import {
   CreateReservationBody,
   PayReservationBody,
@@ -93,4 +94,6 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
     if (!view) throw notFound(`reservation ${id}`);
     ctx.body = view;
   });
+
+  registerReservationOperatorRoutes(router, deps);
 }
