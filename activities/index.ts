@@ -2,7 +2,8 @@
  * All activities of the worker, built from their dependencies. The worker is the one
  * place that calls this; workflows only see {@link Activities} as a type. One factory per
  * bounded context, each on its own tables, plus the pivots of both sagas (pivots.ts), the
- * one place where a transaction spans contexts.
+ * one place where a transaction spans contexts, and the reconciliation's reads
+ * (reconciliation.ts), which span contexts and write nothing.
  */
 import type { Orm } from '../db/orm.ts';
 import { createDataPlatformActivities, type DataPlatformClient } from './data-platform.ts';
@@ -10,12 +11,19 @@ import { createInventoryActivities } from './inventory.ts';
 import { createOrderActivities } from './orders.ts';
 import { createPivotActivities } from './pivots.ts';
 import { createPointsActivities } from './points.ts';
+import { createReconciliationActivities, type WorkflowStateLookup } from './reconciliation.ts';
 import { createSeatActivities } from './seats.ts';
 
-/** What the activities need: the ORM and the data platform client. */
+/** What the activities need: the ORM, the data platform client and the money limits (config `limits`). */
 export interface ActivityDeps {
   orm: Orm;
   dataPlatform: DataPlatformClient;
+  /** Cap of a balance, in points (points.ts; default 1,000,000,000). */
+  balanceLimitPoints?: number | undefined;
+  /** Largest total of one order, in won (orders.ts; default 1,000,000,000). */
+  orderTotalLimitWon?: number | undefined;
+  /** How the reconciliation asks Temporal about workflows (reconciliation.ts); default: the worker's client. */
+  workflowStates?: WorkflowStateLookup;
 }
 
 /** Builds every activity of every bounded context. */
@@ -27,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSeatActivities(deps),
     ...createPivotActivities(deps),
     ...createDataPlatformActivities(deps),
+    ...createReconciliationActivities(deps),
   };
 }
 

@@ -14,8 +14,8 @@ import { FailureType } from '../common/failures.ts';
 import type { OrderItem, OrderStatus } from '../common/orders.ts';
 import { businessFailure, inTransaction, sql } from './tx.ts';
 
-/** Largest total one order may have, in won (the `integer` column's range). */
-export const MAX_ORDER_TOTAL_WON = 2_147_483_647;
+/** Default largest total of one order, in won (config `ORDER_TOTAL_LIMIT_WON`). */
+export const DEFAULT_ORDER_TOTAL_LIMIT_WON = 1_000_000_000;
 
 /** Input of {@link createOrder}. `items` hold distinct product ids. */
 export interface CreateOrderInput {
@@ -44,17 +44,20 @@ export interface CancelOrderInput {
 /** Dependencies of the order activities. */
 export interface OrderDeps {
   orm: Orm;
+  /** Largest total of one order, in won (config `ORDER_TOTAL_LIMIT_WON`); default {@link DEFAULT_ORDER_TOTAL_LIMIT_WON}. */
+  orderTotalLimitWon?: number | undefined;
 }
 
 /** Builds the order activities. */
-export function createOrderActivities({ orm }: OrderDeps) {
+export function createOrderActivities({ orm, orderTotalLimitWon = DEFAULT_ORDER_TOTAL_LIMIT_WON }: OrderDeps) {
   return {
     /**
      * Step 0 of the order saga: inserts the order as PENDING with its lines priced from
      * the catalog. Idempotent: a retry returns the order already written. Changes no
      * other context, so it needs no compensation (cancelOrder closes the order).
      *
-     * @throws UnknownUser / UnknownProduct / OrderTooLarge (non-retryable); nothing is written.
+     * @throws UnknownUser / UnknownProduct / OrderTooLarge (non-retryable; the total is
+     *   above `orderTotalLimitWon`); nothing is written.
      */
     async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
       return inTransaction(orm, async (em) => {
@@ -75,9 +78,10 @@ export function createOrderActivities({ orm }: OrderDeps) {
         }
         const lines = input.items.map((i) => ({ ...i, unitPriceWon: prices.get(i.productId)! }));
         const totalWon = lines.reduce((sum, l) => sum + l.quantity * l.unitPriceWon, 0);
-        if (totalWon > MAX_ORDER_TOTAL_WON) {
-          throw businessFailure(FailureType.OrderTooLarge, `Order total ${totalWon} won exceeds ${MAX_ORDER_TOTAL_WON}`, {
+        if (totalWon > orderTotalLimitWon) {
+          throw businessFailure(FailureType.OrderTooLarge, `Order total ${totalWon} won exceeds ${orderTotalLimitWon}`, {
             totalWon,
+            orderTotalLimitWon,
           });
         }
         await insertOrder(em, input, totalWon, lines);

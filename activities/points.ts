@@ -49,13 +49,21 @@ interface LedgerRow {
   amount_points: number;
 }
 
+/** Default cap of a balance, in points (config `POINTS_BALANCE_LIMIT`). */
+export const DEFAULT_BALANCE_LIMIT_POINTS = 1_000_000_000;
+
 /** Dependencies of the points activities. */
 export interface PointsDeps {
   orm: Orm;
+  /**
+   * Largest balance a top-up may leave, in points (config `POINTS_BALANCE_LIMIT`);
+   * default {@link DEFAULT_BALANCE_LIMIT_POINTS}.
+   */
+  balanceLimitPoints?: number | undefined;
 }
 
 /** Builds the points activities. */
-export function createPointsActivities({ orm }: PointsDeps) {
+export function createPointsActivities({ orm, balanceLimitPoints = DEFAULT_BALANCE_LIMIT_POINTS }: PointsDeps) {
   return {
     /**
      * Pays `amountPoints` from the user's balance and appends a PAYMENT ledger row.
@@ -95,6 +103,10 @@ export function createPointsActivities({ orm }: PointsDeps) {
      * Compensation of {@link payWithPoints}: credits back what the saga paid and appends
      * a REFUND row. Idempotent and a no-op when nothing was paid; in that case it writes a
      * 0-point REFUND tombstone so a late payment attempt of the saga is refused.
+     *
+     * Never refused by the balance cap: giving money back must complete, even when top-ups
+     * since the payment filled the balance up to the cap (it may then end above it, by at
+     * most what was paid). Balances are 64-bit, so a refund cannot overflow one either.
      */
     async refundPoints(input: RefundInput): Promise<PointsResult> {
       return inTransaction(orm, async (em) => {
@@ -111,7 +123,12 @@ export function createPointsActivities({ orm }: PointsDeps) {
      * Credits `amountPoints` to the user once per `topUpId` (TOP_UP ledger row with
      * reference `points-top-up-<topUpId>`). A retry returns the first result.
      *
+     * The cap is checked here, under the account's row lock, because concurrent top-ups
+     * race: the API's early check cannot see the others.
+     *
      * @throws UnknownUser (non-retryable) when the user has no point account.
+     * @throws BalanceLimitExceeded (non-retryable) when the balance would exceed
+     *   `balanceLimitPoints`; nothing changes.
      */
     async topUpPoints(input: TopUpPointsInput): Promise<PointsResult> {
       const reference = `points-top-up-${input.topUpId}`;
@@ -119,6 +136,13 @@ export function createPointsActivities({ orm }: PointsDeps) {
         const balance = await lockAccount(em, input.userId);
         const done = (await movementsOf(em, reference)).find((m) => m.kind === 'TOP_UP');
         if (done) return recorded(done, balance);
+        if (balance + input.amountPoints > balanceLimitPoints) {
+          throw businessFailure(
+            FailureType.BalanceLimitExceeded,
+            `A top-up of ${input.amountPoints} points would take the balance of ${balance} points above the cap of ${balanceLimitPoints}`,
+            { userId: input.userId, balancePoints: balance, amountPoints: input.amountPoints, balanceLimitPoints },
+          );
+        }
         return appendMovement(em, input.userId, 'TOP_UP', input.amountPoints, reference, reference);
       });
     },

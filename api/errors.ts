@@ -39,6 +39,10 @@ export const ErrorCode = {
   UnknownUser: 'UnknownUser',
   /** 422: some product ids do not exist; `productIds` lists them. */
   UnknownProduct: 'UnknownProduct',
+  /** 422: a top-up would take the balance above `POINTS_BALANCE_LIMIT`; members `userId, balancePoints, amountPoints, balanceLimitPoints`. */
+  BalanceLimitExceeded: FailureType.BalanceLimitExceeded,
+  /** 422 before anything starts (members `totalWon, orderTotalLimitWon`), 409 for a cancelled order: the total is above `ORDER_TOTAL_LIMIT_WON`. */
+  OrderTooLarge: FailureType.OrderTooLarge,
   /** 409: an order ended COMPENSATION_FAILED; `order` is the order view. */
   CompensationFailed: 'CompensationFailed',
   /** 501: an HTTP method the API does not implement at all. */

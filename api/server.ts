@@ -85,7 +85,7 @@ async function closeServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
-  const orm = await openOrm({ url: config.database.url, poolMax: config.database.poolMax });
+  const orm = await openOrm(config.database);
   const connection = await Connection.connect(await temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const server = await startApiServer({ orm, client, config, logger }, { host: config.api.host, port: config.api.port });

@@ -23,6 +23,13 @@ export const ORDER_CHECKOUT_WORKFLOW = 'orderCheckout';
 export const SEAT_RESERVATION_WORKFLOW = 'seatReservation';
 /** Workflow type name of a point top-up. */
 export const TOP_UP_POINTS_WORKFLOW = 'topUpPoints';
+/** Workflow type name of the reconciliation run that closes orphaned sagas (workflows/reconciliation.ts). */
+export const RECONCILIATION_WORKFLOW = 'reconcileSagas';
+/**
+ * Id of the Temporal Schedule that starts {@link RECONCILIATION_WORKFLOW}; also the prefix
+ * of its runs' workflow ids (the Schedule appends the firing time).
+ */
+export const RECONCILIATION_SCHEDULE_ID = 'saga-reconciliation';
 
 /**
  * Signature of `orderCheckout`, for typed `args` without importing workflows/. The API

@@ -6,6 +6,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_ORDER_GRACE_MS, DEFAULT_RESERVATION_GRACE_MS } from '../common/reconciliation.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -41,6 +42,33 @@ const EnvSchema = z.object({
   TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas_test'),
   /** Size of the MikroORM connection pool per process. */
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Server-side limit of one SQL statement (PostgreSQL `statement_timeout`), in ms; 0 turns
+   * it off. A statement past it (a lock wait behind a lost session, a runaway query) fails
+   * with a clean error and its step is retried; the connection stays usable.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Client-side limit of one query (pg `query_timeout`), in ms; 0 turns it off. The one
+   * bound that fires when the connection went silent (packets dropped, no FIN or RST): the
+   * query fails, the connection is closed and dropped from the pool, the step is retried.
+   * Longer than the statement timeout, shorter than the steps' 15 s start-to-close.
+   */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(12_000),
+  /** Limit on opening a connection, and on waiting for a free one of the pool (pg `connectionTimeoutMillis`), in ms; 0: none. */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Idle time before TCP keep-alive probes a pooled connection (then every 1 s, 10 probes), in ms. */
+  DATABASE_KEEPALIVE_DELAY_MS: positiveMs.default(10_000),
+  /**
+   * Largest point balance a user may have, in points: a top-up that would take a balance
+   * above it is refused (422 `BalanceLimitExceeded`). Refunds are never refused. At most 2^50.
+   */
+  POINTS_BALANCE_LIMIT: z.coerce.number().int().min(1).max(2 ** 50).default(1_000_000_000),
+  /**
+   * Largest total of one order, in won (422 `OrderTooLarge`); at most POINTS_BALANCE_LIMIT,
+   * since an order is paid from one balance.
+   */
+  ORDER_TOTAL_LIMIT_WON: z.coerce.number().int().min(1).max(2 ** 50).default(1_000_000_000),
   /** host:port of the Temporal frontend (gRPC). */
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('sagas'),
@@ -115,7 +143,29 @@ const EnvSchema = z.object({
     .string()
     .refine((v) => v === '' || isSocketAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty')
     .default('127.0.0.1:9464'),
+  /**
+   * Worker: how often the reconciliation Schedule runs `reconcileSagas`, in ms (default one
+   * minute); 0 turns it off (the worker deletes the Schedule at start-up).
+   */
+  RECONCILIATION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || v >= 1_000, 'expected 0 (off) or at least 1000 ms (a Schedule counts whole seconds)')
+    .default(60_000),
+  /** Reconciliation: a PENDING order older than this (ms since created) whose workflow is closed or missing is an orphan. */
+  RECONCILIATION_ORDER_GRACE_MS: positiveMs.default(DEFAULT_ORDER_GRACE_MS),
+  /** Reconciliation: a PENDING reservation this long (ms) past its hold's expiry whose workflow is closed or missing is an orphan. */
+  RECONCILIATION_RESERVATION_GRACE_MS: positiveMs.default(DEFAULT_RESERVATION_GRACE_MS),
+  /** Reconciliation: most orphans of each kind looked at per run. */
+  RECONCILIATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
 }).superRefine((e, ctx) => {
+  if (e.ORDER_TOTAL_LIMIT_WON > e.POINTS_BALANCE_LIMIT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ORDER_TOTAL_LIMIT_WON'],
+      message: 'must be at most POINTS_BALANCE_LIMIT: an order is paid from one point balance',
+    });
+  }
   if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
     ctx.addIssue({
       code: 'custom',
@@ -134,7 +184,18 @@ export type AppConfig = Readonly<{
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** How config/logger.ts writes: human-readable lines or JSON lines (`LOG_FORMAT`). */
   logFormat: LogFormat;
-  database: Readonly<{ url: string; testUrl: string; poolMax: number }>;
+  database: Readonly<{
+    url: string;
+    testUrl: string;
+    poolMax: number;
+    /** Bounded waits of every connection (db/mikro-orm.config.ts `DbTimeouts`), in ms; 0: off. */
+    statementTimeoutMs: number;
+    queryTimeoutMs: number;
+    connectTimeoutMs: number;
+    keepAliveDelayMs: number;
+  }>;
+  /** Business limits on money: a balance's cap in points, an order's total in won. */
+  limits: Readonly<{ balancePoints: number; orderTotalWon: number }>;
   temporal: Readonly<{
     address: string;
     namespace: string;
@@ -179,6 +240,14 @@ export type AppConfig = Readonly<{
     /** Prebuilt workflow bundle to load, from WORKFLOW_BUNDLE_PATH. */
     workflowBundlePath: string | undefined;
   }>;
+  /** The reconciliation Schedule and what counts as an orphan (see docs/operations.md). */
+  reconciliation: Readonly<{
+    /** Interval of the Schedule in ms; 0: no Schedule. */
+    intervalMs: number;
+    orderGraceMs: number;
+    reservationGraceMs: number;
+    batchSize: number;
+  }>;
 }>;
 
 /** Output format of the logs: `pretty` for a terminal, `json` for machines. */
@@ -217,7 +286,16 @@ export function loadConfig(
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT || (stdoutIsTerminal && e.NODE_ENV !== 'test' ? 'pretty' : 'json'),
-    database: { url: e.DATABASE_URL, testUrl: e.TEST_DATABASE_URL, poolMax: e.DATABASE_POOL_MAX },
+    database: {
+      url: e.DATABASE_URL,
+      testUrl: e.TEST_DATABASE_URL,
+      poolMax: e.DATABASE_POOL_MAX,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      keepAliveDelayMs: e.DATABASE_KEEPALIVE_DELAY_MS,
+    },
+    limits: { balancePoints: e.POINTS_BALANCE_LIMIT, orderTotalWon: e.ORDER_TOTAL_LIMIT_WON },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -254,6 +332,12 @@ export function loadConfig(
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_MS,
       metricsAddress: e.WORKER_METRICS_ADDRESS || undefined,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH || undefined,
+    },
+    reconciliation: {
+      intervalMs: e.RECONCILIATION_INTERVAL_MS,
+      orderGraceMs: e.RECONCILIATION_ORDER_GRACE_MS,
+      reservationGraceMs: e.RECONCILIATION_RESERVATION_GRACE_MS,
+      batchSize: e.RECONCILIATION_BATCH_SIZE,
     },
   });
 }

@@ -4,9 +4,12 @@
  */
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+// Registers the int8 parser: every bigint of the process reads as an exact number.
+import './int8.ts';
 import { ormOptions, type DbSettings } from './mikro-orm.config.ts';
 
 export type { DbSettings };
+export { DEFAULT_DB_TIMEOUTS, type DbTimeouts } from './mikro-orm.config.ts';
 export type Orm = MikroORM;
 
 /** Opens a connected ORM for `settings`. The caller closes it with `orm.close()`. */
@@ -33,6 +36,7 @@ function returnDeadClientsToPool(pool: pg.Pool): void {
   pool.on('acquire', (client) => {
     if (guarded.has(client)) return;
     guarded.add(client);
+    closeOnQueryTimeout(client);
     let release: pg.PoolClient['release'] | undefined;
     Object.defineProperty(client, 'release', {
       configurable: true,
@@ -48,6 +52,32 @@ function returnDeadClientsToPool(pool: pg.Pool): void {
     });
     client.once('end', () => release?.(new Error('PostgreSQL connection ended while checked out')));
   });
+}
+
+/** The message of the error pg rejects a query with when its `query_timeout` expired. */
+const QUERY_READ_TIMEOUT = 'Query read timeout';
+
+/**
+ * Closes `client`'s connection when one of its queries hits the client-side query timeout.
+ *
+ * pg rejects the query but keeps the connection, with the unanswered query still active:
+ * everything sent on it later (the transaction's ROLLBACK first) would queue behind that
+ * query for good, and the client would never return to the pool. On a silently dead
+ * connection nothing else ever ends it. `client.end()` destroys the socket when a query is
+ * active; the 'end' event then gives the client back to the pool as broken
+ * ({@link returnDeadClientsToPool}), and the pool opens a new connection for the retry.
+ */
+function closeOnQueryTimeout(client: pg.PoolClient): void {
+  const query = client.query as (...args: unknown[]) => unknown;
+  client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const result = query.apply(this, args);
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if ((err as Error | undefined)?.message === QUERY_READ_TIMEOUT) void client.end().catch(() => undefined);
+      });
+    }
+    return result;
+  } as typeof client.query;
 }
 
 /**
@@ -89,13 +119,21 @@ export async function ensureDatabaseExists(url: string): Promise<boolean> {
 }
 
 /**
- * Creates the database if needed, opens the ORM and applies pending migrations.
+ * Creates the database if needed, applies pending migrations and opens the ORM.
  *
- * @returns the open ORM and the names of the migrations it applied.
+ * Migrations run on an ORM of their own without statement and query timeouts: one may
+ * rewrite a whole table (a column type change), which takes longer than any step may.
+ *
+ * @returns the open ORM (with `settings`' timeouts) and the names of the migrations it applied.
  */
 export async function prepareDatabase(settings: DbSettings): Promise<{ orm: Orm; applied: string[] }> {
   await ensureDatabaseExists(settings.url);
-  const orm = await openOrm(settings);
-  const applied = await orm.migrator.up();
-  return { orm, applied: applied.map((m) => m.name) };
+  const migrating = await openOrm({ ...settings, statementTimeoutMs: 0, queryTimeoutMs: 0 });
+  let applied: string[];
+  try {
+    applied = (await migrating.migrator.up()).map((m) => m.name);
+  } finally {
+    await migrating.close();
+  }
+  return { orm: await openOrm(settings), applied };
 }

@@ -7,12 +7,13 @@
  *
  * Used by tests (scoped to their own rows, since other suites share the database) and by
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
- * points.ts, sagas.ts, seats.ts, data-platform.ts; scope.ts resolves a scope.
+ * points.ts, sagas.ts, seats.ts, orphans.ts, data-platform.ts; scope.ts resolves a scope.
  */
 import type { Orm } from '../db/orm.ts';
 import { dataPlatformDelivery } from './data-platform.ts';
 import { paymentsBelongToLiveOrConfirmedSagas, pointConservation } from './points.ts';
 import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts';
+import { pendingSagasHaveLiveWorkflows } from './orphans.ts';
 import { resolveScope } from './scope.ts';
 import { seatsHaveOneLiveHolder } from './seats.ts';
 import { stockConservation, stockLinesMatchOrders } from './stock.ts';
@@ -56,6 +57,7 @@ export async function checkInvariants(orm: Orm, options: InvariantOptions = {}):
         await closedSagasHaveNoEffects(em, scope),
         await confirmedSagasAreComplete(em, scope),
         await seatsHaveOneLiveHolder(em, scope),
+        await pendingSagasHaveLiveWorkflows(em, scope, options),
         await dataPlatformDelivery(em, scope, options),
       ];
     },

@@ -3,6 +3,7 @@
  * live or confirmed saga of its payer, and every refund returns exactly what was paid.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { unrefundedPayments as unrefundedPaymentsQuery, type UnrefundedPaymentRow } from '../db/orphans.ts';
 import type { ResolvedScope } from './scope.ts';
 import { rows, sql, within, type Fragment } from './sql.ts';
 import { result, type CheckResult, type InvariantIds, type InvariantNote, type Violation } from './types.ts';
@@ -53,34 +54,13 @@ function ledgerInScope(alias: string, scope: ResolvedScope | undefined): Fragmen
   return sql`(${within(`${alias}.account_user_id`, scope?.users, 'int')} or ${within(`${alias}.reference`, scope?.workflowIds, 'text')})`;
 }
 
-interface SagaRef {
-  order_id: string | null;
-  order_status: string | null;
-  order_user: number | null;
-  reservation_id: string | null;
-  reservation_status: string | null;
-  reservation_user: number | null;
-}
-
-type UnrefundedPayment = SagaRef & { ledger_id: string; user_id: number; reference: string; amount_points: number; refunded: number | null };
+type SagaRef = Pick<UnrefundedPaymentRow, 'order_id' | 'order_status' | 'order_user' | 'reservation_id' | 'reservation_status' | 'reservation_user'>;
 
 async function unrefundedPayments(
   em: EntityManager,
   scope: ResolvedScope | undefined,
 ): Promise<{ violations: Violation[]; notes: InvariantNote[] }> {
-  const unrefunded = await rows<UnrefundedPayment>(
-    em,
-    sql`select p.id::text as ledger_id, p.account_user_id as user_id, p.reference, p.amount_points, r.amount_points as refunded,
-               o.id as order_id, o.status as order_status, o.user_id as order_user,
-               s.id as reservation_id, s.status as reservation_status, s.user_id as reservation_user
-        from point_ledger p
-        left join point_ledger r on r.reference = p.reference and r.kind = 'REFUND'
-        left join orders o on o.workflow_id = p.reference
-        left join reservations s on s.workflow_id = p.reference
-        where p.kind = 'PAYMENT' and ${ledgerInScope('p', scope)}
-          and r.amount_points is distinct from p.amount_points
-        order by p.id`,
-  );
+  const unrefunded = await rows<UnrefundedPaymentRow>(em, unrefundedPaymentsQuery(ledgerInScope('p', scope)));
   const violations: Violation[] = [];
   const notes: InvariantNote[] = [];
   const check = PAYMENTS_CHECK;

@@ -1,5 +1,6 @@
 /** Seat check: every HELD or RESERVED seat has one live holder that lists it. */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { unexplainedSeats, type UnexplainedSeatRow } from '../db/orphans.ts';
 import type { ResolvedScope } from './scope.ts';
 import { rows, sql, within } from './sql.ts';
 import { result, type CheckResult, type InvariantNote, type Violation } from './types.ts';
@@ -11,15 +12,9 @@ import { result, type CheckResult, type InvariantNote, type Violation } from './
  */
 export async function seatsHaveOneLiveHolder(em: EntityManager, scope: ResolvedScope | undefined): Promise<CheckResult> {
   const check = 'seats-have-one-live-holder';
-  const found = await rows<{ id: number; status: string; reservation_id: string; reservation_status: string | null; listed: boolean | null }>(
+  const found = await rows<UnexplainedSeatRow>(
     em,
-    sql`select s.id, s.status, s.reservation_id, res.status as reservation_status, res.seat_ids @> to_jsonb(s.id) as listed
-        from seats s left join reservations res on res.id = s.reservation_id
-        where s.status <> 'AVAILABLE'
-          and (${within('s.performance_id', scope?.performances, 'int')} or ${within('s.reservation_id', scope?.reservations, 'uuid')})
-          and not coalesce((s.status = 'HELD' and res.status = 'PENDING' and res.seat_ids @> to_jsonb(s.id))
-                        or (s.status = 'RESERVED' and res.status = 'CONFIRMED' and res.seat_ids @> to_jsonb(s.id)), false)
-        order by s.id`,
+    unexplainedSeats(sql`${within('s.performance_id', scope?.performances, 'int')} or ${within('s.reservation_id', scope?.reservations, 'uuid')}`),
   );
   const violations: Violation[] = [];
   const notes: InvariantNote[] = [];

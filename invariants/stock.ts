@@ -3,6 +3,7 @@
  * an order in the matching state.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { unexplainedStockLines, type UnexplainedStockLineRow } from '../db/orphans.ts';
 import type { ResolvedScope } from './scope.ts';
 import { rows, sql, within } from './sql.ts';
 import { result, type CheckResult, type InvariantNote, type Violation } from './types.ts';
@@ -34,13 +35,9 @@ export async function stockConservation(em: EntityManager, scope: ResolvedScope 
  * to a CONFIRMED order; RESERVED units of a COMPENSATION_FAILED order are a note.
  */
 export async function stockLinesMatchOrders(em: EntityManager, scope: ResolvedScope | undefined): Promise<CheckResult> {
-  const found = await rows<{ order_id: string; product_id: number; line_status: string; quantity: number; order_status: string }>(
+  const found = await rows<UnexplainedStockLineRow>(
     em,
-    sql`select r.order_id, r.product_id, r.status as line_status, r.quantity, o.status as order_status
-        from stock_reservations r join orders o on o.id = r.order_id
-        where (${within('o.id', scope?.orders, 'uuid')} or ${within('r.product_id', scope?.products, 'int')})
-          and ((r.status = 'RESERVED' and o.status <> 'PENDING') or (r.status = 'COMMITTED' and o.status <> 'CONFIRMED'))
-        order by r.order_id, r.product_id`,
+    unexplainedStockLines(sql`${within('o.id', scope?.orders, 'uuid')} or ${within('r.product_id', scope?.products, 'int')}`),
   );
   const violations: Violation[] = [];
   const notes: InvariantNote[] = [];

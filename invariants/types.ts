@@ -2,6 +2,7 @@
  * The vocabulary of the invariant checker: what a check reports (violations, notes), the
  * options and scope it takes, and the names and descriptions of the checks.
  */
+import type { SagaWorkflowState } from '../common/reconciliation.ts';
 
 /** Ids of the rows a violation or note is about, e.g. `{ orderId, productId }`. */
 export type InvariantIds = Record<string, string | number | number[]>;
@@ -87,6 +88,14 @@ export interface InvariantOptions {
    * violation while its delivery row is still PENDING or not written yet.
    */
   allowInFlight?: boolean;
+  /**
+   * What Temporal says of each of these workflow ids (e.g. `sagaWorkflowStates` of
+   * activities/reconciliation.ts with a client). With it, the orphan check reports a PENDING
+   * saga past its deadline only when its workflow is closed or missing; without it, by age.
+   */
+  workflowStates?: (workflowIds: string[]) => Promise<ReadonlyMap<string, SagaWorkflowState>>;
+  /** Deadlines of the orphan check in ms (defaults: common/reconciliation.ts, as the reconciliation's). */
+  orphanGraceMs?: { order?: number; reservation?: number };
 }
 
 /** Names of the checks, in the order they run and are reported. */
@@ -98,6 +107,7 @@ export const CHECK_NAMES = [
   'closed-sagas-have-no-effects',
   'confirmed-sagas-are-complete',
   'seats-have-one-live-holder',
+  'pending-sagas-have-live-workflows',
   'data-platform-delivery',
 ] as const;
 
@@ -118,6 +128,8 @@ const DESCRIPTIONS: Record<CheckName, string> = {
     'a CONFIRMED order has every line COMMITTED and one PAYMENT equal to its total, no REFUND; a CONFIRMED reservation has all its seats RESERVED by it and one PAYMENT equal to its total, no REFUND',
   'seats-have-one-live-holder':
     'a HELD seat is held by a PENDING reservation that lists it, a RESERVED seat by a CONFIRMED reservation that lists it',
+  'pending-sagas-have-live-workflows':
+    'a PENDING order created more than the order grace ago, or a PENDING reservation whose hold expired more than the reservation grace ago, has a running workflow (asked of Temporal when the checker can, else judged by age alone)',
   'data-platform-delivery':
     'the event of every CONFIRMED order and reservation was received exactly once, and no event was received for a saga that is not CONFIRMED',
 };

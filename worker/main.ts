@@ -4,13 +4,17 @@
  * finish (up to WORKER_SHUTDOWN_GRACE_MS) and closes its connections. Run as many
  * replicas as needed; they share the task queue. Its Prometheus metrics (the SDK's and
  * the sagas') are served at `http://<WORKER_METRICS_ADDRESS>/metrics`, see worker/metrics.ts.
+ * At start-up it creates or updates the reconciliation Schedule (worker/schedule.ts;
+ * RECONCILIATION_INTERVAL_MS=0 deletes it).
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { installWorkerRuntime } from './metrics.ts';
+import { ensureReconciliationSchedule } from './schedule.ts';
 import { createConfiguredSagaWorker } from './worker.ts';
 
 const config = loadConfig();
@@ -20,6 +24,19 @@ const { metricsUrl } = installWorkerRuntime(log, config.worker.metricsAddress);
 const orm = await openOrm(config.database);
 const connection = await NativeConnection.connect(await temporalConnectionOptions(config.temporal));
 const worker = await createConfiguredSagaWorker(config, connection, orm, log);
+
+// The reconciliation Schedule (worker/schedule.ts): a worker that cannot set it up still
+// runs sagas, and says so; the next worker to start tries again.
+try {
+  const scheduleConnection = await Connection.connect(await temporalConnectionOptions(config.temporal));
+  try {
+    await ensureReconciliationSchedule(new Client({ connection: scheduleConnection, namespace: config.temporal.namespace }), config, log);
+  } finally {
+    await scheduleConnection.close();
+  }
+} catch (err) {
+  log.error({ err }, 'reconciliation schedule could not be set up; running without it');
+}
 
 // Worker.run() already reacts to SIGTERM/SIGINT (Runtime shutdown signals) by shutting down gracefully.
 log.info(

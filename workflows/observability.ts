@@ -25,6 +25,41 @@ const compensationFailures = metricMeter.createCounter(
   'Compensations that failed for good and parked a saga for an operator',
 );
 
+const reconciliationRepairs = metricMeter.createCounter(
+  'saga_reconciliation_repairs',
+  'sagas',
+  'Orphaned sagas (PENDING, workflow closed or missing) closed by the reconciliation, by kind',
+);
+const reconciliationFailures = metricMeter.createCounter(
+  'saga_reconciliation_failures',
+  'sagas',
+  'Orphaned sagas the reconciliation could not close in a run, by kind',
+);
+const strayEffects = metricMeter.createGauge(
+  'saga_stray_effects',
+  'int',
+  'effects',
+  'Effects no live saga explains at the last reconciliation, by kind (stock_line, held_seat, payment)',
+);
+
+/**
+ * What the reconciliation tells the metrics (workflows/reconciliation.ts): each orphan it
+ * closed or failed to close (`kind`: order or reservation), and the stray effects it found.
+ */
+export const reconciliationMetrics = {
+  repaired(kind: string): void {
+    reconciliationRepairs.add(1, { kind });
+  },
+  failed(kind: string): void {
+    reconciliationFailures.add(1, { kind });
+  },
+  strays(counts: { stockLines: number; heldSeats: number; payments: number }): void {
+    strayEffects.set(counts.stockLines, { kind: 'stock_line' });
+    strayEffects.set(counts.heldSeats, { kind: 'held_seat' });
+    strayEffects.set(counts.payments, { kind: 'payment' });
+  },
+};
+
 /** The business ids a saga is tagged with when it starts. */
 export interface SagaIds {
   orderId?: string;

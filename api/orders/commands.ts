@@ -44,20 +44,22 @@ export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body
  * product id and written as `{ productId, quantity }`, the order id from the
  * Idempotency-Key (random without one), the request's fingerprint and how the saga runs
  * its steps (`stepActivities`, absent: `remote`). Used by `POST /orders` and by the
- * benchmark's servers.
+ * benchmark's servers. With `orderTotalLimitWon` (config `ORDER_TOTAL_LIMIT_WON`), the
+ * total at today's prices is checked too.
  *
- * @throws ApiError 422 UnknownUser / UnknownProduct ({@link checkOrderReferences}); nothing starts.
+ * @throws ApiError 422 UnknownUser / UnknownProduct / OrderTooLarge ({@link checkOrderReferences}); nothing starts.
  */
 export async function orderInput(
   orm: Orm,
   body: CreateOrderRequest,
-  options: { idempotencyKey?: string | undefined; stepActivities?: StepActivities | undefined } = {},
+  options: { idempotencyKey?: string | undefined; stepActivities?: StepActivities | undefined; orderTotalLimitWon?: number | undefined } = {},
 ): Promise<OrderCheckoutInput> {
-  const { idempotencyKey, stepActivities } = options;
+  const { idempotencyKey, stepActivities, orderTotalLimitWon } = options;
   const items: OrderItem[] = body.items
     .map((i) => ({ productId: i.productId, quantity: i.quantity }))
     .sort((a, b) => a.productId - b.productId);
-  await checkOrderReferences(orm, body.userId, items.map((i) => i.productId));
+  const total = orderTotalLimitWon === undefined ? undefined : { items, limitWon: orderTotalLimitWon };
+  await checkOrderReferences(orm, body.userId, items.map((i) => i.productId), total);
   return {
     orderId: orderIdFor(body.userId, idempotencyKey),
     userId: body.userId,

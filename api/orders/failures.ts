@@ -46,6 +46,8 @@ const ORDER_CANCELLATION_ANSWERS: Readonly<Record<FailureType, FailureAnswer>> =
   [FailureType.AlreadyConfirmed]: serverFailure,
   [FailureType.NotCompensationFailed]: serverFailure,
   [FailureType.CompensationRetryInProgress]: serverFailure,
+  // A top-up's refusal (points): never a reason an order ends with.
+  [FailureType.BalanceLimitExceeded]: serverFailure,
 };
 
 /**

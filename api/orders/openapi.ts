@@ -32,7 +32,7 @@ export const orderRoutes: DocumentedRoute[] = [
         'CompensationFailed',
         'AlreadyStarted',
       ],
-      422: ['UnknownUser', 'UnknownProduct', 'InsufficientPoints', 'IdempotencyKeyReused'],
+      422: ['UnknownUser', 'UnknownProduct', 'OrderTooLarge', 'InsufficientPoints', 'IdempotencyKeyReused'],
       500: ['UnexpectedError'],
       503: ['TemporalUnavailable'],
     },

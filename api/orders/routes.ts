@@ -11,7 +11,7 @@
  *   (api/orders/failures.ts): the order was not placed (`details.order` is the order view);
  * - 400 `ValidationFailed` (body, duplicate productId, Idempotency-Key), 400/413/415 body
  *   errors, 422 `UnknownUser` / `UnknownProduct` (`details.productIds`), 422
- *   `IdempotencyKeyReused`, 503 `TemporalUnavailable` (with `Retry-After`). Nothing starts on a 4xx.
+ *   `OrderTooLarge` (total above `ORDER_TOTAL_LIMIT_WON`), 422 `IdempotencyKeyReused`, 503 `TemporalUnavailable` (with `Retry-After`). Nothing starts on a 4xx.
  *
  * `GET /orders/:id` (UUID): 200 order view with live saga progress; 400 for a bad id;
  * 404 `NotFound` when neither an order row nor its saga exists.
@@ -58,7 +58,11 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
     async (ctx) => {
       const idempotencyKey = readIdempotencyKey(ctx.headers);
       const body = CreateOrderBody.parse(ctx.request.body);
-      const input = await orderInput(deps.orm, body, { idempotencyKey, stepActivities: deps.config.api.orderStepActivities });
+      const input = await orderInput(deps.orm, body, {
+        idempotencyKey,
+        stepActivities: deps.config.api.orderStepActivities,
+        orderTotalLimitWon: deps.config.limits.orderTotalWon,
+      });
       const { orderId } = input;
       const log = ctx.state.log.child({ orderId, workflowId: orderWorkflowId(orderId), idempotencyKey });
       const answer = await checkoutAnswer(deps, log, input);

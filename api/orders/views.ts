@@ -9,6 +9,7 @@ import {
   orderProgressQuery,
   orderWorkflowId,
   type OrderCheckoutInput,
+  type OrderItem,
   type OrderOutcome,
   type OrderProgress,
   type OrderStatus,
@@ -31,20 +32,33 @@ export function orderPath(orderId: string): string {
   return `/orders/${orderId}`;
 }
 
+/** The order total to check in {@link checkOrderReferences}: the lines, and the largest total allowed in won. */
+export interface OrderTotalCheck {
+  items: readonly OrderItem[];
+  limitWon: number;
+}
+
 /**
- * Refuses an order whose user has no point account or that names unknown product ids,
- * with one statement against the database, so an order naming something that does not
- * exist is refused with a 422 and changes nothing.
+ * Refuses an order whose user has no point account, that names unknown product ids, or
+ * (given `total`) whose total at today's prices is above `total.limitWon`, with one
+ * statement against the database, so such an order is refused with a 422 and changes
+ * nothing. createOrder checks the total again on the prices it records.
  *
  * @param productIds distinct product ids of the order's lines
  * @throws ApiError 422 UnknownUser (extension member `userId`) first, else 422
- *   UnknownProduct (member `productIds`: the unknown ones, in request order).
+ *   UnknownProduct (member `productIds`: the unknown ones, in request order), else 422
+ *   OrderTooLarge (members `totalWon`, `orderTotalLimitWon`).
  */
-export async function checkOrderReferences(orm: Orm, userId: number, productIds: number[]): Promise<void> {
-  const [row] = await orm.em.fork().execute<{ user_known: boolean; known: number[] }[]>(
+export async function checkOrderReferences(orm: Orm, userId: number, productIds: number[], total?: OrderTotalCheck): Promise<void> {
+  const lines = JSON.stringify(total?.items ?? []);
+  // numeric: a total of absurd prices must not overflow bigint on its way to being refused.
+  const [row] = await orm.em.fork().execute<{ user_known: boolean; known: number[]; total_won: string }[]>(
     `select exists (select 1 from point_accounts where user_id = ?) as user_known,
-            array(select id from products where id in (?)) as known`,
-    [userId, productIds] as never[],
+            array(select id from products where id in (?)) as known,
+            (select coalesce(sum(p.price_won::numeric * q.quantity), 0)
+             from jsonb_to_recordset(?::jsonb) as q("productId" int, quantity int)
+             join products p on p.id = q."productId")::text as total_won`,
+    [userId, productIds, lines] as never[],
     'all',
   );
   if (!row?.user_known) {
@@ -55,6 +69,11 @@ export async function checkOrderReferences(orm: Orm, userId: number, productIds:
   if (missing.length > 0) {
     throw new ApiError(422, ErrorCode.UnknownProduct, `Unknown product ids: ${missing.join(', ')}`, {
       details: { productIds: missing },
+    });
+  }
+  if (total && Number(row.total_won) > total.limitWon) {
+    throw new ApiError(422, ErrorCode.OrderTooLarge, `The order total of ${row.total_won} won exceeds the limit of ${total.limitWon} won`, {
+      details: { totalWon: Number(row.total_won), orderTotalLimitWon: total.limitWon },
     });
   }
 }

@@ -30,7 +30,9 @@ export const pointRoutes: DocumentedRoute[] = [
     operationId: 'topUpPoints',
     tag: 'Points',
     summary: 'Add points to a user\'s balance',
-    description: 'Runs the `topUpPoints` workflow (once per `Idempotency-Key`) and waits up to `ORDER_OUTCOME_WAIT_MS` for the new balance.',
+    description:
+      'Runs the `topUpPoints` workflow (once per `Idempotency-Key`) and waits up to `ORDER_OUTCOME_WAIT_MS` for the new balance. ' +
+      'A top-up that would take the balance above `POINTS_BALANCE_LIMIT` is refused with 422 `BalanceLimitExceeded` and changes nothing.',
     params: { path: idParams('The user id.') },
     headers: [IdempotencyKeyParam],
     requestBody: jsonBody(TopUpBody, 'The points to add.'),
@@ -40,6 +42,6 @@ export const pointRoutes: DocumentedRoute[] = [
         Location: LocationHeader,
       }),
     },
-    problems: { ...JSON_BODY_PROBLEMS, 404: ['NotFound'], 422: ['IdempotencyKeyReused'], 503: ['TemporalUnavailable'] },
+    problems: { ...JSON_BODY_PROBLEMS, 404: ['NotFound'], 422: ['IdempotencyKeyReused', 'BalanceLimitExceeded'], 503: ['TemporalUnavailable'] },
   }),
 ];

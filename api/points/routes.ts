@@ -12,7 +12,8 @@
  *   `{ topUpId, userId, amountPoints, status: 'PENDING' }` when it takes longer than
  *   `ORDER_OUTCOME_WAIT_MS` (retry with the same key to get the result); 400
  *   `ValidationFailed`; 404 `NotFound` (no point account, nothing starts); 422
- *   `IdempotencyKeyReused` (same key, other amount); 503 `TemporalUnavailable`.
+ *   `IdempotencyKeyReused` (same key, other amount); 422 `BalanceLimitExceeded` (the
+ *   balance would exceed `POINTS_BALANCE_LIMIT`; nothing changes); 503 `TemporalUnavailable`.
  */
 import type { TopUpResult } from '../../common/index.ts';
 import type { AppDeps, AppRouter } from '../context.ts';

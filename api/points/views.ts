@@ -20,9 +20,27 @@ export async function findPointsView(orm: Orm, userId: number): Promise<PointsVi
   return { userId, balancePoints: account.balancePoints, links: { ledger: `${pointsPath(userId)}/ledger` } };
 }
 
-/** Whether user `userId` has a point account. */
-export async function hasPointAccount(orm: Orm, userId: number): Promise<boolean> {
-  return (await orm.em.fork().count(PointAccount, { user: userId })) > 0;
+/** What {@link topUpStanding} read: the balance in points, and whether the top-up is already in the ledger. */
+export interface TopUpStanding {
+  balancePoints: number;
+  recorded: boolean;
+}
+
+/**
+ * User `userId`'s balance and whether top-up `topUpId` is already recorded (its TOP_UP
+ * ledger row, reference `points-top-up-<topUpId>`), in one statement.
+ *
+ * @returns null when the user has no point account.
+ */
+export async function topUpStanding(orm: Orm, userId: number, topUpId: string): Promise<TopUpStanding | null> {
+  const [row] = await orm.em.fork().execute<{ balance_points: number; recorded: boolean }[]>(
+    `select a.balance_points,
+            exists (select 1 from point_ledger l where l.reference = ? and l.kind = 'TOP_UP') as recorded
+     from point_accounts a where a.user_id = ?`,
+    [`points-top-up-${topUpId}`, userId] as never[],
+    'all',
+  );
+  return row ? { balancePoints: row.balance_points, recorded: row.recorded } : null;
 }
 
 /** `to_char` format of a UTC timestamp as `Date#toISOString` writes it (milliseconds, `Z`). */

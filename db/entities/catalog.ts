@@ -19,7 +19,7 @@ export const Product = defineEntity({
     id: p.integer().primary().autoincrement(),
     sku: p.string().length(64).unique(),
     name: p.string().length(200),
-    priceWon: p.integer(),
+    priceWon: p.bigint('number'),
     stock: p.integer(),
     initialStock: p.integer(),
     createdAt: p.datetime().onCreate(() => new Date()),
@@ -47,7 +47,7 @@ export const PointAccount = defineEntity({
   checks: [{ name: 'point_accounts_balance_non_negative', expression: 'balance_points >= 0' }],
   properties: {
     user: () => p.oneToOne(AppUser).primary().owner(),
-    balancePoints: p.integer().default(0),
+    balancePoints: p.bigint('number').default(0),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
   },
 });
@@ -74,7 +74,7 @@ export const PointLedgerEntry = defineEntity({
     id: p.bigint('number').primary().autoincrement(),
     account: () => p.manyToOne(PointAccount),
     kind: p.enum(LEDGER_KINDS),
-    amountPoints: p.integer(),
+    amountPoints: p.bigint('number'),
     reference: p.string().length(200),
     idempotencyKey: p.string().length(250).unique(),
     createdAt: p.datetime().onCreate(() => new Date()),

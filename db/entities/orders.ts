@@ -18,7 +18,7 @@ export const Order = defineEntity({
     id: p.uuid().primary(),
     user: () => p.manyToOne(AppUser),
     status: p.enum(ORDER_STATUSES).index(),
-    totalWon: p.integer(),
+    totalWon: p.bigint('number'),
     cancellationReason: p.string().length(64).nullable(),
     cancellationMessage: p.text().nullable(),
     workflowId: p.string().length(200).unique(),
@@ -41,7 +41,7 @@ export const OrderLine = defineEntity({
     order: () => p.manyToOne(Order),
     product: () => p.manyToOne(Product).index(),
     quantity: p.integer(),
-    unitPriceWon: p.integer(),
+    unitPriceWon: p.bigint('number'),
   },
 });
 

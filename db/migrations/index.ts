@@ -3,10 +3,12 @@ import { Migration20261121200510_initial } from './Migration20261121200510_initi
 import { Migration20261121202251_seat_reservations } from './Migration20261121202251_seat_reservations.ts';
 import { Migration20261121202944_product_initial_stock } from './Migration20261121202944_product_initial_stock.ts';
 import { Migration20261123090000_list_keyset_indexes } from './Migration20261123090000_list_keyset_indexes.ts';
+import { Migration20261204120000_money_bigint } from './Migration20261204120000_money_bigint.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
   { name: 'Migration20261121202251_seat_reservations', class: Migration20261121202251_seat_reservations },
   { name: 'Migration20261121202944_product_initial_stock', class: Migration20261121202944_product_initial_stock },
   { name: 'Migration20261123090000_list_keyset_indexes', class: Migration20261123090000_list_keyset_indexes },
+  { name: 'Migration20261204120000_money_bigint', class: Migration20261204120000_money_bigint },
 ];

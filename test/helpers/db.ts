@@ -21,7 +21,7 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
 
 /** Opens an ORM on the test database (migrated by test/global-setup.ts). */
 export async function openTestOrm(config: AppConfig = testConfig()): Promise<Orm> {
-  return openOrm({ url: config.database.url, poolMax: 10 });
+  return openOrm({ ...config.database, poolMax: 10 });
 }
 
 /** Creates a product with `stock` units (also its initial stock) at `priceWon` won each; returns its id. */

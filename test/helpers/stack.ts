@@ -76,13 +76,18 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     DATA_PLATFORM_TIMEOUT_MS: '5000',
   });
   const orm = await openTestOrm(config);
-  const workerOrm = options.workerDatabaseUrl ? await openOrm({ url: options.workerDatabaseUrl, poolMax: config.database.poolMax }) : orm;
+  const workerOrm = options.workerDatabaseUrl ? await openOrm({ ...config.database, url: options.workerDatabaseUrl }) : orm;
   const bundle: WorkflowBundleWithSourceMap = await bundleWorkflows(WORKFLOWS_PATH);
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
-    const deps = { orm: workerOrm, dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }) };
+    const deps = {
+      orm: workerOrm,
+      dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }),
+      balanceLimitPoints: config.limits.balancePoints,
+      orderTotalLimitWon: config.limits.orderTotalWon,
+    };
     worker = await createSagaWorker({
       connection: env.nativeConnection,
       namespace: config.temporal.namespace,

@@ -1,0 +1,164 @@
+/**
+ * The SQL that finds what no live saga explains, in one place for its two readers: the
+ * reconciliation activities (activities/reconciliation.ts), which close orphaned sagas
+ * and report stray effects, and the invariant checker (invariants/), which reports both
+ * as violations. Both read the same rows, so a run of `reconcileSagas` repairs exactly
+ * what `npm run check:invariants` calls an orphan.
+ *
+ * Each function returns a query with `?` placeholders and its values in order; `where`
+ * narrows it (the checker's scope), `limit` bounds it (null: every row). Read-only.
+ */
+
+/** A SQL text with `?` placeholders and their values, in order. */
+export interface SqlQuery {
+  text: string;
+  params: unknown[];
+}
+
+const EVERY_ROW: SqlQuery = { text: 'true', params: [] };
+
+/** A PENDING order past its deadline, as {@link pendingOrdersPastDeadline} returns it. */
+export interface PendingOrderRow {
+  id: string;
+  user_id: number;
+  workflow_id: string;
+  /** The order's lines, by product id. */
+  lines: { productId: number; quantity: number }[];
+}
+
+/**
+ * PENDING orders created more than `graceMs` ms ago, oldest first, with their lines.
+ * `where` may name the orders' alias `o`.
+ */
+export function pendingOrdersPastDeadline(graceMs: number, where: SqlQuery = EVERY_ROW, limit: number | null = null): SqlQuery {
+  return {
+    text: `select o.id, o.user_id, o.workflow_id,
+                  coalesce((select json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity) order by l.product_id)
+                            from order_lines l where l.order_id = o.id), '[]'::json) as lines
+           from orders o
+           where o.status = 'PENDING' and o.created_at < now() - ?::double precision * interval '1 millisecond' and (${where.text})
+           order by o.created_at, o.id
+           limit ?`,
+    params: [graceMs, ...where.params, limit],
+  };
+}
+
+/** A PENDING reservation past its deadline, as {@link pendingReservationsPastDeadline} returns it. */
+export interface PendingReservationRow {
+  id: string;
+  user_id: number;
+  workflow_id: string;
+}
+
+/**
+ * PENDING reservations whose hold expired more than `graceMs` ms ago, oldest hold first.
+ * `where` may name the reservations' alias `r`.
+ */
+export function pendingReservationsPastDeadline(graceMs: number, where: SqlQuery = EVERY_ROW, limit: number | null = null): SqlQuery {
+  return {
+    text: `select r.id, r.user_id, r.workflow_id
+           from reservations r
+           where r.status = 'PENDING' and r.hold_expires_at < now() - ?::double precision * interval '1 millisecond' and (${where.text})
+           order by r.hold_expires_at, r.id
+           limit ?`,
+    params: [graceMs, ...where.params, limit],
+  };
+}
+
+/** A stock line whose order's status does not explain it, as {@link unexplainedStockLines} returns it. */
+export interface UnexplainedStockLineRow {
+  order_id: string;
+  product_id: number;
+  line_status: 'RESERVED' | 'COMMITTED';
+  quantity: number;
+  order_status: string;
+}
+
+/**
+ * Stock lines RESERVED by an order that is not PENDING, or COMMITTED by one that is not
+ * CONFIRMED (those of a COMPENSATION_FAILED order among them). `where` may name the
+ * lines' alias `r` and the orders' alias `o`.
+ */
+export function unexplainedStockLines(where: SqlQuery = EVERY_ROW, limit: number | null = null): SqlQuery {
+  return {
+    text: `select r.order_id, r.product_id, r.status as line_status, r.quantity, o.status as order_status
+           from stock_reservations r join orders o on o.id = r.order_id
+           where (${where.text})
+             and ((r.status = 'RESERVED' and o.status <> 'PENDING') or (r.status = 'COMMITTED' and o.status <> 'CONFIRMED'))
+           order by r.order_id, r.product_id
+           limit ?`,
+    params: [...where.params, limit],
+  };
+}
+
+/** A seat whose holder does not explain it, as {@link unexplainedSeats} returns it. */
+export interface UnexplainedSeatRow {
+  id: number;
+  status: 'HELD' | 'RESERVED';
+  /** Never null: check `seats_holder_consistent` gives every HELD or RESERVED seat a holder id. */
+  reservation_id: string;
+  /** Null when no reservation has that id. */
+  reservation_status: string | null;
+  /** Whether the holder lists the seat (null without a holder). */
+  listed: boolean | null;
+}
+
+/**
+ * Seats HELD but not by a PENDING reservation that lists them, or RESERVED but not by a
+ * CONFIRMED one that lists them (those of a COMPENSATION_FAILED reservation among them).
+ * `where` may name the seats' alias `s`.
+ */
+export function unexplainedSeats(where: SqlQuery = EVERY_ROW, limit: number | null = null): SqlQuery {
+  return {
+    text: `select s.id, s.status, s.reservation_id, res.status as reservation_status, res.seat_ids @> to_jsonb(s.id) as listed
+           from seats s left join reservations res on res.id = s.reservation_id
+           where s.status <> 'AVAILABLE'
+             and (${where.text})
+             and not coalesce((s.status = 'HELD' and res.status = 'PENDING' and res.seat_ids @> to_jsonb(s.id))
+                           or (s.status = 'RESERVED' and res.status = 'CONFIRMED' and res.seat_ids @> to_jsonb(s.id)), false)
+           order by s.id
+           limit ?`,
+    params: [...where.params, limit],
+  };
+}
+
+/** A PAYMENT not refunded in full, with the saga it references, as {@link unrefundedPayments} returns it. */
+export interface UnrefundedPaymentRow {
+  ledger_id: string;
+  user_id: number;
+  reference: string;
+  amount_points: number;
+  refunded: number | null;
+  order_id: string | null;
+  order_status: string | null;
+  order_user: number | null;
+  reservation_id: string | null;
+  reservation_status: string | null;
+  reservation_user: number | null;
+}
+
+/**
+ * PAYMENT ledger rows without a REFUND of the same amount, each with the order or
+ * reservation whose workflow id it references (all null when none does). `where` may
+ * name the payment's alias `p`; `sagaNotLive` keeps only the rows whose saga is neither
+ * PENDING, CONFIRMED nor COMPENSATION_FAILED (or missing): the ones no live saga explains.
+ */
+export function unrefundedPayments(where: SqlQuery = EVERY_ROW, options: { sagaNotLive?: boolean; limit?: number | null } = {}): SqlQuery {
+  const notLive = options.sagaNotLive
+    ? `and coalesce(o.status, s.status, 'NONE') not in ('PENDING', 'CONFIRMED', 'COMPENSATION_FAILED')`
+    : '';
+  return {
+    text: `select p.id::text as ledger_id, p.account_user_id as user_id, p.reference, p.amount_points, r.amount_points as refunded,
+                  o.id as order_id, o.status as order_status, o.user_id as order_user,
+                  s.id as reservation_id, s.status as reservation_status, s.user_id as reservation_user
+           from point_ledger p
+           left join point_ledger r on r.reference = p.reference and r.kind = 'REFUND'
+           left join orders o on o.workflow_id = p.reference
+           left join reservations s on s.workflow_id = p.reference
+           where p.kind = 'PAYMENT' and (${where.text})
+             and r.amount_points is distinct from p.amount_points ${notLive}
+           order by p.id
+           limit ?`,
+    params: [...where.params, options.limit ?? null],
+  };
+}
