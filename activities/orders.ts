@@ -91,17 +91,19 @@ export function createOrderActivities({ orm, orderTotalLimitWon = DEFAULT_ORDER_
 
     /**
      * Ends a PENDING order as CANCELLED with `reason` after its compensations ran.
-     * Idempotent; never touches a CONFIRMED order (it returns its status unchanged).
+     * Idempotent; never touches a CONFIRMED order (it returns its status unchanged). A
+     * no-op without an order row (createOrder failed, or never committed): status null.
      */
-    async cancelOrder(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus }> {
+    async cancelOrder(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus | null }> {
       return setFinalStatus(orm, input.orderId, 'CANCELLED', input.reason, input.message);
     },
 
     /**
      * Marks a PENDING order COMPENSATION_FAILED: a compensation failed for good and the
-     * order's effects may be partly left; an operator must look. Idempotent.
+     * order's effects may be partly left; an operator must look. Idempotent; a no-op
+     * without an order row (status null).
      */
-    async markOrderCompensationFailed(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus }> {
+    async markOrderCompensationFailed(input: CancelOrderInput): Promise<{ orderId: string; status: OrderStatus | null }> {
       return setFinalStatus(orm, input.orderId, 'COMPENSATION_FAILED', input.reason, input.message);
     },
   };
@@ -133,15 +135,22 @@ async function insertOrder(em: EntityManager, input: CreateOrderInput, totalWon:
   );
 }
 
+/**
+ * Closes order `orderId` with `status` and its reason, if it is PENDING (or
+ * COMPENSATION_FAILED, after the operator's retry). Returns the status it has now; null
+ * when there is no order row: the saga closes whenever createOrder was attempted, also
+ * when the step failed or its result never arrived, so a missing row means nothing to close.
+ */
 async function setFinalStatus(
   orm: Orm,
   orderId: string,
   status: 'CANCELLED' | 'COMPENSATION_FAILED',
   reason: string,
   message: string,
-): Promise<{ orderId: string; status: OrderStatus }> {
+): Promise<{ orderId: string; status: OrderStatus | null }> {
   return inTransaction(orm, async (em) => {
-    const current = await lockOrderStatus(em, orderId);
+    const current = await lockOrderStatusIfAny(em, orderId);
+    if (current === null) return { orderId, status: null };
     if (current !== 'PENDING' && current !== 'COMPENSATION_FAILED') return { orderId, status: current };
     await sql(
       em,
@@ -152,11 +161,20 @@ async function setFinalStatus(
   });
 }
 
-/** Locks the order row (`FOR UPDATE`) and returns its status; a missing order is a bug (plain error). */
+/**
+ * Locks the order row (`FOR UPDATE`) and returns its status. For the steps that run only
+ * after createOrder returned (the pivot): a missing order there is a bug (plain error).
+ */
 export async function lockOrderStatus(em: EntityManager, orderId: string): Promise<OrderStatus> {
+  const status = await lockOrderStatusIfAny(em, orderId);
+  if (status === null) throw new Error(`Order ${orderId} does not exist`);
+  return status;
+}
+
+/** Locks the order row (`FOR UPDATE`) and returns its status, or null when there is no such order. */
+export async function lockOrderStatusIfAny(em: EntityManager, orderId: string): Promise<OrderStatus | null> {
   const [row] = await sql<{ status: OrderStatus }>(em, 'select status from orders where id = ? for update', [orderId]);
-  if (!row) throw new Error(`Order ${orderId} does not exist`);
-  return row.status;
+  return row ? row.status : null;
 }
 
 async function readOrder(em: EntityManager, orderId: string): Promise<CreatedOrder | null> {

@@ -164,11 +164,16 @@ export function createSeatActivities({ orm }: SeatDeps) {
 
     /**
      * Ends a PENDING reservation as CANCELLED, EXPIRED or COMPENSATION_FAILED with a
-     * reason. Idempotent; never changes a CONFIRMED reservation (returns its status).
+     * reason. Idempotent; never changes a CONFIRMED reservation (returns its status). A
+     * no-op without a reservation row (status null): the saga closes whenever
+     * createReservation was attempted, also when the step failed or its result never arrived.
      */
-    async closeReservation(input: CloseReservationInput): Promise<{ reservationId: string; status: ReservationStatus }> {
+    async closeReservation(input: CloseReservationInput): Promise<{ reservationId: string; status: ReservationStatus | null }> {
       return inTransaction(orm, async (em) => {
-        const reservation = await lockReservation(em, input.reservationId);
+        const [reservation] = await sql<{ status: ReservationStatus }>(em, 'select status from reservations where id = ? for update', [
+          input.reservationId,
+        ]);
+        if (!reservation) return { reservationId: input.reservationId, status: null };
         if (reservation.status !== 'PENDING' && reservation.status !== 'COMPENSATION_FAILED') {
           return { reservationId: input.reservationId, status: reservation.status };
         }

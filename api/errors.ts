@@ -71,6 +71,14 @@ export const ReservationErrorCode = {
   ReservationCancelled: FailureType.ReservationCancelled,
   /** 409: the reservation is already paid and confirmed. */
   AlreadyConfirmed: FailureType.AlreadyConfirmed,
+  /** 409: a cancellation was refused because the reservation's payment is under way; read the reservation, cancel again if the payment failed. */
+  PaymentInProgress: FailureType.PaymentInProgress,
+  /**
+   * 503 (with `Retry-After`): the reservation's saga could not act just now: a payment
+   * failed for a reason of ours (the hold is kept: pay again), or the reservation is
+   * PENDING while no saga runs for it (the reconciliation closes it).
+   */
+  SagaUnavailable: 'SagaUnavailable',
 } as const;
 
 /**

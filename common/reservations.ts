@@ -72,8 +72,24 @@ export const reservationHoldUpdate = defineUpdate<HoldOutcome>('reservationHold'
  */
 export const payReservationUpdate = defineUpdate<PaymentOutcome>('payReservation');
 
-/** Signal: the user cancels; the seats are released and the reservation ends CANCELLED. */
+/**
+ * Signal (legacy): the user cancels; the seats are released and the reservation ends
+ * CANCELLED. It only sets a flag, so a payment already under way still confirms. The API
+ * no longer sends it (it sends {@link reservationCancelUpdate}); the workflow keeps its
+ * handler for the sagas and recorded histories that received it.
+ */
 export const cancelReservationSignal = defineSignal('cancelReservation');
+
+/**
+ * Update: the user cancels. Its validator refuses, before anything reaches history,
+ * `PaymentInProgress` while a payment runs (its outcome decides: retry the cancellation
+ * once it has failed) and `AlreadyConfirmed` once paid. Accepted, it stops any later
+ * payment (the pay validator answers `ReservationCancelled`), and waits until the saga has
+ * released the seats and closed the reservation; it returns the final status (CANCELLED,
+ * EXPIRED when the hold had already expired, COMPENSATION_FAILED when a compensation
+ * failed for good).
+ */
+export const reservationCancelUpdate = defineUpdate<ReservationResult>('reservationCancel');
 
 /** Query: status, hold expiry and saga progress. */
 export const reservationProgressQuery = defineQuery<ReservationProgress>('reservationProgress');

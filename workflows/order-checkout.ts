@@ -5,12 +5,19 @@
  * failure or an unrecoverable error the compensations run in reverse and the order ends
  * CANCELLED with the failure type as reason. A compensation that fails for good parks the
  * order in COMPENSATION_FAILED for the operator's retry (workflows/saga-run.ts).
+ *
+ * The order row is closed (cancelOrder) whenever createOrder was attempted, even if its
+ * result never reached the workflow (cancelled during the step, or its reply lost after
+ * the retries ran out): the close is a no-op without a row. An attempt that commits only
+ * after that close leaves a PENDING order whose workflow is closed; the reconciliation
+ * workflow finds and closes such orders.
  */
 import {
   CancellationScope,
   allHandlersFinished,
   condition,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -53,6 +60,12 @@ const LOCAL_STEPS: StepGroups = {
   steps: proxyLocalActivities<Activities>(LOCAL_FORWARD_STEP_OPTIONS),
   mustComplete: proxyLocalActivities<Activities>(LOCAL_MUST_COMPLETE_OPTIONS),
 };
+
+/**
+ * Patch id of closing the order row when createOrder failed or its result never arrived
+ * (a no-op without a row). Sagas recorded before it close nothing then.
+ */
+export const ORDER_FIRST_STEP_CLOSE_PATCH = 'order-closes-without-create-result';
 
 /**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
@@ -127,8 +140,9 @@ class OrderCheckout {
       log.warn('order checkout failed; compensating', { orderId, failureType: failure.type });
       await saga.compensateAndClose(failure, {
         status: 'CANCELLED',
-        // Without an order row (createOrder failed) nothing was registered and nothing is closed.
-        ...(order && {
+        // createOrder may have committed although its result never arrived: the close runs (a
+        // no-op without a row). Sagas from before the patch close nothing without a result.
+        ...((order || patched(ORDER_FIRST_STEP_CLOSE_PATCH)) && {
           close: (status, f) =>
             status === 'CANCELLED'
               ? mustComplete.cancelOrder({ orderId, reason: f.type, message: f.message })

@@ -1,12 +1,21 @@
 /**
  * The seat reservation saga (`reservation-<reservationId>`), after docs/architecture.md:
  * createReservation -> holdSeats (all or none) -> wait on a durable timer for the `pay`
- * Update, the `cancel` Signal or the hold's expiry -> payWithPoints -> confirmReservation
- * (the pivot: HELD -> RESERVED, PENDING -> CONFIRMED) -> notifyDataPlatform.
+ * Update, the `reservationCancel` Update (or the legacy `cancel` Signal) or the hold's
+ * expiry -> payWithPoints -> confirmReservation (the pivot: HELD -> RESERVED, PENDING ->
+ * CONFIRMED) -> notifyDataPlatform.
  *
  * The timer is durable: if no worker runs when the hold expires, the next worker to pick
  * the workflow up fires it and releases the seats. A payment refused for insufficient
- * points keeps the hold, so the user can top up and pay again before it expires.
+ * points, or failed for a reason that is not a business rejection (its retries ran out),
+ * keeps the hold, so the user can pay again before it expires. A cancellation is refused
+ * while a payment runs, so the answer to it is what happens.
+ *
+ * The reservation row is closed (`closeReservation`) whenever `createReservation` was
+ * attempted, even if its result never reached the workflow (cancelled during the step, or
+ * its reply lost after the retries ran out): the close is a no-op without a row. An
+ * attempt that commits only after that close leaves a PENDING row whose workflow is
+ * closed; the reconciliation workflow finds and closes such rows.
  */
 import {
   ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
@@ -15,13 +24,14 @@ import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../common/failures.ts';
 import { confirmedEventId, SEAT_RESERVATION_WORKFLOW, stepKey } from '../common/ids.ts';
 import {
-  RESERVATION_CONFIRMED_EVENT, cancelReservationSignal, payReservationUpdate, reservationHoldUpdate, reservationProgressQuery,
+  RESERVATION_CONFIRMED_EVENT, cancelReservationSignal, payReservationUpdate, reservationCancelUpdate, reservationHoldUpdate, reservationProgressQuery,
   retryReservationCompensationsUpdate, type HoldOutcome, type PaymentOutcome, type ReservationProgress, type ReservationResult,
   type ReservationStatus, type SeatReservationInput,
 } from '../common/reservations.ts';
 import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
 import { failureDetails, failureOf, type FailureSummary } from './failures.ts';
 import { notifyDataPlatform } from './notify.ts';
+import { paymentFailure } from './reservation-payment.ts';
 import { SagaRun } from './saga-run.ts';
 
 const steps = proxyActivities<Activities>(FORWARD_STEP_OPTIONS);
@@ -34,6 +44,12 @@ const HOLD_EXPIRED: FailureSummary = { type: FailureType.HoldExpired, message: '
  * recorded before it close COMPENSATION_FAILED and complete, as they did.
  */
 export const RESERVATION_PARKING_PATCH = 'reservation-parks-on-compensation-failure';
+
+/**
+ * Patch id of closing the reservation row when `createReservation` failed or its result
+ * never arrived (a no-op without a row). Sagas recorded before it close nothing then.
+ */
+export const RESERVATION_FIRST_STEP_CLOSE_PATCH = 'reservation-closes-without-create-result';
 
 /**
  * Runs one seat reservation. Returns the final status: CONFIRMED, CANCELLED (refused
@@ -90,9 +106,11 @@ class SeatReservation {
       await CancellationScope.nonCancellable(() => condition(() => this.#hold !== undefined));
       return this.#hold!;
     });
+    // The legacy Signal stays for the sagas and recorded histories that received it.
     setHandler(cancelReservationSignal, () => {
       this.#cancelled = true;
     });
+    setHandler(reservationCancelUpdate, () => this.#cancel(), { validator: () => this.#assertCancellable() });
     // Concurrent pay calls share one payment; a refused payment clears it so the user can retry.
     setHandler(payReservationUpdate, () => (this.#payment ??= this.#pay()), { validator: () => this.#assertPayable() });
     saga.setStatus('PENDING');
@@ -110,7 +128,9 @@ class SeatReservation {
       const failure = failureOf(err);
       const details = failureDetails(err)[0] as { seatIds?: number[] } | undefined;
       this.#hold = this.#holdOutcome('CANCELLED', failure, details?.seatIds);
-      await this.#compensateAndClose('CANCELLED', failure, created);
+      // The row may exist although the step's result never arrived; sagas from before the patch close nothing then.
+      await this.#compensateAndClose('CANCELLED', failure, created || patched(RESERVATION_FIRST_STEP_CLOSE_PATCH));
+      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
       return this.#result();
     }
     this.#hold = this.#holdOutcome('PENDING');
@@ -157,7 +177,9 @@ class SeatReservation {
         );
       } catch (err) {
         this.#payment = undefined;
-        throw this.#asUpdateFailure(err, FailureType.InsufficientPoints);
+        throw paymentFailure(err, (failure) => {
+          this.#failure = failure;
+        });
       }
       try {
         await saga.pivot('confirmReservation', () => mustComplete.confirmReservation({ reservationId }));
@@ -171,12 +193,30 @@ class SeatReservation {
     }
   }
 
-  /** Compensates and closes the reservation `status`; without its row (`created` false) nothing is written. */
-  #compensateAndClose(status: 'CANCELLED' | 'EXPIRED', failure: FailureSummary, created: boolean): Promise<void> {
+  /** The cancel Update, accepted: no payment runs; waits until the saga has closed the reservation. */
+  async #cancel(): Promise<ReservationResult> {
+    this.#cancelled = true;
+    await CancellationScope.nonCancellable(() => condition(() => this.#saga.progress.status !== 'PENDING'));
+    return this.#result();
+  }
+
+  /** Rejects a cancel Update before it reaches history while a payment runs or once paid. */
+  #assertCancellable(): void {
+    if (this.#confirmed) throw ApplicationFailure.nonRetryable('The reservation is already paid', FailureType.AlreadyConfirmed);
+    if (this.#paying) {
+      throw ApplicationFailure.nonRetryable('The reservation is being paid; cancel again if the payment fails', FailureType.PaymentInProgress);
+    }
+  }
+
+  /**
+   * Compensates and closes the reservation `status`. `closes` false (a saga from before
+   * the first-step patch whose row was never seen) writes nothing.
+   */
+  #compensateAndClose(status: 'CANCELLED' | 'EXPIRED', failure: FailureSummary, closes: boolean): Promise<void> {
     const { reservationId } = this.#input;
     return this.#saga.compensateAndClose<typeof status>(failure, {
       status,
-      ...(created && { close: (s, f) => mustComplete.closeReservation({ reservationId, status: s, reason: f.type, message: f.message }) }),
+      ...(closes && { close: (s, f) => mustComplete.closeReservation({ reservationId, status: s, reason: f.type, message: f.message }) }),
       // Sagas recorded before parking existed end COMPENSATION_FAILED instead of parking.
       parks: () => patched(RESERVATION_PARKING_PATCH),
     });
@@ -195,10 +235,10 @@ class SeatReservation {
     }
   }
 
-  /** The pay Update's failure from a step's. Of type `keepHoldType` the saga waits on (the user may retry); any other ends it. */
-  #asUpdateFailure(err: unknown, keepHoldType?: string): ApplicationFailure {
+  /** The pay Update's failure from the pivot's: it ends the saga. */
+  #asUpdateFailure(err: unknown): ApplicationFailure {
     const failure = failureOf(err);
-    if (failure.type !== keepHoldType) this.#failure = failure;
+    this.#failure = failure;
     return ApplicationFailure.nonRetryable(failure.message, failure.type, ...failureDetails(err));
   }
 

@@ -1,25 +1,27 @@
 /**
  * What the reservation routes ask of the seat reservation saga: start it (or rejoin it)
  * and wait for its hold through the `reservationHold` Update, pay it (the
- * `payReservation` Update), cancel it (the `cancelReservation` Signal), each under a
- * deadline, and map what the saga gave (or, once it has ended, its row) to an answer.
+ * `payReservation` Update), cancel it (the `reservationCancel` Update), each under a
+ * deadline, and map what the saga gave (or, once it has ended, its row) to an answer
+ * (refusals through api/reservations/failures.ts).
  *
  * How a refusal reaches the client: a rejection by the Update's validator and a failure
  * of its handler both surface as `WorkflowUpdateFailedError` whose `cause` is the
  * `ApplicationFailure` (or, when the handler rethrows an activity's failure, an
  * `ActivityFailure` whose `cause` is it); the failure's `type` and `details` survive.
- * An Update or Signal sent to a closed workflow fails with `WorkflowNotFoundError`
+ * An Update sent to a closed workflow fails with `WorkflowNotFoundError`
  * ("workflow execution already completed"), like one sent to a workflow that never existed.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import {
   FailureType,
   SEAT_RESERVATION_WORKFLOW,
-  cancelReservationSignal,
   payReservationUpdate,
+  reservationCancelUpdate,
   reservationHoldUpdate,
   reservationWorkflowId,
-  type PaymentOutcome,
+  type ReservationStatus,
   type SeatReservationInput,
 } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
@@ -28,14 +30,14 @@ import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode, notFound, type ProblemExtensions } from '../errors.ts';
 import { idempotencyKeyReused, reservationIdFor, reservationRequestHash } from '../idempotency.ts';
 import { checkPendingStart, startSaga } from '../saga-start.ts';
-import { SHORT_CALL_DEADLINE_MS, applicationFailureIn, executeUpdate, withDeadline } from '../temporal.ts';
+import { applicationFailureIn, executeUpdate } from '../temporal.ts';
+import { cancelFailureAnswer, paymentFailureAnswer, pendingWithoutSaga, refusalError } from './failures.ts';
 import type { CancellingReservationBody, CreateReservationRequest, HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 import {
   checkReferences,
   endedFailure,
   holdStateOfRecord,
   holdView,
-  isReservationFailure,
   loadReservationRecord,
   pendingReservationBody,
   pendingReservationView,
@@ -128,33 +130,30 @@ function holdAnswer(state: HoldState): HoldAnswerBody {
 }
 
 /**
- * What a payment request gave:
- * - `paid`: the reservation is CONFIRMED and the points charged;
- * - `refused`: the workflow refused or failed the payment with a typed `ApplicationFailure`
- *   (`InsufficientPoints`, `HoldExpired`, `ReservationCancelled`, `AlreadyConfirmed`, ...);
- * - `failed`: the Update failed without a business type (e.g. the workflow closed while it ran);
+ * What an Update sent to a reservation saga gave:
+ * - `done`: the handler's result (`PaymentOutcome` CONFIRMED, or the cancellation's final status);
+ * - `refused`: the validator refused it or the handler failed with a typed `ApplicationFailure`
+ *   (`InsufficientPoints`, `HoldExpired`, `PaymentInProgress`, `UnexpectedError`, ...);
+ * - `failed`: the Update failed without a type (e.g. the workflow closed while it ran);
  * - `closed`: no running saga (finished, or never started): the database has the answer;
- * - `pending`: no answer within the wait (the payment may still complete).
+ * - `pending`: no answer within the wait (the Update may still complete).
  */
-export type PaymentAnswer =
-  | { kind: 'paid'; outcome: PaymentOutcome }
+export type UpdateAnswer<Result> =
+  | { kind: 'done'; result: Result }
   | { kind: 'refused'; type: string; message: string; details: readonly unknown[] }
   | { kind: 'failed'; error: WorkflowUpdateFailedError }
   | { kind: 'closed' }
   | { kind: 'pending' };
 
 /**
- * Sends the `payReservation` Update to the saga of `reservationId` and waits up to
- * `waitMs` for its result. Each call is a new Update; the workflow makes concurrent ones
- * share one payment, and a payment refused for insufficient points may be retried.
+ * Sends `update` to the saga of `reservationId` and waits up to `waitMs` for its result.
  *
- * @throws Temporal errors other than those classified in {@link PaymentAnswer}
+ * @throws Temporal errors other than those classified in {@link UpdateAnswer}
  *   (unreachable service: 503 upstream).
  */
-async function payReservation(client: Client, waitMs: number, reservationId: string): Promise<PaymentAnswer> {
+async function sendUpdate<Result>(client: Client, waitMs: number, reservationId: string, update: UpdateDefinition<Result, []>): Promise<UpdateAnswer<Result>> {
   try {
-    const outcome = await executeUpdate(client, waitMs, reservationWorkflowId(reservationId), payReservationUpdate);
-    return { kind: 'paid', outcome };
+    return { kind: 'done', result: await executeUpdate(client, waitMs, reservationWorkflowId(reservationId), update) };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { kind: 'closed' };
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { kind: 'pending' };
@@ -171,50 +170,31 @@ async function payReservation(client: Client, waitMs: number, reservationId: str
 export type PaymentAnswerBody = { status: 200; body: ReservationView } | { status: 202; body: PendingReservationBody };
 
 /**
- * Pays reservation `reservationId` through its saga ({@link payReservation}) and decides
- * the answer of `POST /reservations/:id/payment` from what the Update gave; the
- * reservation row is read once, when the answer needs it (the confirmed view, or why a
- * reservation whose saga no longer runs cannot be paid).
+ * Pays reservation `reservationId` through its saga (the `payReservation` Update: each
+ * call is a new Update; the workflow makes concurrent ones share one payment, and a
+ * payment refused for insufficient points or failed for a reason of ours may be paid
+ * again) and decides the answer of `POST /reservations/:id/payment` from what the Update
+ * gave; the reservation row is read once, when the answer needs it (the confirmed view,
+ * or why a reservation whose saga no longer runs cannot be paid).
  *
- * @throws ApiError the reservation failure the saga refused with (402 `InsufficientPoints`
- *   with the balance, 410, 409), or from the row when no saga runs; 404 without either.
+ * @throws ApiError the refusal mapped by api/reservations/failures.ts (402
+ *   `InsufficientPoints` with the balance, 410, 409, 503 `SagaUnavailable` when the
+ *   payment failed for a reason of ours); or from the row when no saga runs (503
+ *   `SagaUnavailable` for a row left PENDING); 404 without either.
  */
 export async function paymentAnswer(deps: AppDeps, log: Logger, reservationId: string): Promise<PaymentAnswerBody> {
-  const payment = await payReservation(deps.client, deps.config.api.orderOutcomeWaitMs, reservationId);
+  const payment = await sendUpdate(deps.client, deps.config.api.orderOutcomeWaitMs, reservationId, payReservationUpdate);
   log.info({ answer: payment.kind, failureType: payment.kind === 'refused' ? payment.type : undefined }, 'payment requested');
   if (payment.kind === 'pending') return { status: 202, body: pendingReservationBody(reservationId) };
   if (payment.kind === 'refused') {
-    const refusal = typedRefusal(reservationId, payment);
-    if (refusal) throw refusal;
-    log.warn({ failureType: payment.type }, 'payment failed with an unexpected failure type');
+    const details = payment.type === FailureType.InsufficientPoints ? balanceDetails(payment.details[0]) : undefined;
+    throw refusalError(paymentFailureAnswer(payment.type), payment.type, reservationId, { message: payment.message, details });
   }
   const record = await loadReservationRecord(deps.orm, reservationId);
-  switch (payment.kind) {
-    case 'paid': {
-      const saga = await queryReservationProgress(deps.client, log, reservationId);
-      const base = record ? toReservationView(record, saga) : pendingReservationView(reservationId, saga);
-      return { status: 200, body: { ...base, status: payment.outcome.status, totalWon: payment.outcome.totalWon } };
-    }
-    case 'refused':
-      throw notPayable(record, reservationId, new Error(payment.message));
-    case 'failed':
-      throw notPayable(record, reservationId, payment.error);
-    case 'closed':
-      throw notPayable(record, reservationId, undefined);
-  }
-}
-
-/**
- * The error for a payment the saga refused with a typed failure: its reservation failure
- * (with the balance details of `InsufficientPoints`); undefined for a type the
- * reservation routes do not know (then the row decides).
- */
-function typedRefusal(reservationId: string, refused: Extract<PaymentAnswer, { kind: 'refused' }>): ApiError | undefined {
-  // A payment cut short by cancelling the workflow itself is the reservation's cancellation.
-  const type = refused.type === FailureType.Cancelled ? FailureType.ReservationCancelled : refused.type;
-  if (!isReservationFailure(type)) return undefined;
-  const details = type === FailureType.InsufficientPoints ? balanceDetails(refused.details[0]) : undefined;
-  return reservationFailure(type, reservationId, { message: refused.message, details });
+  if (payment.kind !== 'done') throw notActionable(record, reservationId);
+  const saga = await queryReservationProgress(deps.client, log, reservationId);
+  const base = record ? toReservationView(record, saga) : pendingReservationView(reservationId, saga);
+  return { status: 200, body: { ...base, status: payment.result.status, totalWon: payment.result.totalWon } };
 }
 
 /**
@@ -230,63 +210,49 @@ function balanceDetails(raw: unknown): ProblemExtensions | undefined {
 }
 
 /**
- * The error for paying a reservation whose saga no longer runs, from its row: EXPIRED ->
- * 410, CANCELLED / CONFIRMED / COMPENSATION_FAILED -> 409; no row -> 404.
- *
- * @throws `cause` when the row is still PENDING (a closed saga left it so: an internal error).
+ * The error for paying or cancelling a reservation whose saga no longer runs (or failed
+ * the Update without a type), from its row: EXPIRED -> 410, CANCELLED / CONFIRMED /
+ * COMPENSATION_FAILED -> 409; PENDING -> 503 `SagaUnavailable` (a row its saga left
+ * open, which the reconciliation closes); no row -> 404.
  */
-function notPayable(record: ReservationRecord | null, reservationId: string, cause: unknown): ApiError {
+function notActionable(record: ReservationRecord | null, reservationId: string): ApiError {
   if (!record) return notFound(`reservation ${reservationId}`);
-  const ended = endedFailure(record);
-  if (ended) return ended;
-  throw cause instanceof Error ? cause : new Error(`Reservation ${reservationId} is PENDING without a running saga`);
+  return endedFailure(record) ?? pendingWithoutSaga(reservationId);
 }
 
-/**
- * Sends the `cancelReservation` Signal to the saga of `reservationId`.
- *
- * @returns true when it was delivered to a running saga; false when there is none
- *   (finished, or never started).
- * @throws Temporal unavailability.
- */
-async function requestCancellation(client: Client, reservationId: string): Promise<boolean> {
-  try {
-    await withDeadline(client, SHORT_CALL_DEADLINE_MS, () =>
-      client.workflow.getHandle(reservationWorkflowId(reservationId)).signal(cancelReservationSignal),
-    );
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
-
-/** The answer of a cancellation: 202 when handed to the saga, 200 with the view when it had already ended. */
+/** The answer of a cancellation: 200 with the view once it has ended, 202 while the saga is still closing it. */
 export type CancelAnswerBody = { status: 202; body: CancellingReservationBody } | { status: 200; body: ReservationView };
 
 /**
- * Cancels reservation `reservationId`, or answers that it already ended CANCELLED or
- * EXPIRED (cancelling again is a no-op).
+ * Cancels reservation `reservationId` through its saga (the `reservationCancel` Update,
+ * which waits until the saga has closed it) and decides the answer of `DELETE
+ * /reservations/:id`: 200 with the view once it ended CANCELLED (or EXPIRED: cancelling
+ * an ended reservation is a no-op), 202 CANCELLING when the saga has not closed it within
+ * `ORDER_OUTCOME_WAIT_MS`.
  *
- * @throws ApiError 404 when there is neither a row nor a running saga; 409 when it is
- *   CONFIRMED or COMPENSATION_FAILED.
+ * @throws ApiError 409 `PaymentInProgress` while a payment runs (nothing changes) and the
+ *   other refusals of api/reservations/failures.ts; 409 when it is CONFIRMED or
+ *   COMPENSATION_FAILED; 503 `SagaUnavailable` for a row left PENDING without a saga;
+ *   404 when there is neither a row nor a running saga.
  */
 export async function cancelAnswer(deps: AppDeps, log: Logger, reservationId: string): Promise<CancelAnswerBody> {
-  // A finished reservation is answered from its row without signalling: a CONFIRMED one
-  // may still have a running saga (notifying the data platform) that would ignore it.
+  // A finished reservation is answered from its row without an Update: a CONFIRMED one may
+  // still have a running saga (notifying the data platform).
   let record = await loadReservationRecord(deps.orm, reservationId);
   if (!record || record.status === 'PENDING') {
-    if (await requestCancellation(deps.client, reservationId)) {
-      log.info('cancellation requested');
-      return { status: 202, body: { reservationId, status: 'CANCELLING' } };
-    }
-    // The saga finished between the read and the signal, or never existed: read its end.
+    const cancel = await sendUpdate(deps.client, deps.config.api.orderOutcomeWaitMs, reservationId, reservationCancelUpdate);
+    log.info({ answer: cancel.kind, failureType: cancel.kind === 'refused' ? cancel.type : undefined }, 'cancellation requested');
+    if (cancel.kind === 'pending') return { status: 202, body: { reservationId, status: 'CANCELLING' } };
+    if (cancel.kind === 'refused') throw refusalError(cancelFailureAnswer(cancel.type), cancel.type, reservationId, { message: cancel.message });
+    // Closed (now, or before the Update arrived): the row has the end.
     record = await loadReservationRecord(deps.orm, reservationId);
-    if (!record) throw notFound(`reservation ${reservationId}`);
+    if (!record && cancel.kind === 'done') return { status: 200, body: await rowlessView(deps, log, reservationId, cancel.result.status) };
   }
-  // Cancelling a reservation that already ended CANCELLED or EXPIRED is a no-op.
-  if (record.status !== 'CANCELLED' && record.status !== 'EXPIRED') {
-    throw endedFailure(record) ?? new Error(`Reservation ${reservationId} is PENDING without a running saga`);
-  }
+  if (!record || (record.status !== 'CANCELLED' && record.status !== 'EXPIRED')) throw notActionable(record, reservationId);
   return { status: 200, body: toReservationView(record, await queryReservationProgress(deps.client, log, reservationId)) };
+}
+
+/** The view of a reservation whose saga closed `status` before it wrote a row (its first step was refused). */
+async function rowlessView(deps: AppDeps, log: Logger, reservationId: string, status: ReservationStatus): Promise<ReservationView> {
+  return { ...pendingReservationView(reservationId, await queryReservationProgress(deps.client, log, reservationId)), status };
 }

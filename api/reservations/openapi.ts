@@ -50,8 +50,11 @@ export const reservationRoutes: DocumentedRoute[] = [
     operationId: 'payReservation',
     tag: 'Reservations',
     summary: 'Pay a held reservation with points',
-    description:
+    description: [
       'Charges the price in points and confirms the seats, through the saga\'s `payReservation` Update. On 402 `InsufficientPoints` the hold is kept: top up and pay again before `holdExpiresAt`.',
+      '',
+      'On 503 `SagaUnavailable` (with `Retry-After`) the payment failed for a reason of ours, not of the request, and the hold is kept: pay again (a payment is charged once however often it is sent); the same code answers a reservation left PENDING without a running saga, which is closed shortly.',
+    ].join('\n'),
     params: { path: ReservationIdParams },
     requestBody: jsonBody(PayReservationBody, 'None, or an empty JSON object.', false),
     answers: {
@@ -62,9 +65,11 @@ export const reservationRoutes: DocumentedRoute[] = [
       ...JSON_BODY_PROBLEMS,
       402: ['InsufficientPoints'],
       404: ['NotFound'],
-      409: ['ReservationCancelled', 'AlreadyConfirmed', 'CompensationFailed'],
+      409: ['SeatUnavailable', 'ReservationCancelled', 'AlreadyConfirmed', 'CompensationFailed', 'SagaAlreadyCompensated'],
       410: ['HoldExpired'],
-      503: ['TemporalUnavailable'],
+      422: ['UnknownUser'],
+      500: ['UnexpectedError'],
+      503: ['SagaUnavailable', 'TemporalUnavailable'],
     },
   }),
 
@@ -72,17 +77,24 @@ export const reservationRoutes: DocumentedRoute[] = [
     operationId: 'cancelReservation',
     tag: 'Reservations',
     summary: 'Cancel a reservation',
-    description: 'Asks the saga to cancel and release the seats. Cancelling a reservation that already ended CANCELLED or EXPIRED answers it as it is (idempotent).',
+    description: [
+      'Cancels through the saga\'s `reservationCancel` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for the saga to release the seats and close the reservation. Cancelling a reservation that already ended CANCELLED or EXPIRED answers it as it is (idempotent).',
+      '',
+      'A cancellation is refused with 409 `PaymentInProgress` while a payment runs, and nothing changes: the payment decides (read the reservation, and cancel again if it failed). Once a cancellation is accepted, payments are refused (409 `ReservationCancelled`).',
+    ].join('\n'),
     params: { path: ReservationIdParams },
     answers: {
-      200: jsonAnswer(ReservationViewSchema, 'The reservation had already ended CANCELLED or EXPIRED.'),
-      202: jsonAnswer(CancellingReservationSchema, 'The saga was asked to cancel; read the reservation for its end.', { Location: LocationHeader }),
+      200: jsonAnswer(ReservationViewSchema, 'The reservation is CANCELLED (or had already ended CANCELLED or EXPIRED).'),
+      202: jsonAnswer(CancellingReservationSchema, 'The cancellation was accepted and the saga is still closing the reservation; read it for its end.', {
+        Location: LocationHeader,
+      }),
     },
     problems: {
       400: ['ValidationFailed'],
       404: ['NotFound'],
-      409: ['AlreadyConfirmed', 'CompensationFailed'],
-      503: ['TemporalUnavailable'],
+      409: ['PaymentInProgress', 'AlreadyConfirmed', 'CompensationFailed'],
+      500: ['UnexpectedError'],
+      503: ['SagaUnavailable', 'TemporalUnavailable'],
     },
   }),
 

@@ -20,13 +20,19 @@
  * 200 {@link ReservationView} (CONFIRMED); 202 pending body when the payment has not
  * finished within the wait; 402 `InsufficientPoints` (the hold is kept: top up and pay
  * again; `details`: `reservationId, userId, balancePoints, requiredPoints`); 410
- * `HoldExpired`; 409 `ReservationCancelled` / `AlreadyConfirmed` / `CompensationFailed`;
- * 404 `NotFound`; 400 for a bad id or a non-empty body; 503 `TemporalUnavailable`.
+ * `HoldExpired`; 409 `ReservationCancelled` / `AlreadyConfirmed` / `CompensationFailed` /
+ * `SagaAlreadyCompensated`; 404 `NotFound`; 400 for a bad id or a non-empty body; 503
+ * `SagaUnavailable` with `Retry-After` (the payment failed for a reason of ours and the
+ * hold is kept: pay again; or the row is PENDING without a saga); 503 `TemporalUnavailable`.
  *
- * `DELETE /reservations/:id`: asks the saga to cancel. 202 `{ reservationId, status:
- * 'CANCELLING' }` with `Location` (the seats are released shortly; read the reservation);
- * 200 {@link ReservationView} when it is already CANCELLED or EXPIRED (idempotent); 409
- * `AlreadyConfirmed` / `CompensationFailed`; 404 `NotFound`; 503 `TemporalUnavailable`.
+ * `DELETE /reservations/:id`: cancels through the saga's `reservationCancel` Update and
+ * waits up to `ORDER_OUTCOME_WAIT_MS` for the saga to release the seats: 200
+ * {@link ReservationView} once CANCELLED (or when it had already ended CANCELLED or
+ * EXPIRED: idempotent); 202 `{ reservationId, status: 'CANCELLING' }` with `Location`
+ * when it has not closed within the wait; 409 `PaymentInProgress` while a payment runs
+ * (nothing changes), 409 `AlreadyConfirmed` / `CompensationFailed`; 404 `NotFound`; 503
+ * `SagaUnavailable` (row PENDING without a saga) or `TemporalUnavailable`.
+ * Failure types map to answers in reservations/failures.ts.
  *
  * `GET /reservations/:id` (UUID): 200 {@link ReservationView} with live saga progress;
  * 400 for a bad id; 404 `NotFound` when neither a reservation row nor its saga exists.

@@ -189,6 +189,7 @@ const FAILURES: Readonly<Record<string, { status: number; message: string }>> = 
   [FailureType.HoldExpired]: { status: 410, message: 'The hold expired before the reservation was paid; the seats were released' },
   [FailureType.ReservationCancelled]: { status: 409, message: 'The reservation was cancelled' },
   [FailureType.AlreadyConfirmed]: { status: 409, message: 'The reservation is already paid and confirmed' },
+  [FailureType.PaymentInProgress]: { status: 409, message: 'The reservation is being paid; read it, and cancel again if the payment failed' },
   [FailureType.CompensationFailed]: { status: 409, message: 'The reservation failed and could not be fully undone' },
 };
 
