@@ -51,6 +51,7 @@ describe('checkInvariants on rows written by the activities', () => {
       ['closed-sagas-have-no-effects', true, undefined],
       ['confirmed-sagas-are-complete', true, undefined],
       ['seats-have-one-live-holder', true, undefined],
+      ['pending-sagas-have-live-workflows', true, undefined],
       ['data-platform-delivery', true, undefined],
     ]);
     expect(report.checks.flatMap((c) => c.notes)).toEqual([]);
