@@ -42,7 +42,7 @@ export function retryReservationAnswer(deps: AppDeps, log: Logger, reservationId
 export function registerReservationOperatorRoutes(router: AppRouter, deps: AppDeps): void {
   router.post<object, object, ReservationView>('/reservations/:id/compensations/retry', async (ctx) => {
     const { id } = ReservationIdParams.parse(ctx.params);
-    const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
+    const log = ctx.state.log.child({ workflowId: reservationWorkflowId(id) });
     const answer = await retryReservationAnswer(deps, log, id);
     ctx.status = answer.status;
     ctx.body = answer.body;
