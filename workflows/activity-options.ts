@@ -13,7 +13,8 @@ type StepTiming = ActivityOptions & LocalActivityOptions;
 /**
  * Forward database steps (one local transaction each): short start-to-close, retried
  * with backoff for up to 5 minutes (a database restart), then the saga compensates.
- * Business rejections are non-retryable ApplicationFailures and fail at once.
+ * Business rejections are non-retryable ApplicationFailures and fail at once, as do
+ * deterministic database errors (`DataException`, `IntegrityConstraintViolation`).
  */
 export const FORWARD_STEP_OPTIONS: StepTiming = {
   startToCloseTimeout: '15s',
@@ -24,7 +25,10 @@ export const FORWARD_STEP_OPTIONS: StepTiming = {
 /**
  * The pivot step (confirm) and the compensations: retried indefinitely for transient
  * errors. A pivot that may have committed must never be followed by compensations, and
- * a compensation gives up only on a non-retryable failure.
+ * a compensation gives up only on a non-retryable failure: a business failure type, or a
+ * deterministic database error (SQLSTATE class 22 or 23), which the worker's activity
+ * interceptor (worker/database-failures.ts) makes non-retryable, so that such a
+ * compensation fails for good at its first attempt and the saga parks.
  */
 export const MUST_COMPLETE_OPTIONS: StepTiming = {
   startToCloseTimeout: '15s',

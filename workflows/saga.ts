@@ -98,8 +98,10 @@ export class Saga {
   /**
    * Runs every registered compensation once, last registered first, in a
    * non-cancellable scope (so a cancelled workflow still cleans up). Transient failures
-   * are retried by the compensation activities' own retry policy; a compensation that
-   * still fails is recorded and reported, never swallowed.
+   * are retried by the compensation activities' own retry policy, without end; a
+   * compensation that fails for good (a non-retryable failure: a business type, or a
+   * deterministic database error made non-retryable by the worker) is recorded and
+   * reported, never swallowed.
    *
    * @throws ApplicationFailure of type `CompensationFailed` (non-retryable), with the
    *   failed compensations in `details[0].failures`, when any compensation failed for good.
