@@ -1,17 +1,23 @@
 /**
- * `npm run check:invariants [-- --no-data-platform] [-- --no-allow-in-flight]`: checks
- * the design's invariants on the application database (`DATABASE_URL`) and prints each
- * check with ✓/✗ and each violation with the ids involved. The delivery check uses the
+ * `npm run check:invariants [-- --no-data-platform] [-- --no-allow-in-flight] [-- --no-temporal]`:
+ * checks the design's invariants on the application database (`DATABASE_URL`) and prints
+ * each check with ✓/✗ and each violation with the ids involved. The delivery check uses the
  * events of the data platform at `DATA_PLATFORM_URL` (`GET /events`, the mock's listing)
  * when it answers, and is skipped with a note when it does not. By default a confirmed
- * saga whose delivery is still PENDING is reported as in flight, not as a violation.
+ * saga whose delivery is still PENDING is reported as in flight, not as a violation. The
+ * orphan check asks Temporal (`TEMPORAL_ADDRESS`) whether the workflow of each PENDING saga
+ * past its deadline (the reconciliation's `RECONCILIATION_*_GRACE_MS`) still runs, and
+ * judges by age alone when Temporal does not answer or with `--no-temporal`.
  *
  * Exit status: 0 when every invariant holds, 1 on any violation, 2 when the check could
  * not run (database unreachable, migrations pending, bad arguments).
  */
 import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { sagaWorkflowStates } from '../activities/reconciliation.ts';
 import { loadConfig, type AppConfig } from '../config/index.ts';
-import { checkInvariants, formatInvariantReport, type ReceivedEventLike } from '../invariants/index.ts';
+import { temporalConnectionOptions } from '../config/temporal.ts';
+import { checkInvariants, formatInvariantReport, type InvariantOptions, type ReceivedEventLike } from '../invariants/index.ts';
 import { openOrm } from '../db/orm.ts';
 
 /** Flags of the command. */
@@ -20,6 +26,25 @@ export interface CheckFlags {
   dataPlatform: boolean;
   /** Report confirmed sagas whose delivery is PENDING as in flight (default true). */
   allowInFlight: boolean;
+  /** Ask Temporal whether overdue PENDING sagas still have a running workflow (default true). */
+  temporal?: boolean;
+}
+
+/**
+ * A lookup of workflow states through a client on `config`'s Temporal, and its close; or
+ * why there is none (Temporal did not answer within `timeoutMs`).
+ */
+export async function connectWorkflowStates(
+  config: AppConfig,
+  timeoutMs = 5_000,
+): Promise<{ lookup: InvariantOptions['workflowStates']; close: () => Promise<void> } | { error: string }> {
+  try {
+    const connection = await Connection.connect({ ...(await temporalConnectionOptions(config.temporal)), connectTimeout: timeoutMs });
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    return { lookup: (ids) => sagaWorkflowStates(client, ids), close: () => connection.close() };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /** Fetches `GET <baseUrl>/events`; resolves to the events, or to why it could not. */
@@ -59,9 +84,20 @@ export async function runInvariantCheck(config: AppConfig, flags: CheckFlags, wr
     } else {
       write('data platform not asked (--no-data-platform): delivery check skipped');
     }
-    const report = await checkInvariants(orm, { receivedEvents, allowInFlight: flags.allowInFlight });
-    write(formatInvariantReport(report));
-    return report.ok ? 0 : 1;
+    const temporal = flags.temporal === false ? { error: 'not asked (--no-temporal)' } : await connectWorkflowStates(config);
+    if ('error' in temporal) write(`Temporal ${config.temporal.address}: ${temporal.error}; orphans judged by age alone`);
+    try {
+      const report = await checkInvariants(orm, {
+        receivedEvents,
+        allowInFlight: flags.allowInFlight,
+        orphanGraceMs: { order: config.reconciliation.orderGraceMs, reservation: config.reconciliation.reservationGraceMs },
+        ...('lookup' in temporal ? { workflowStates: temporal.lookup } : {}),
+      });
+      write(formatInvariantReport(report));
+      return report.ok ? 0 : 1;
+    } finally {
+      if ('close' in temporal) await temporal.close();
+    }
   } finally {
     await orm.close();
   }
@@ -74,13 +110,14 @@ if (import.meta.main) {
       options: {
         'data-platform': { type: 'boolean', default: true },
         'allow-in-flight': { type: 'boolean', default: true },
+        temporal: { type: 'boolean', default: true },
       },
       allowNegative: true,
       strict: true,
     });
-    flags = { dataPlatform: values['data-platform'], allowInFlight: values['allow-in-flight'] };
+    flags = { dataPlatform: values['data-platform'], allowInFlight: values['allow-in-flight'], temporal: values.temporal };
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\nusage: npm run check:invariants [-- --no-data-platform] [-- --no-allow-in-flight]\n`);
+    process.stderr.write(`${(err as Error).message}\nusage: npm run check:invariants [-- --no-data-platform] [-- --no-allow-in-flight] [-- --no-temporal]\n`);
     process.exit(2);
   }
   try {
