@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { inTransaction, statement } from '../../activities/tx.ts';
 import type { Orm } from '../../db/orm.ts';
 import { classifyDatabaseError, databaseFailureInterceptor, nonRetryableDatabaseFailure } from '../../worker/database-failures.ts';
@@ -152,7 +153,10 @@ describe('classifyDatabaseError', () => {
 });
 
 describe('databaseFailureInterceptor', () => {
-  const env = new MockActivityEnvironment({ activityType: 'refundPoints' }, { interceptors: [databaseFailureInterceptor] });
+  const env = new MockActivityEnvironment(
+    { activityType: 'refundPoints' },
+    { interceptors: [databaseFailureInterceptor], logger: new DefaultLogger('ERROR') },
+  );
 
   it('fails the activity for good on a deterministic database error', async () => {
     const failure = await rejection(() => env.run(() => statement(orm, 'select 1/0')));
