@@ -35,6 +35,9 @@ describe('workflow replay', () => {
         'reservation-expired',
         'reservation-cancelled',
         'reservation-seat-unavailable',
+        'reservation-paid-after-failed-payment',
+        'reservation-unknown-user',
+        'order-unknown-user',
         'points-top-up',
       ]),
     );

@@ -11,14 +11,17 @@
  * data platform) and drives each path through the API or the client. It never builds
  * the Temporal CLI: run `npm test` or `node scripts/ensure-temporal-cli.ts` once first.
  */
+import { randomUUID } from 'node:crypto';
 import { writeFile, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
+import { ApplicationFailure } from '@temporalio/common';
+import { ORDER_CHECKOUT_WORKFLOW, orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
 import {
   cancelReservationSignal,
   payReservationUpdate,
+  reservationCancelUpdate,
   reservationProgressQuery,
   retryReservationCompensationsUpdate,
 } from '../../common/reservations.ts';
@@ -32,9 +35,19 @@ const only = process.argv.slice(3);
 const wanted = (path: string) => only.length === 0 || only.includes(path);
 const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
 const brokenRefundUsers = new Set<number>();
+/** Users whose next payment fails for a reason of ours (not a business rejection). */
+const failingPayers = new Set<number>();
+/** A user id no point account has: the first step of a saga refuses it. */
+const UNKNOWN_USER = 2_000_000_000;
 
 const stack: TestStack = await startStack({
-  activityOverrides: (real) => refundFailsFor(brokenRefundUsers, real),
+  activityOverrides: (real) => ({
+    ...refundFailsFor(brokenRefundUsers, real),
+    async payWithPoints(input) {
+      if (failingPayers.delete(input.userId)) throw ApplicationFailure.nonRetryable('connection to the database lost', 'ConnectionLost');
+      return real.payWithPoints(input);
+    },
+  }),
 });
 
 const cli = await testTemporalCli(stack.config);
@@ -101,9 +114,39 @@ try {
   }
 
   if (wanted('reservation-cancelled')) {
+    // Through the reservationCancel Update, as DELETE /reservations/:id sends it (v1-v4: the Signal).
     const cancelled = await reserve(idle, performanceId, [seatIds[2]!], 60_000);
-    await stack.env.client.workflow.getHandle(reservationWorkflowId(cancelled.reservationId)).signal(cancelReservationSignal);
+    await stack.env.client.workflow.getHandle(reservationWorkflowId(cancelled.reservationId)).executeUpdate(reservationCancelUpdate);
     await save('reservation-cancelled', reservationWorkflowId(cancelled.reservationId));
+  }
+
+  if (wanted('reservation-paid-after-failed-payment')) {
+    // The first payment fails for a reason of ours: the hold is kept and the second confirms.
+    const payer = await createUser(stack.orm, 20_000);
+    const paid = await reserve(payer, performanceId, [seatIds[6]!], 60_000);
+    const handle = stack.env.client.workflow.getHandle(reservationWorkflowId(paid.reservationId));
+    failingPayers.add(payer);
+    await handle.executeUpdate(payReservationUpdate).catch(() => undefined);
+    await handle.executeUpdate(payReservationUpdate);
+    await save('reservation-paid-after-failed-payment', handle.workflowId);
+  }
+
+  if (wanted('reservation-unknown-user')) {
+    // createReservation refuses the user; the saga still closes the (absent) row.
+    const refused = await holdSeats(stack, reservationInput(UNKNOWN_USER, performanceId, [seatIds[0]!], 60_000, 'record'));
+    await save('reservation-unknown-user', reservationWorkflowId(refused.reservationId));
+  }
+
+  if (wanted('order-unknown-user')) {
+    // createOrder refuses the user (the API would have refused first); the saga still closes the (absent) row.
+    const orderId = randomUUID();
+    const productId = await createProduct(stack.orm, 10, 1_000);
+    await stack.env.client.workflow.start(ORDER_CHECKOUT_WORKFLOW, {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ orderId, userId: UNKNOWN_USER, items: [{ productId, quantity: 1 }], requestHash: 'record', stepActivities: 'local' }],
+    });
+    await save('order-unknown-user', orderWorkflowId(orderId));
   }
 
   if (wanted('reservation-seat-unavailable')) {
