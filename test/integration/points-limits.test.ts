@@ -9,6 +9,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { topUpWorkflowId } from '../../common/ids.ts';
+import { topUpIdFor } from '../../api/idempotency.ts';
 import { balanceOf, createProduct, createUser, ledgerOf } from '../helpers/db.ts';
 import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
 
@@ -40,12 +43,16 @@ describe('the balance cap', () => {
     const ledger = await ledgerOf(stack.orm, userId);
 
     const started = Date.now();
-    const over = await topUp(userId, 1);
+    const overKey = randomUUID();
+    const over = await topUp(userId, 1, overKey);
     expect(Date.now() - started).toBeLessThan(stack.config.api.orderOutcomeWaitMs);
     expect(over.status).toBe(422);
     expect(over.body).toMatchObject({ code: 'BalanceLimitExceeded', userId, balancePoints: CAP, amountPoints: 1, balanceLimitPoints: CAP });
     expect(await balanceOf(stack.orm, userId)).toBe(CAP);
     expect(await ledgerOf(stack.orm, userId)).toEqual(ledger);
+    // Refused before anything started: no top-up workflow exists for that key.
+    const refusedWorkflow = stack.env.client.workflow.getHandle(topUpWorkflowId(topUpIdFor(userId, overKey)));
+    await expect(refusedWorkflow.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     // The top-up that reached the cap, asked again with its key, still gets its result.
     const again = await topUp(userId, 10_000_000, key);
     expect([again.status, again.body.balancePoints]).toEqual([201, CAP]);
