@@ -35,6 +35,9 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     ORDER_OUTCOME_WAIT_MS: String(config.api.orderOutcomeWaitMs),
     DATA_PLATFORM_URL: config.dataPlatform.url,
     DATA_PLATFORM_TIMEOUT_MS: String(config.dataPlatform.timeoutMs),
+    // No reconciliation Schedule (a worker started with 0 deletes it): a suite gets no
+    // repairs it did not ask for; reconciliation-schedule.test.ts sets its own interval.
+    RECONCILIATION_INTERVAL_MS: '0',
     ...overrides,
   };
 }
