@@ -43,8 +43,9 @@ export interface TopUpPointsInput {
   amountPoints: number;
 }
 
+/** A ledger row as read (int8 columns are numbers: db/int8.ts). */
 interface LedgerRow {
-  id: string;
+  id: number;
   kind: 'TOP_UP' | 'PAYMENT' | 'REFUND';
   amount_points: number;
 }
@@ -162,7 +163,7 @@ async function lockAccount(em: EntityManager, userId: number): Promise<number> {
 
 /** The result of a movement already in the ledger (a retried activity). */
 function recorded(row: LedgerRow, balancePoints: number): PointsResult {
-  return { ledgerEntryId: Number(row.id), amountPoints: row.amount_points, balancePoints };
+  return { ledgerEntryId: row.id, amountPoints: row.amount_points, balancePoints };
 }
 
 function movementsOf(em: EntityManager, reference: string): Promise<LedgerRow[]> {
@@ -179,7 +180,7 @@ async function appendMovement(
 ): Promise<PointsResult> {
   const delta = kind === 'PAYMENT' ? -amountPoints : amountPoints;
   // Balance and ledger row in one statement: both or neither.
-  const [entry] = await sql<{ id: string; balance_points: number }>(
+  const [entry] = await sql<{ id: number; balance_points: number }>(
     em,
     `with account as (
        update point_accounts set balance_points = balance_points + ?, updated_at = now() where user_id = ? returning balance_points
@@ -188,5 +189,5 @@ async function appendMovement(
      values (?, ?, ?, ?, ?, now()) returning id, (select balance_points from account) as balance_points`,
     [delta, userId, userId, kind, amountPoints, reference, idempotencyKey],
   );
-  return { ledgerEntryId: Number(entry!.id), amountPoints, balancePoints: entry!.balance_points };
+  return { ledgerEntryId: entry!.id, amountPoints, balancePoints: entry!.balance_points };
 }

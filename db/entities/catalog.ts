@@ -2,7 +2,8 @@
 import { defineEntity, p } from '@mikro-orm/core';
 
 /**
- * A product of the catalog. `priceWon` is the unit price in won (integer);
+ * A product of the catalog. `priceWon` is the unit price in won (a `bigint` column, read
+ * as an exact number: db/int8.ts);
  * `stock` is the units available to reserve now (never negative: a CHECK backs the
  * conditional update that reserves it). `initialStock` is the stock baseline of stock
  * conservation: units ever put on sale, so initial = stock + RESERVED (live orders) +
@@ -38,7 +39,8 @@ export const AppUser = defineEntity({
 });
 
 /**
- * A user's prepaid point balance (1 point pays 1 won). The balance is a cache of the
+ * A user's prepaid point balance (1 point pays 1 won; `bigint`, capped by
+ * POINTS_BALANCE_LIMIT for top-ups). The balance is a cache of the
  * {@link PointLedgerEntry} rows, updated in the same transaction as the row it sums.
  */
 export const PointAccount = defineEntity({
