@@ -44,7 +44,6 @@ const ORDER_CANCELLATION_ANSWERS: Readonly<Record<FailureType, FailureAnswer>> =
   [FailureType.HoldExpired]: serverFailure,
   [FailureType.ReservationCancelled]: serverFailure,
   [FailureType.AlreadyConfirmed]: serverFailure,
-  [FailureType.PaymentInProgress]: serverFailure,
   [FailureType.NotCompensationFailed]: serverFailure,
   [FailureType.CompensationRetryInProgress]: serverFailure,
   // A top-up's refusal (points): never a reason an order ends with.
