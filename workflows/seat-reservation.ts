@@ -135,7 +135,7 @@ class SeatReservation {
     }
     this.#hold = this.#holdOutcome('PENDING');
 
-    // Wait for the pay Update, the cancel Signal or the hold's expiry (a durable timer); a workflow
+    // Wait for the pay Update, the cancel Update (or legacy Signal) or the hold's expiry (a durable timer); a workflow
     // cancellation (an operator) counts as the user's; a payment begun before the expiry may finish.
     try {
       await condition(() => this.#cancelled || this.#confirmed || this.#failure !== undefined, Math.max(0, this.#holdExpiresAtMs - Date.now()));
