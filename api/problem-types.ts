@@ -194,7 +194,7 @@ export const problemTypes = {
     description: 'The saga was cancelled before its point of no return; nothing stays charged or reserved.',
   },
   [FailureType.UnexpectedError]: {
-    statuses: [500, 409],
+    statuses: [500],
     title: 'Unexpected failure',
     description: 'A step failed for good in a way that is not a business rejection (a failure of the service, not of the request); the saga was undone and `order.reason` names the failure.',
   },

@@ -31,7 +31,7 @@ import { ApiError, ErrorCode, notFound, type ProblemExtensions } from '../errors
 import { idempotencyKeyReused, reservationIdFor, reservationRequestHash } from '../idempotency.ts';
 import { checkPendingStart, startSaga } from '../saga-start.ts';
 import { applicationFailureIn, executeUpdate } from '../temporal.ts';
-import { cancelFailureAnswer, paymentFailureAnswer, pendingWithoutSaga, refusalError } from './failures.ts';
+import { cancelFailureAnswer, holdFailureAnswer, paymentFailureAnswer, pendingWithoutSaga, refusalError } from './failures.ts';
 import type { CancellingReservationBody, CreateReservationRequest, HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 import {
   checkReferences,
@@ -124,7 +124,7 @@ function holdAnswer(state: HoldState): HoldAnswerBody {
       const reason = state.reason ?? FailureType.ReservationCancelled;
       const seatReason = reason === FailureType.SeatUnavailable || reason === FailureType.UnknownSeat;
       const details = seatReason && state.unavailableSeatIds ? { seatIds: state.unavailableSeatIds } : undefined;
-      throw reservationFailure(reason, reservationId, { message: state.message, details });
+      throw refusalError(holdFailureAnswer(reason), reason, reservationId, { message: state.message, details });
     }
   }
 }

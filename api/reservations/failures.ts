@@ -58,6 +58,44 @@ const PAYMENT_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> =
 };
 
 /**
+ * The answers of `POST /reservations` for a hold the saga refused or failed: the
+ * reservation ended CANCELLED with this reason, so a failure of ours is final (500, not
+ * 503: the same request gets the same finished reservation).
+ */
+const HOLD_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> = {
+  [FailureType.SeatUnavailable]: rejection(409, FailureType.SeatUnavailable),
+  [FailureType.UnknownSeat]: rejection(422, FailureType.UnknownSeat),
+  [FailureType.UnknownUser]: rejection(422, FailureType.UnknownUser),
+  [FailureType.ReservationCancelled]: rejection(409, FailureType.ReservationCancelled),
+  // The workflow itself was cancelled before the seats were held.
+  [FailureType.Cancelled]: rejection(409, FailureType.ReservationCancelled),
+  [FailureType.SagaAlreadyCompensated]: rejection(409, FailureType.SagaAlreadyCompensated),
+  [FailureType.UnexpectedError]: bug,
+  [FailureType.DataException]: bug,
+  [FailureType.IntegrityConstraintViolation]: bug,
+  [FailureType.HoldExpired]: bug,
+  [FailureType.InsufficientPoints]: bug,
+  [FailureType.AlreadyConfirmed]: bug,
+  [FailureType.CompensationFailed]: bug,
+  [FailureType.PaymentInProgress]: bug,
+  [FailureType.OutOfStock]: bug,
+  [FailureType.UnknownProduct]: bug,
+  [FailureType.OrderTooLarge]: bug,
+  [FailureType.BalanceLimitExceeded]: bug,
+  [FailureType.NotCompensationFailed]: bug,
+  [FailureType.CompensationRetryInProgress]: bug,
+};
+
+/**
+ * The status and code `POST /reservations` answers for a reservation whose hold ended it
+ * CANCELLED with `reason`: a business rejection is a 4xx with its own code; a failure of
+ * ours, or a reason outside {@link FailureType}, is 500 `UnexpectedError`.
+ */
+export function holdFailureAnswer(reason: string): ReservationFailureAnswer {
+  return isFailureType(reason) ? HOLD_ANSWERS[reason] : bug;
+}
+
+/**
  * The answers of `DELETE /reservations/:id`: the cancel Update's validator refuses
  * `PaymentInProgress` and `AlreadyConfirmed`; its handler only waits for the close.
  */

@@ -19,7 +19,7 @@ export const reservationRoutes: DocumentedRoute[] = [
     description: [
       'Starts (or, with the same `Idempotency-Key`, rejoins) the seat reservation saga and waits up to `ORDER_OUTCOME_WAIT_MS` for the hold. The seats stay HELD until `holdExpiresAt`; pay them with `POST /reservations/{id}/payment` before then.',
       '',
-      'Repeating the request of a reservation that has since ended answers its end (410 `HoldExpired`, 409 `ReservationCancelled` or `CompensationFailed`). Nothing starts on a 4xx before the saga.',
+      'Repeating the request of a reservation that has since ended answers its end (410 `HoldExpired`, 409 `ReservationCancelled` or `CompensationFailed`). A hold refused by a failure of ours is 500 `UnexpectedError`. Nothing starts on a 4xx before the saga.',
     ].join('\n'),
     headers: [IdempotencyKeyParam],
     requestBody: jsonBody(CreateReservationBody, 'The user, the performance and its seats.'),
@@ -29,9 +29,10 @@ export const reservationRoutes: DocumentedRoute[] = [
     },
     problems: {
       ...JSON_BODY_PROBLEMS,
-      409: ['SeatUnavailable', 'ReservationCancelled', 'UnexpectedError', 'Cancelled', 'CompensationFailed', 'AlreadyStarted'],
+      409: ['SeatUnavailable', 'ReservationCancelled', 'SagaAlreadyCompensated', 'CompensationFailed', 'AlreadyStarted'],
       410: ['HoldExpired'],
       422: ['UnknownUser', 'UnknownPerformance', 'UnknownSeat', 'IdempotencyKeyReused'],
+      500: ['UnexpectedError'],
       503: ['TemporalUnavailable'],
     },
   }),
