@@ -12,7 +12,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import { FailureType } from '../common/failures.ts';
 import type { OrderItem, OrderStatus } from '../common/orders.ts';
-import { businessFailure, inTransaction, sql } from './tx.ts';
+import { businessFailure, inTransaction, insertOnce, sql } from './tx.ts';
 
 /** Default largest total of one order, in won (config `ORDER_TOTAL_LIMIT_WON`). */
 export const DEFAULT_ORDER_TOTAL_LIMIT_WON = 1_000_000_000;
@@ -60,7 +60,7 @@ export function createOrderActivities({ orm, orderTotalLimitWon = DEFAULT_ORDER_
      *   above `orderTotalLimitWon`); nothing is written.
      */
     async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
-      return inTransaction(orm, async (em) => {
+      return insertOnce(() => inTransaction(orm, async (em) => {
         const existing = await readOrder(em, input.orderId);
         if (existing) return existing;
         const ids = input.items.map((i) => i.productId);
@@ -86,7 +86,7 @@ export function createOrderActivities({ orm, orderTotalLimitWon = DEFAULT_ORDER_
         }
         await insertOrder(em, input, totalWon, lines);
         return { orderId: input.orderId, status: 'PENDING', totalWon, lines };
-      });
+      }));
     },
 
     /**

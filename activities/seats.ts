@@ -21,7 +21,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import { FailureType } from '../common/failures.ts';
 import type { ReservationStatus } from '../common/reservations.ts';
-import { businessFailure, inTransaction, sql } from './tx.ts';
+import { businessFailure, inTransaction, insertOnce, sql } from './tx.ts';
 
 /** Input of {@link createReservation}; `holdExpiresAt` is an ISO-8601 instant. */
 export interface CreateReservationInput {
@@ -78,7 +78,7 @@ export function createSeatActivities({ orm }: SeatDeps) {
      * @throws UnknownUser / UnknownSeat (non-retryable); nothing is written.
      */
     async createReservation(input: CreateReservationInput): Promise<CreatedReservation> {
-      return inTransaction(orm, async (em) => {
+      return insertOnce(() => inTransaction(orm, async (em) => {
         const [existing] = await sql<{ status: ReservationStatus; total_won: number }>(
           em,
           'select status, total_won from reservations where id = ?',
@@ -107,7 +107,7 @@ export function createSeatActivities({ orm }: SeatDeps) {
           [input.reservationId, input.userId, input.performanceId, JSON.stringify(input.seatIds), totalWon, input.holdExpiresAt, input.workflowId, input.requestHash],
         );
         return { reservationId: input.reservationId, status: 'PENDING', totalWon, seatIds: input.seatIds };
-      });
+      }));
     },
 
     /**

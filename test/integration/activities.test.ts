@@ -6,12 +6,14 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { failureType } from '../helpers/failures.ts';
 import type { Orm } from '../../db/orm.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import type { DataPlatformClient } from '../../activities/data-platform.ts';
 import { orderWorkflowId, stepKey } from '../../common/ids.ts';
-import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf } from '../helpers/db.ts';
+import { balanceOf, createProduct, createUser, ledgerOf, openTestOrm, stockOf, testConfig } from '../helpers/db.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 
 let orm: Orm;
 let acts: Activities;
@@ -48,6 +50,37 @@ describe('activities are idempotent', () => {
     expect(again).toMatchObject({ status: 'PENDING', totalWon: 2_000, lines: [{ productId, quantity: 2, unitPriceWon: 1_000 }] });
     const rows = await orm.em.fork().execute('select id from order_lines where order_id = ?', [orderId]);
     expect(rows).toHaveLength(1);
+  });
+
+  it('createOrder that loses the insert race to an overlapping attempt returns the order that attempt committed', async () => {
+    const productId = await createProduct(orm, 10, 1_000);
+    const userId = await createUser(orm, 0);
+    const orderId = randomUUID();
+    const workflowId = orderWorkflowId(orderId);
+    // The overlapping attempt: its order row is written but not committed yet.
+    const other = new pg.Client({ connectionString: testConfig().database.url });
+    await other.connect();
+    try {
+      await other.query('begin');
+      const { rows } = await other.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await other.query(
+        `insert into orders (id, user_id, status, total_won, workflow_id, request_hash, created_at, updated_at)
+         values ($1, $2, 'PENDING', 2000, $3, 'h', now(), now())`,
+        [orderId, userId, workflowId],
+      );
+      await other.query('insert into order_lines (order_id, product_id, quantity, unit_price_won) values ($1, $2, 2, 1000)', [orderId, productId]);
+      const attempt = acts.createOrder({ orderId, userId, workflowId, requestHash: 'h', items: [{ productId, quantity: 2 }] });
+      // This attempt's insert waits on the other's uncommitted key; then the other commits.
+      await pollUntil('createOrder to wait on the uncommitted order row', async () => {
+        const waiting = await orm.em.fork().execute('select pid from pg_stat_activity where ? = any(pg_blocking_pids(pid))', [rows[0]!.pid]);
+        return waiting.length === 1;
+      });
+      await other.query('commit');
+
+      expect(await attempt).toMatchObject({ orderId, status: 'PENDING', totalWon: 2_000, lines: [{ productId, quantity: 2, unitPriceWon: 1_000 }] });
+    } finally {
+      await other.end();
+    }
   });
 
   it('reserveStock retried takes stock once; releaseStock retried returns it once', async () => {
