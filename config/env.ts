@@ -1,0 +1,178 @@
+/**
+ * The environment variables every process reads, their defaults and their checks, as one
+ * zod schema; config/index.ts turns the parsed environment into the typed settings.
+ * Nothing here reads `process.env`.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { DEFAULT_ORDER_GRACE_MS, DEFAULT_RESERVATION_GRACE_MS } from '../common/reconciliation.ts';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/** Whether `value` is `<IPv4>:<port>` or `[<IPv6>]:<port>` (what a Rust `SocketAddr` parses). */
+function isSocketAddress(value: string): boolean {
+  const m = /^(?:([\d.]+)|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[3]) > 65535) return false;
+  return m[1] !== undefined ? isIPv4(m[1]) : isIPv6(m[2] ?? '');
+}
+const positiveMs = z.coerce.number().int().positive();
+/** A positive integer, or unset (absent or empty): the library's own default applies. */
+const optionalCount = z
+  .union([z.literal(''), z.coerce.number().int().positive()])
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * `pretty` (one coloured line per entry, for people) or `json` (one JSON object per
+   * line, for log collectors). Unset or empty: `pretty` when stdout is a terminal (and
+   * NODE_ENV is not `test`), else `json`, so CI, containers and tests get JSON.
+   */
+  LOG_FORMAT: z.enum(['pretty', 'json', '']).optional(),
+  /** PostgreSQL connection URL of the application database. */
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas'),
+  /** Database the tests create, migrate and use (never the application database). */
+  TEST_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/sagas_test'),
+  /** Size of the MikroORM connection pool per process. */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Server-side limit of one SQL statement (PostgreSQL `statement_timeout`), in ms; 0 turns
+   * it off. A statement past it (a lock wait behind a lost session, a runaway query) fails
+   * with a clean error and its step is retried; the connection stays usable.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Client-side limit of one query (pg `query_timeout`), in ms; 0 turns it off. The one
+   * bound that fires when the connection went silent (packets dropped, no FIN or RST): the
+   * query fails, the connection is closed and dropped from the pool, the step is retried.
+   * Longer than the statement timeout, shorter than the steps' 15 s start-to-close.
+   */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(12_000),
+  /** Limit on opening a connection, and on waiting for a free one of the pool (pg `connectionTimeoutMillis`), in ms; 0: none. */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Idle time before TCP keep-alive probes a pooled connection (then every 1 s, 10 probes), in ms. */
+  DATABASE_KEEPALIVE_DELAY_MS: positiveMs.default(10_000),
+  /**
+   * Largest point balance a user may have, in points: a top-up that would take a balance
+   * above it is refused (422 `BalanceLimitExceeded`). Refunds are never refused. At most 2^50.
+   */
+  POINTS_BALANCE_LIMIT: z.coerce.number().int().min(1).max(2 ** 50).default(1_000_000_000),
+  /**
+   * Largest total of one order, in won (422 `OrderTooLarge`); at most POINTS_BALANCE_LIMIT,
+   * since an order is paid from one balance.
+   */
+  ORDER_TOTAL_LIMIT_WON: z.coerce.number().int().min(1).max(2 ** 50).default(1_000_000_000),
+  /** host:port of the Temporal frontend (gRPC). */
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('sagas'),
+  /** Port of the Temporal Web UI that the dev server serves. */
+  TEMPORAL_UI_PORT: port.default(8233),
+  /** Path of a `temporal` CLI binary; else PATH, then the cached build in .tools/. */
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TASK_QUEUE: z.string().min(1).default('sagas'),
+  /**
+   * Connect to Temporal over TLS with the system's root certificates. Implied by
+   * TEMPORAL_TLS_CERT_PATH/KEY_PATH, TEMPORAL_TLS_CA_PATH or TEMPORAL_API_KEY.
+   */
+  TEMPORAL_TLS: flag,
+  /** mTLS client certificate (PEM file), e.g. a Temporal Cloud namespace's; needs TEMPORAL_TLS_KEY_PATH. */
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  /** Private key (PEM file) of TEMPORAL_TLS_CERT_PATH. */
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  /** CA certificate (PEM file) that signed the server's certificate, for a self-hosted cluster with a private CA. */
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  /** TLS server name to verify instead of the host of TEMPORAL_ADDRESS. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  /** Temporal Cloud API key, sent as a bearer token (implies TLS). A secret: never logged. */
+  TEMPORAL_API_KEY: z.string().optional(),
+  /**
+   * Worker: prebuilt workflow bundle to load instead of bundling workflows/ at start-up.
+   * The compiled worker (dist/worker/main.js) uses dist/workflow-bundle.js without it.
+   */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  /**
+   * How new order sagas run their database steps: `local` (local activities, inside the
+   * workflow task) or `remote` (normal activities, one round trip each). See common/orders.ts.
+   */
+  ORDER_STEP_ACTIVITIES: z.enum(['local', 'remote']).default('local'),
+  /** How long POST /orders waits for the business outcome before answering 202, in ms. */
+  ORDER_OUTCOME_WAIT_MS: positiveMs.default(5000),
+  /** Default hold of a seat reservation, in seconds (per request: `holdSeconds`, 1..1800). */
+  RESERVATION_HOLD_SECONDS: z.coerce.number().int().min(1).max(1800).default(300),
+  /** Largest accepted JSON request body, in bytes. */
+  API_BODY_LIMIT_BYTES: positiveMs.default(64 * 1024),
+  DATA_PLATFORM_URL: z.url().default('http://127.0.0.1:4100'),
+  DATA_PLATFORM_HOST: z.string().default('127.0.0.1'),
+  DATA_PLATFORM_PORT: port.default(4100),
+  /** Per-request timeout of the data platform client, in ms. */
+  DATA_PLATFORM_TIMEOUT_MS: positiveMs.default(10_000),
+  /** Mock data platform: added latency per request, in ms. */
+  DATA_PLATFORM_LATENCY_MS: z.coerce.number().int().min(0).default(0),
+  /** Mock data platform: share of requests answered with 500, 0..1. */
+  DATA_PLATFORM_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** Mock data platform: answer every request with 503. */
+  DATA_PLATFORM_DOWN: flag,
+  /** Worker: concurrent activity executions. */
+  WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  /** Worker: concurrent workflow task executions. */
+  WORKER_MAX_WORKFLOW_TASKS: z.coerce.number().int().positive().default(40),
+  /** Worker: concurrent local activity executions (the sagas' database steps when run locally). */
+  WORKER_MAX_LOCAL_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  /** Worker: workflow executions kept in its cache (sticky); empty: the SDK's default, from the heap size. */
+  WORKER_MAX_CACHED_WORKFLOWS: optionalCount,
+  /** Worker: concurrent workflow task polls; empty: the SDK's default (min(10, WORKER_MAX_WORKFLOW_TASKS)). */
+  WORKER_WORKFLOW_TASK_POLLERS: optionalCount,
+  /** Worker: concurrent activity task polls; empty: the SDK's default (min(10, WORKER_MAX_ACTIVITIES)). */
+  WORKER_ACTIVITY_TASK_POLLERS: optionalCount,
+  /** Worker: how long to let running activities finish on SIGTERM, in ms. */
+  WORKER_SHUTDOWN_GRACE_MS: positiveMs.default(10_000),
+  /**
+   * Worker: `ip:port` of its Prometheus endpoint (`http://<address>/metrics`), served by
+   * the Temporal Runtime; empty turns it off. An IP literal: the Runtime resolves no names.
+   */
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .refine((v) => v === '' || isSocketAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty')
+    .default('127.0.0.1:9464'),
+  /**
+   * Worker: how often the reconciliation Schedule runs `reconcileSagas`, in ms (default one
+   * minute); 0 turns it off (the worker deletes the Schedule at start-up).
+   */
+  RECONCILIATION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || v >= 1_000, 'expected 0 (off) or at least 1000 ms (a Schedule counts whole seconds)')
+    .default(60_000),
+  /** Reconciliation: a PENDING order older than this (ms since created) whose workflow is closed or missing is an orphan. */
+  RECONCILIATION_ORDER_GRACE_MS: positiveMs.default(DEFAULT_ORDER_GRACE_MS),
+  /** Reconciliation: a PENDING reservation this long (ms) past its hold's expiry whose workflow is closed or missing is an orphan. */
+  RECONCILIATION_RESERVATION_GRACE_MS: positiveMs.default(DEFAULT_RESERVATION_GRACE_MS),
+  /** Reconciliation: most orphans of each kind looked at per run. */
+  RECONCILIATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+}).superRefine((e, ctx) => {
+  if (e.ORDER_TOTAL_LIMIT_WON > e.POINTS_BALANCE_LIMIT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ORDER_TOTAL_LIMIT_WON'],
+      message: 'must be at most POINTS_BALANCE_LIMIT: an order is paid from one point balance',
+    });
+  }
+  if (Boolean(e.TEMPORAL_TLS_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_KEY_PATH)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [e.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'],
+      message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither',
+    });
+  }
+});
+
+/** The parsed environment: every variable of {@link EnvSchema} with its default applied. */
+export type Env = z.infer<typeof EnvSchema>;
