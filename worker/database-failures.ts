@@ -21,6 +21,7 @@
  */
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { postgresErrorIn } from '../common/db-errors.ts';
 import { FailureType } from '../common/failures.ts';
 
 /** The failure types of a statement PostgreSQL refuses on every attempt. */
@@ -58,16 +59,9 @@ interface PgErrorFields {
  */
 export function classifyDatabaseError(err: unknown): DatabaseErrorClass {
   if (err instanceof ApplicationFailure || err instanceof CancelledFailure) return { kind: 'retryable' };
-  let current: unknown = err;
-  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as PgErrorFields).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-      const failureType = DETERMINISTIC_CLASSES[code.slice(0, 2)];
-      return failureType ? { kind: 'deterministic', failureType, sqlState: code, error: current } : { kind: 'retryable' };
-    }
-    current = current.cause;
-  }
-  return { kind: 'retryable' };
+  const found = postgresErrorIn(err);
+  const failureType = found && DETERMINISTIC_CLASSES[found.sqlState.slice(0, 2)];
+  return found && failureType ? { kind: 'deterministic', failureType, ...found } : { kind: 'retryable' };
 }
 
 /**

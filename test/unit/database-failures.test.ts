@@ -13,6 +13,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { inTransaction, statement } from '../../activities/tx.ts';
 import type { Orm } from '../../db/orm.ts';
 import { classifyDatabaseError, databaseFailureInterceptor, nonRetryableDatabaseFailure } from '../../worker/database-failures.ts';
+import { isTransientDatabaseError } from '../../common/db-errors.ts';
 import { openTestOrm, testConfig } from '../helpers/db.ts';
 
 const url = testConfig().database.url;
@@ -170,5 +171,22 @@ describe('databaseFailureInterceptor', () => {
     expect(await rejection(() => env.run(async () => Promise.reject(business)))).toBe(business);
     const transient = Object.assign(new Error('deadlock detected'), { code: '40P01' });
     expect(await rejection(() => env.run(async () => Promise.reject(transient)))).toBe(transient);
+  });
+});
+
+describe('isTransientDatabaseError (the API answers 503 DatabaseUnavailable for these)', () => {
+  it('is true for a refused connection and a statement timeout, false for a refused statement or an error of ours', async () => {
+    const refused = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:1/none' });
+    expect(isTransientDatabaseError(await rejection(() => refused.connect()))).toBe(true);
+
+    const c = await client();
+    try {
+      await c.query('set statement_timeout = 50');
+      expect(isTransientDatabaseError(await rejection(() => c.query('select pg_sleep(1)')))).toBe(true);
+    } finally {
+      await c.end();
+    }
+    expect(isTransientDatabaseError(await rejection(() => statement(orm, 'select 1/0')))).toBe(false);
+    expect(isTransientDatabaseError(new Error('a bug of ours'))).toBe(false);
   });
 });
