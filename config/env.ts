@@ -3,18 +3,15 @@
  * zod schema; config/index.ts turns the parsed environment into the typed settings.
  * Nothing here reads `process.env`.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_ORDER_GRACE_MS, DEFAULT_RESERVATION_GRACE_MS } from '../common/reconciliation.ts';
+import { isMetricsAddress } from './metrics-address.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
-
-/** Whether `value` is `<IPv4>:<port>` or `[<IPv6>]:<port>` (what a Rust `SocketAddr` parses). */
-function isSocketAddress(value: string): boolean {
-  const m = /^(?:([\d.]+)|\[([0-9A-Fa-f:.]+)\]):(\d{1,5})$/.exec(value);
-  if (!m || Number(m[3]) > 65535) return false;
-  return m[1] !== undefined ? isIPv4(m[1]) : isIPv6(m[2] ?? '');
-}
+/** A Prometheus endpoint's `ip:port` (config/metrics-address.ts), or empty: off. */
+const metricsAddress = z
+  .string()
+  .refine((v) => v === '' || isMetricsAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty');
 const positiveMs = z.coerce.number().int().positive();
 /** A positive integer, or unset (absent or empty): the library's own default applies. */
 const optionalCount = z
@@ -99,6 +96,12 @@ export const EnvSchema = z.object({
   API_HOST: z.string().default('127.0.0.1'),
   API_PORT: port.default(3000),
   /**
+   * API: `ip:port` of its Prometheus endpoint (`http://<address>/metrics`), a listener of
+   * its own, apart from the public API port (which answers 404 for /metrics); empty turns
+   * it off. Loopback by default; next to the worker's 9464, so `npm start` runs both.
+   */
+  API_METRICS_ADDRESS: metricsAddress.default('127.0.0.1:9465'),
+  /**
    * How new order sagas run their database steps: `local` (local activities, inside the
    * workflow task) or `remote` (normal activities, one round trip each). See common/orders.ts.
    */
@@ -138,10 +141,7 @@ export const EnvSchema = z.object({
    * Worker: `ip:port` of its Prometheus endpoint (`http://<address>/metrics`), served by
    * the Temporal Runtime; empty turns it off. An IP literal: the Runtime resolves no names.
    */
-  WORKER_METRICS_ADDRESS: z
-    .string()
-    .refine((v) => v === '' || isSocketAddress(v), 'expected <IPv4>:<port>, [<IPv6>]:<port> or empty')
-    .default('127.0.0.1:9464'),
+  WORKER_METRICS_ADDRESS: metricsAddress.default('127.0.0.1:9464'),
   /**
    * Worker: how often the reconciliation Schedule runs `reconcileSagas`, in ms (default one
    * minute); 0 turns it off (the worker deletes the Schedule at start-up).

@@ -46,6 +46,8 @@ export type AppConfig = Readonly<{
     reservationHoldSeconds: number;
     /** How new order sagas run their database steps (`stepActivities` of their input). */
     orderStepActivities: 'local' | 'remote';
+    /** `ip:port` of the API's Prometheus listener (config/metrics-address.ts); undefined when turned off. */
+    metricsAddress: string | undefined;
   }>;
   dataPlatform: Readonly<{
     url: string;
@@ -143,6 +145,7 @@ export function loadConfig(
       bodyLimitBytes: e.API_BODY_LIMIT_BYTES,
       reservationHoldSeconds: e.RESERVATION_HOLD_SECONDS,
       orderStepActivities: e.ORDER_STEP_ACTIVITIES,
+      metricsAddress: e.API_METRICS_ADDRESS || undefined,
     },
     dataPlatform: {
       url: e.DATA_PLATFORM_URL,
