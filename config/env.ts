@@ -18,6 +18,12 @@ const optionalCount = z
   .union([z.literal(''), z.coerce.number().int().positive()])
   .optional()
   .transform((v) => (v === '' ? undefined : v));
+/**
+ * The idempotency secret of development and tests when IDEMPOTENCY_SECRET is unset: written
+ * here, so anyone can derive the ids it keys. Refused under NODE_ENV=production; the API
+ * logs a warning when it runs on it in development.
+ */
+export const DEV_IDEMPOTENCY_SECRET = 'development-only-idempotency-secret:never-use-in-production';
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .default('false')
@@ -157,7 +163,34 @@ export const EnvSchema = z.object({
   RECONCILIATION_RESERVATION_GRACE_MS: positiveMs.default(DEFAULT_RESERVATION_GRACE_MS),
   /** Reconciliation: most orphans of each kind looked at per run. */
   RECONCILIATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * API: the server secret that order, reservation and top-up ids derived from an
+   * Idempotency-Key are keyed with (HMAC-SHA256, api/idempotency.ts), at least 32
+   * characters; a secret: never logged. Required when NODE_ENV is `production`; elsewhere
+   * unset means {@link DEV_IDEMPOTENCY_SECRET}. Changing it changes every derived id: a
+   * request repeated with an old key then starts a new saga.
+   */
+  IDEMPOTENCY_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => !v || v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  /** Most live seat holds (PENDING reservations whose hold has not expired) one user may have at once (409 `HoldLimitExceeded`). */
+  RESERVATION_MAX_LIVE_HOLDS: z.coerce.number().int().min(1).max(10_000).default(4),
+  /** Most seats one user may hold at once over all of their live holds (409 `HoldLimitExceeded`). */
+  RESERVATION_MAX_HELD_SEATS: z.coerce.number().int().min(1).max(100_000).default(8),
+  /**
+   * API: most writes (POST, DELETE, any method but GET/HEAD/OPTIONS) one caller may send
+   * per minute, counted per API process (429 `RateLimited` with `Retry-After`); 0 turns it off.
+   */
+  RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(120),
 }).superRefine((e, ctx) => {
+  if (e.NODE_ENV === 'production' && (!e.IDEMPOTENCY_SECRET || e.IDEMPOTENCY_SECRET === DEV_IDEMPOTENCY_SECRET)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['IDEMPOTENCY_SECRET'],
+      message: 'required when NODE_ENV is production: a random secret of at least 32 characters (e.g. `openssl rand -hex 32`), the same on every API replica',
+    });
+  }
   if (e.ORDER_TOTAL_LIMIT_WON > e.POINTS_BALANCE_LIMIT) {
     ctx.addIssue({
       code: 'custom',

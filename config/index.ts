@@ -4,7 +4,7 @@
  * the environment with zod and returns one frozen, typed object with local defaults, so
  * `npm start` works on a fresh machine without any variable set.
  */
-import { EnvSchema, type Env } from './env.ts';
+import { DEV_IDEMPOTENCY_SECRET, EnvSchema, type Env } from './env.ts';
 
 /** Every environment variable {@link loadConfig} reads (for checks of deployment files). */
 export const CONFIG_ENV_KEYS: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
@@ -27,6 +27,15 @@ export type AppConfig = Readonly<{
   }>;
   /** Business limits on money: a balance's cap in points, an order's total in won. */
   limits: Readonly<{ balancePoints: number; orderTotalWon: number }>;
+  /** Per-user caps on live seat holds (PENDING reservations not yet expired) and the seats they hold. */
+  holdLimits: Readonly<{ maxLiveHolds: number; maxHeldSeats: number }>;
+  /**
+   * The server secret of the ids derived from Idempotency-Keys (api/idempotency.ts);
+   * `developmentDefault`: IDEMPOTENCY_SECRET was unset and the public development secret is used.
+   */
+  idempotency: Readonly<{ secret: string; developmentDefault: boolean }>;
+  /** Per-caller rate limit of the API's writes, per API process; 0: off. */
+  rateLimit: Readonly<{ writesPerMinute: number }>;
   temporal: Readonly<{
     address: string;
     namespace: string;
@@ -129,6 +138,9 @@ export function loadConfig(
       keepAliveDelayMs: e.DATABASE_KEEPALIVE_DELAY_MS,
     },
     limits: { balancePoints: e.POINTS_BALANCE_LIMIT, orderTotalWon: e.ORDER_TOTAL_LIMIT_WON },
+    holdLimits: { maxLiveHolds: e.RESERVATION_MAX_LIVE_HOLDS, maxHeldSeats: e.RESERVATION_MAX_HELD_SEATS },
+    idempotency: { secret: e.IDEMPOTENCY_SECRET || DEV_IDEMPOTENCY_SECRET, developmentDefault: !e.IDEMPOTENCY_SECRET },
+    rateLimit: { writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
