@@ -15,19 +15,21 @@
  *   `GET /performances/:id/seats`;
  * - points: `GET /users/:id/points`, `GET /users/:id/points/ledger`,
  *   `POST /users/:id/points/top-ups`;
- * - service: `GET /healthz`, `GET /metrics` (Prometheus), `GET /openapi.json`, `GET /docs`
- *   and `GET /docs/:asset` (Swagger UI), `GET /problems/:code`.
+ * - service: `GET /healthz`, `GET /openapi.json`, `GET /docs` and `GET /docs/:asset`
+ *   (Swagger UI), `GET /problems/:code`. Prometheus metrics are not on this router: the
+ *   server serves the app's registry on a listener of its own (metrics/listener.ts).
  * Lists (`/products`, `/users/:id/orders`, `/users/:id/points/ledger`) page with `limit`
  * and `cursor` into `{ items, next }` (pagination.ts).
  */
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { AppDeps, AppRouter, AppState } from './context.ts';
+import { guardEveryRoute, registerAuthRoutes } from './auth/routes.ts';
 import { registerConcertRoutes } from './concerts/routes.ts';
 import { registerDocsRoutes } from './docs/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';
-import { registerMetricsRoutes } from './metrics/routes.ts';
 import { errorHandler } from './middleware/error-handler.ts';
+import { DOCUMENTED_ROUTES } from './openapi/document.ts';
 import { readIgnoredBody } from './middleware/ignored-body.ts';
 import { createApiMetrics, httpMetrics, type ApiMetrics } from './middleware/metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
@@ -43,10 +45,9 @@ export type { AppDeps, AppState } from './context.ts';
  * The router with every route of the API (no middleware). {@link createApp} mounts it; a
  * test compares its routes with the OpenAPI document's.
  */
-export function createRouter(deps: AppDeps, metrics: ApiMetrics): AppRouter {
+export function createRouter(deps: AppDeps): AppRouter {
   const router = new Router<AppState>();
   registerHealthRoutes(router, deps);
-  registerMetricsRoutes(router, metrics);
   registerOrderRoutes(router, deps);
   registerProductRoutes(router, deps);
   registerPointRoutes(router, deps);
@@ -54,16 +55,21 @@ export function createRouter(deps: AppDeps, metrics: ApiMetrics): AppRouter {
   registerReservationRoutes(router, deps);
   registerProblemRoutes(router);
   registerDocsRoutes(router);
+  registerAuthRoutes(router, deps);
+  // Last: every route gets the guard of the access its documented operation declares.
+  guardEveryRoute(router, deps, DOCUMENTED_ROUTES.map((r) => ({ method: r.method.toUpperCase(), path: r.path, access: r.access })));
   return router;
 }
 
-/** Builds the API application. It owns none of `deps`: the caller closes them. */
-export function createApp(deps: AppDeps): Koa<AppState> {
+/**
+ * Builds the API application, recording its HTTP metrics in `metrics` (the server serves
+ * that registry on its metrics listener). It owns none of `deps`: the caller closes them.
+ */
+export function createApp(deps: AppDeps, metrics: ApiMetrics = createApiMetrics()): Koa<AppState> {
   const app = new Koa<AppState>();
   // Behind a proxy the client address comes from X-Forwarded-For; the API trusts none by default.
   app.proxy = false;
-  const metrics = createApiMetrics();
-  const router = createRouter(deps, metrics);
+  const router = createRouter(deps);
 
   app.use(httpMetrics(metrics));
   app.use(errorHandler(deps.logger));

@@ -1,6 +1,7 @@
 /**
  * The API process (`npm run api`): config, logger, ORM (no migrations: `npm run db:setup`
- * or `npm start` runs them), Temporal client, HTTP server, graceful shutdown on
+ * or `npm start` runs them), Temporal client, HTTP server, the Prometheus listener on its
+ * own address (`API_METRICS_ADDRESS`, never the public port), graceful shutdown on
  * SIGTERM/SIGINT. {@link startApiServer} runs the same server in-process for tests and
  * the start-all script.
  */
@@ -15,6 +16,8 @@ import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { createApp, type AppDeps, type AppState } from './app.ts';
+import { startMetricsListener, type RunningMetricsListener } from './metrics/listener.ts';
+import { createApiMetrics } from './middleware/metrics.ts';
 import { answerProtocolErrors } from './protocol-errors.ts';
 
 /** A listening API server. */
@@ -23,9 +26,12 @@ export interface RunningApiServer {
   url: string;
   /** The underlying Node server (tests observe its requests and answers). */
   server: Server;
+  /** `http://<metrics address>/metrics`, or undefined when the metrics listener is off or could not bind. */
+  metricsUrl: string | undefined;
   /**
    * Stops accepting connections, lets requests in flight finish (closing idle keep-alive
-   * connections at once) and resolves when the server is closed. Does not close `deps`.
+   * connections at once) and resolves when the server and its metrics listener are
+   * closed. Does not close `deps`.
    */
   close(): Promise<void>;
 }
@@ -40,15 +46,23 @@ export interface ApiServerOptions {
   port: number;
   /** Routes served after the API's own (the bench servers' extra routes). */
   extraRouter?: Router<AppState>;
+  /**
+   * `ip:port` of the Prometheus listener (config/metrics-address.ts; port 0 picks a free
+   * one); undefined: no metrics listener (the tests' default).
+   */
+  metricsAddress?: string;
 }
 
 /**
- * Builds the app from `deps` (plus `options.extraRouter`) and listens on `host:port`.
+ * Builds the app from `deps` (plus `options.extraRouter`), listens on `host:port`, and
+ * serves the app's metrics on `options.metricsAddress` when given (an address already
+ * taken leaves metrics off: see startMetricsListener).
  *
- * @throws the listen error (e.g. `EADDRINUSE`).
+ * @throws the listen error of the API port (e.g. `EADDRINUSE`).
  */
 export async function startApiServer(deps: AppDeps, options: ApiServerOptions): Promise<RunningApiServer> {
-  const app = createApp(deps);
+  const metrics = createApiMetrics();
+  const app = createApp(deps, metrics);
   if (options.extraRouter) app.use(options.extraRouter.routes());
   // Node's own refusal of an HTTP/1.1 request without Host is a 400 with no body; with
   // its check off, the request-context middleware refuses it as problem details.
@@ -58,12 +72,20 @@ export async function startApiServer(deps: AppDeps, options: ApiServerOptions): 
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  let metricsListener: RunningMetricsListener | undefined;
+  try {
+    if (options.metricsAddress) metricsListener = await startMetricsListener(metrics.registry, options.metricsAddress, deps.logger);
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     server,
+    metricsUrl: metricsListener?.url,
     close() {
-      closing ??= closeServer(server);
+      closing ??= Promise.all([closeServer(server), metricsListener?.close()]).then(() => undefined);
       return closing;
     },
   };
@@ -88,8 +110,14 @@ async function main(): Promise<void> {
   const orm = await openOrm(config.database);
   const connection = await Connection.connect(await temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const server = await startApiServer({ orm, client, config, logger }, { host: config.api.host, port: config.api.port });
-  logger.info({ url: server.url, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue }, `API listening on ${server.url}`);
+  const server = await startApiServer(
+    { orm, client, config, logger },
+    { host: config.api.host, port: config.api.port, metricsAddress: config.api.metricsAddress },
+  );
+  logger.info(
+    { url: server.url, metricsUrl: server.metricsUrl ?? null, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue },
+    `API listening on ${server.url}`,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -11,6 +11,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { loadConfig, type AppConfig } from '../config/index.ts';
+import { loopbackIfWildcard as localHost, metricsUrlOf } from '../config/metrics-address.ts';
 
 /** The parts with something to check, by the entry point that runs them. */
 const PARTS = {
@@ -30,18 +31,9 @@ export function healthUrl(part: Part, config: AppConfig): string | undefined {
       return `http://${localHost(config.dataPlatform.host)}:${config.dataPlatform.port}/healthz`;
     case 'worker': {
       const address = config.worker.metricsAddress;
-      if (!address) return undefined;
-      const m = /^(?:\[(.+)\]|(.+)):(\d+)$/.exec(address);
-      return m ? `http://${localHost(m[1] ?? m[2] ?? '')}:${m[3]}/metrics` : undefined;
+      return address ? metricsUrlOf(address) : undefined;
     }
   }
-}
-
-/** A wildcard listen address is reached on loopback. */
-function localHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** The part whose entry point a process in this container (Linux /proc) runs, if any. */

@@ -17,6 +17,7 @@ import { once } from 'node:events';
 import { isColorSupported } from 'pino-pretty';
 import { loadConfig } from '../config/index.ts';
 import { createLogger, type CreateLoggerOptions } from '../config/logger.ts';
+import { metricsUrlOf } from '../config/metrics-address.ts';
 import { createLinePrefixer, partPrefix } from './line-prefixer.ts';
 import { REPO_ROOT } from './temporal-cli.ts';
 import { startTemporalDevServer } from './temporal-dev-server.ts';
@@ -94,6 +95,11 @@ async function shutdown(exitCode: number): Promise<void> {
   process.exit(exitCode);
 }
 
+/** Where a Prometheus endpoint is scraped from this machine, or `off`. */
+function metricsUrlOrOff(address: string | undefined): string {
+  return address ? metricsUrlOf(address) : 'off';
+}
+
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
@@ -115,6 +121,7 @@ try {
       `  Temporal Web UI     ${temporal.uiUrl ?? '(reused server; its UI is wherever it runs)'}`,
       `  Temporal frontend   ${temporal.address} (namespace ${config.temporal.namespace})`,
       `  Mock data platform  ${dataPlatformUrl}/events`,
+      `  Metrics (local)     API ${metricsUrlOrOff(config.api.metricsAddress)}, worker ${metricsUrlOrOff(config.worker.metricsAddress)}`,
       '',
       'Place an order (user 1 has 1,000,000 points; product 1 costs 89,000 won):',
       `  curl -s -X POST ${apiUrl}/orders -H 'content-type: application/json' \\`,

@@ -8,6 +8,7 @@
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { DATA_PLATFORM_DELIVERY_LAG_METRIC } from '../activities/data-platform.ts';
+import { metricsUrlOf } from '../config/metrics-address.ts';
 import { temporalLoggerFrom } from './worker.ts';
 
 /**
@@ -46,13 +47,13 @@ export function workerTelemetryOptions(metricsAddress: string | undefined): NonN
 /** What {@link installWorkerRuntime} installed. */
 export interface InstalledWorkerRuntime {
   runtime: Runtime;
-  /** `http://<address>/metrics`, or undefined when metrics are off or the address could not be bound. */
+  /** `http://<address>/metrics` (a wildcard address as loopback), or undefined when metrics are off or the address could not be bound. */
   metricsUrl: string | undefined;
 }
 
 /**
  * Installs the process-wide Runtime with `log` as its logger and the Prometheus exporter
- * on `metricsAddress` (an `ip:port`; undefined: no metrics). Call it once, before any
+ * on `metricsAddress` (an `ip:port`, config/metrics-address.ts; undefined: no metrics). Call it once, before any
  * connection or worker is created.
  *
  * When the address cannot be bound (another worker replica on the same host already
@@ -64,7 +65,7 @@ export function installWorkerRuntime(log: Logger, metricsAddress: string | undef
   const logger = temporalLoggerFrom(log);
   try {
     const runtime = Runtime.install({ logger, telemetryOptions: workerTelemetryOptions(metricsAddress) });
-    return { runtime, metricsUrl: metricsAddress ? `http://${metricsAddress}/metrics` : undefined };
+    return { runtime, metricsUrl: metricsAddress ? metricsUrlOf(metricsAddress) : undefined };
   } catch (err) {
     if (!metricsAddress) throw err;
     log.error({ err, metricsAddress }, 'worker metrics exporter could not start; running without metrics');

@@ -3,7 +3,8 @@
  * global one, so several apps in one process, as in the tests, do not collide), with the
  * default Node process metrics and the HTTP request metrics (a counter and a duration
  * histogram per method, route pattern and status), and the middleware that records
- * them. Served by `GET /metrics` (metrics/routes.ts) on the API's own port.
+ * them. Served by the metrics listener (metrics/listener.ts, `API_METRICS_ADDRESS`), never
+ * on the public API port.
  */
 import type { Middleware, ParameterizedContext } from 'koa';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';

@@ -12,16 +12,16 @@ import { createDocument } from 'zod-openapi';
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT } from '../pagination.ts';
 import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '../problem.ts';
 import { problemTypes } from '../problem-types.ts';
+import { authRoutes } from '../auth/openapi.ts';
 import { concertRoutes } from '../concerts/openapi.ts';
 import { docsRoutes } from '../docs/openapi.ts';
 import { healthRoutes } from '../health/openapi.ts';
-import { metricsRoutes } from '../metrics/openapi.ts';
 import { orderRoutes } from '../orders/openapi.ts';
 import { pointRoutes } from '../points/openapi.ts';
 import { problemRoutes } from '../problems/openapi.ts';
 import { productRoutes } from '../products/openapi.ts';
 import { reservationRoutes } from '../reservations/openapi.ts';
-import { openApiPath, type DocumentedRoute } from './operation.ts';
+import { BEARER_SCHEME, openApiPath, type DocumentedRoute } from './operation.ts';
 
 /** An OpenAPI document as zod-openapi builds it. */
 export type OpenApiDocument = ReturnType<typeof createDocument>;
@@ -34,9 +34,9 @@ export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   ...concertRoutes,
   ...pointRoutes,
   ...healthRoutes,
-  ...metricsRoutes,
   ...docsRoutes,
   ...problemRoutes,
+  ...authRoutes,
 ];
 
 /**
@@ -75,7 +75,7 @@ const DESCRIPTION = `Durable sagas on Temporal behind a small shop and box offic
 
 **Errors** are RFC 9457 problem details (\`${PROBLEM_CONTENT_TYPE}\`, schema \`Problem\`): \`type\` is \`/problems/<code>\`, which \`GET /problems/{code}\` documents; \`code\` is stable; \`requestId\` is the answer's \`X-Request-Id\`. Each operation lists the codes each of its error statuses can carry. Besides them, any request can be refused 404 \`NotFound\` (no such route), 405 \`MethodNotAllowed\`, 501 \`NotImplemented\`, and, before it reaches a route, 400 \`BadRequest\`, 408 \`RequestTimeout\`, 413 \`PayloadTooLarge\`, 417 \`ExpectationFailed\` or 431 \`HeadersTooLarge\`. Every problem type is listed under **Problems** below and in \`x-problem-types\`.
 
-There is no authentication yet.`;
+**Authentication.** Send a bearer token (RFC 6750): \`Authorization: Bearer <JWT>\`, signed by the identity provider this deployment trusts (\`AUTH_JWKS_URL\`, \`AUTH_ISSUER\`, \`AUTH_AUDIENCE\`), or locally by the development issuer (\`npm run token -- --user 1\`, keys at \`GET /.well-known/jwks.json\`). The token's \`sub\` is the user you act as; the role \`operator\` (claim \`roles\` by default) makes an operator. Each operation's \`x-access\` says who may call it: \`public\` (no token; an \`Authorization\` header is ignored), \`user\` (any valid token: a user sees and acts on their own orders, reservations and points only, another user's answer 404 \`NotFound\`; an operator reads any of them but places nothing), \`operator\` (the operator role; 403 \`Forbidden\` for a user). A missing or refused token answers 401 \`AuthenticationRequired\` or \`InvalidToken\` with \`WWW-Authenticate: Bearer error="invalid_token"\`.`;
 
 /**
  * Builds the document (the same value on every call).
@@ -101,12 +101,22 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Products', description: 'The catalog (Inventory read model).' },
       { name: 'Concerts', description: 'Concerts, performances and seat maps (Reservations read model).' },
       { name: 'Points', description: 'Point balances, their ledger and top-ups. One point pays one won.' },
-      { name: 'Operations', description: 'Operator actions; deploy them behind operator authentication.' },
-      { name: 'Service', description: 'Health and metrics.' },
+      { name: 'Operations', description: 'Operator actions: they need a token with the operator role.' },
+      { name: 'Service', description: 'Health. Prometheus metrics are not on this port: operators scrape them at `API_METRICS_ADDRESS`.' },
       { name: 'Documentation', description: 'This document and the interactive reference.' },
       { name: 'Problems', description: `Every error answer is RFC 9457 problem details; its \`type\` is one of these:\n\n${problemTypeTable()}` },
     ],
     paths,
+    components: {
+      securitySchemes: {
+        [BEARER_SCHEME]: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A JWT from the identity provider (or `npm run token` locally); its `sub` is the user id.',
+        },
+      },
+    },
     'x-problem-types': problemTypeList(),
   });
   return canonical(document);

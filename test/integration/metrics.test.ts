@@ -1,6 +1,7 @@
 /**
- * Metrics, scraped over HTTP as Prometheus would: the API's `GET /metrics` (prom-client)
- * and the worker's endpoint served by the Temporal Runtime. The Runtime is one per
+ * Metrics, scraped over HTTP as Prometheus would: the API's (prom-client), served on a
+ * listener of its own (`API_METRICS_ADDRESS`, here port 0) and never on the public API
+ * port, and the worker's endpoint served by the Temporal Runtime. The Runtime is one per
  * process and the test process already has one (without metrics), so the worker runs as
  * a child process, the real entry point `node worker/main.ts`, with WORKER_METRICS_ADDRESS
  * on a free port; the API runs in-process and its sagas go to that worker.
@@ -51,7 +52,7 @@ beforeAll(async () => {
     ORDER_OUTCOME_WAIT_MS: '30000',
   });
   orm = await openTestOrm(config);
-  api = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+  api = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0, metricsAddress: '127.0.0.1:0' });
   contract = recordContract(api);
   const metricsAddress = `127.0.0.1:${await freePort()}`;
   worker = await startWorkerProcess(envFor(config, { WORKER_METRICS_ADDRESS: metricsAddress }), 'metrics-worker');
@@ -76,7 +77,7 @@ function requestsOf(samples: Sample[], labels: Record<string, string>): number {
   return sumOf(samples, 'http_requests_total', labels);
 }
 
-describe('API metrics (GET /metrics)', () => {
+describe('API metrics (the metrics listener)', () => {
   it('counts requests and times them by method, route pattern and status, never by raw URL', async () => {
     const productId = await createProduct(orm, 5, 1_000);
     expect((await call('GET', `/products/${productId}`)).status).toBe(200);
@@ -86,7 +87,9 @@ describe('API metrics (GET /metrics)', () => {
     expect((await call('GET', '/no/such/route')).status).toBe(404);
     expect((await call('DELETE', '/products')).status).toBe(405);
 
-    const { contentType, samples } = await scrape(`${api.url}/metrics`);
+    expect(api.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(new URL(api.metricsUrl!).port).not.toBe(new URL(api.url).port);
+    const { contentType, samples } = await scrape(api.metricsUrl!);
 
     expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(requestsOf(samples, { method: 'GET', route: '/products/:id', status: '200' })).toBe(2);
@@ -159,5 +162,51 @@ describe('worker metrics (Temporal Runtime Prometheus exporter)', () => {
     expect(sumOf(samples, 'temporal_activity_execution_latency_count', notify)).toBe(3);
     expect(sumOf(samples, 'temporal_activity_execution_failed_total', notify)).toBe(1);
     expect(samplesOf(samples, 'temporal_worker_task_slots_available', { worker_type: 'ActivityWorker' })).not.toHaveLength(0);
+  });
+});
+
+describe('the metrics listener is the only place metrics are served', () => {
+  it('the public API port answers 404 NotFound for /metrics, in the problem format', async () => {
+    const res = await fetch(`${api.url}/metrics`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await res.json()) as { code: string }).code).toBe('NotFound');
+  });
+
+  it('serves GET and HEAD of /metrics only: 405 for another method, 404 for another path', async () => {
+    const metricsUrl = api.metricsUrl!;
+    const head = await fetch(metricsUrl, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect((await fetch(`${metricsUrl}?name[]=http_requests_total`)).status).toBe(200);
+    const post = await fetch(metricsUrl, { method: 'POST', body: '' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+    const origin = new URL(metricsUrl).origin;
+    for (const path of ['/', '/healthz', '/orders', '/metrics/x']) {
+      const res = await fetch(`${origin}${path}`);
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      await res.arrayBuffer();
+    }
+  });
+
+  it('has no listener without an address, and runs the API without metrics when the address is taken', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const quiet = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0 });
+    const taken = new URL(api.metricsUrl!).host;
+    const second = await startApiServer({ orm, client: env.client, config, logger }, { host: '127.0.0.1', port: 0, metricsAddress: taken });
+    try {
+      expect(quiet.metricsUrl).toBeUndefined();
+      expect(second.metricsUrl).toBeUndefined();
+      expect((await fetch(`${second.url}/healthz`)).status).toBe(200);
+      const refused = lines.map((l) => JSON.parse(l) as { msg: string; metricsAddress?: string; level: number });
+      expect(refused).toContainEqual(expect.objectContaining({ msg: expect.stringContaining('metrics listener could not start'), metricsAddress: taken, level: 50 }));
+      // The first API's listener still serves its own registry.
+      expect((await fetch(api.metricsUrl!)).status).toBe(200);
+    } finally {
+      await quiet.close();
+      await second.close();
+    }
   });
 });

@@ -9,7 +9,6 @@ import { readFile } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import { createRouter } from '../../api/app.ts';
-import { createApiMetrics } from '../../api/middleware/metrics.ts';
 import { buildOpenApiDocument, openApiDocument, openApiJson } from '../../api/openapi/document.ts';
 import { openApiPath } from '../../api/openapi/operation.ts';
 import { problemTypeUri } from '../../api/problem.ts';
@@ -25,7 +24,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'tr
 function routedOperations(): string[] {
   // Registration only reads the config; no route runs here.
   const deps = { orm: {} as Orm, client: {} as Client, config: testConfig(), logger: pino({ level: 'silent' }) };
-  const router = createRouter(deps, createApiMetrics());
+  const router = createRouter(deps);
   return router.stack.flatMap((layer) =>
     layer.methods.filter((method) => method !== 'HEAD').map((method) => `${method} ${openApiPath(String(layer.path))}`),
   );

@@ -197,7 +197,6 @@ const ROUTES: Record<string, Route> = {
  */
 const OTHER_ROUTES: Record<string, Omit<Route, 'accepts'>> = {
   'GET /healthz': { method: 'GET', pattern: /^\/healthz\/?$/i },
-  'GET /metrics': { method: 'GET', pattern: /^\/metrics\/?$/i },
   'GET /openapi.json': { method: 'GET', pattern: /^\/openapi\.json\/?$/i },
   'GET /docs': { method: 'GET', pattern: /^\/docs\/?$/i },
   'GET /docs/:asset': { method: 'GET', pattern: /^\/docs\/[^/]+\/?$/i },
