@@ -3,8 +3,10 @@
  * against the Compose Specification JSON schema (vendored in test/fixtures/compose-spec/)
  * and consistent with the code: every variable the service's containers get is one that
  * config/index.ts reads (and parses), the commands run files the build produces, the worker
- * runs two replicas, every published port is health-checked or waits on a condition, and
- * `temporal-setup` registers exactly the dev server's search attributes.
+ * runs two replicas, every published port is health-checked or waits on a condition,
+ * `temporal-setup` registers exactly the dev server's search attributes, and only the API
+ * and the Temporal Web UI are published to the host, on 127.0.0.1: PostgreSQL, the
+ * Temporal frontend, the data platform and the metrics endpoints stay on the compose network.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -23,6 +25,7 @@ type Service = {
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: unknown[];
+  expose?: (string | number)[];
   healthcheck?: { test?: unknown; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   deploy?: { replicas?: number | string };
@@ -58,9 +61,44 @@ function environmentOf(service: Service): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
-/** Compose's interpolation as it goes with no variable set: `${X:-default}` -> `default`. */
+/**
+ * Variables compose requires from the host (`${X:?message}`: `docker compose up` refuses
+ * to start without them), and the stand-in values these checks give them.
+ */
+const REQUIRED_FROM_HOST: Record<string, string> = { IDEMPOTENCY_SECRET: 'f'.repeat(64) };
+
+/**
+ * Compose's interpolation as it goes with no variable set: `${X:-default}` -> `default`,
+ * a required `${X:?message}` -> its stand-in in {@link REQUIRED_FROM_HOST}.
+ * @throws Error for a required variable without a stand-in.
+ */
 function interpolateDefaults(value: string): string {
-  return value.replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, _name: string, fallback?: string) => fallback ?? '');
+  return value
+    .replace(/\$\{(\w+):?\?[^}]*\}/g, (_m, name: string) => {
+      const standIn = REQUIRED_FROM_HOST[name];
+      if (standIn === undefined) throw new Error(`compose requires ${name} from the host: give it a stand-in in REQUIRED_FROM_HOST`);
+      return standIn;
+    })
+    .replace(/\$\{(\w+)(?::?-([^}]*))?\}/g, (_m, _name: string, fallback?: string) => fallback ?? '');
+}
+
+/** A published port: the host interface ('' for every interface), the host port, the container port. */
+type Published = { hostIp: string; published: string; target: string };
+
+/** Compose's short (`[HOST_IP:]HOST_PORT:CONTAINER_PORT[/PROTOCOL]`, or `CONTAINER_PORT`) or long port syntax. */
+function publishedPorts(service: Service): Published[] {
+  return (service.ports ?? []).map((entry) => {
+    if (typeof entry === 'object' && entry !== null) {
+      const long = entry as { host_ip?: string; published?: string | number; target: string | number };
+      return { hostIp: long.host_ip ?? '', published: String(long.published ?? ''), target: String(long.target) };
+    }
+    const short = interpolateDefaults(String(entry)).replace(/\/(tcp|udp)$/, '');
+    const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(short);
+    const parts = ipv6 ? [ipv6[1]!, ...ipv6[2]!.split(':')] : short.split(':');
+    if (parts.length > 3 || (ipv6 && parts.length !== 3)) throw new Error(`unparsed port entry ${String(entry)}`);
+    const [target, published = '', hostIp = ''] = [...parts].reverse();
+    return { hostIp, published, target: target! };
+  });
 }
 
 function dependsOn(service: Service): Record<string, { condition?: string }> {
@@ -123,6 +161,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  test('takes the idempotency secret from the host, never a value written in the file', () => {
+    for (const [name, service] of appServices()) {
+      const secret = environmentOf(service).IDEMPOTENCY_SECRET;
+      expect({ service: name, secret }).toEqual({ service: name, secret: expect.stringMatching(/^\$\{IDEMPOTENCY_SECRET:\?[^}$]+\}$/) });
+    }
+  });
+
   test('runs two worker replicas', () => {
     const workers = appServices().filter(([, s]) => [s.command].flat().includes('dist/worker/main.js'));
     const replicas = workers.reduce((n, [, s]) => n + Number(s.deploy?.replicas ?? 1), 0);
@@ -147,6 +192,46 @@ describe('docker-compose.yml', () => {
         if (condition === 'service_completed_successfully') expect(other?.restart).toBe('no');
       }
     }
+  });
+
+  test('publishes only the API and the Temporal Web UI to the host, both on 127.0.0.1', () => {
+    const published = Object.fromEntries(
+      Object.entries(compose.services)
+        .filter(([, s]) => s.ports?.length)
+        .map(([name, s]) => [name, publishedPorts(s)]),
+    );
+    expect(published).toEqual({
+      api: [{ hostIp: '127.0.0.1', published: '3000', target: '3000' }],
+      'temporal-ui': [{ hostIp: '127.0.0.1', published: '8080', target: '8080' }],
+    });
+  });
+
+  test('keeps PostgreSQL, the Temporal frontend, the data platform and the metrics endpoints on the compose network', () => {
+    for (const name of ['postgres', 'temporal', 'data-platform', 'worker']) {
+      expect({ service: name, ports: compose.services[name]?.ports }).toEqual({ service: name, ports: undefined });
+    }
+    expect(compose.services.postgres?.expose).toEqual(['5432']);
+    expect(compose.services.temporal?.expose).toEqual(['7233']);
+    expect(compose.services['data-platform']?.expose).toEqual(['4100']);
+    // The API's metrics listener is reachable by a scraper on the network, never published.
+    const api = compose.services.api!;
+    expect(environmentOf(api).API_METRICS_ADDRESS).toBe('0.0.0.0:9465');
+    expect(api.expose).toEqual(['9465']);
+    expect(publishedPorts(api).map((p) => p.target)).not.toContain('9465');
+    expect(compose.services.worker?.expose).toEqual(['9464']);
+  });
+
+  test('the port parser reads what it must refuse: every interface, a bare container port, the long syntax', () => {
+    expect(publishedPorts({ ports: ['3000:3000', '9465', '${HOST_PORT:-5432}:5432/tcp'] })).toEqual([
+      { hostIp: '', published: '3000', target: '3000' },
+      { hostIp: '', published: '', target: '9465' },
+      { hostIp: '', published: '5432', target: '5432' },
+    ]);
+    expect(publishedPorts({ ports: ['[::1]:80:80', { target: 7233, published: 7233 }, { target: 8080, host_ip: '127.0.0.1', published: '8080' }] })).toEqual([
+      { hostIp: '::1', published: '80', target: '80' },
+      { hostIp: '', published: '7233', target: '7233' },
+      { hostIp: '127.0.0.1', published: '8080', target: '8080' },
+    ]);
   });
 
   test('temporal-setup registers exactly the search attributes of the dev server', () => {
