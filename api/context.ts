@@ -4,6 +4,9 @@ import type { Router } from '@koa/router';
 import type { AppConfig } from '../config/index.ts';
 import type { Logger } from '../config/logger.ts';
 import type { Orm } from '../db/orm.ts';
+import type { Caller } from './auth/verifier.ts';
+
+export type { Caller } from './auth/verifier.ts';
 
 /** What the API needs from the outside world; {@link createApp} receives it. */
 export interface AppDeps {
@@ -20,8 +23,13 @@ export interface AppDeps {
 export interface AppState {
   /** The request id: the sanitized incoming `X-Request-Id`, or a generated UUID. */
   requestId: string;
-  /** Child logger carrying `requestId`. */
+  /** Child logger carrying `requestId` (and, once authenticated, the caller's subject). */
   log: Logger;
+  /**
+   * The authenticated caller (api/auth/guard.ts): set on every `user` and `operator`
+   * route before its handler runs; undefined on public routes.
+   */
+  caller?: Caller;
 }
 
 /** The router type every route module registers on. */

@@ -19,6 +19,12 @@ export const ErrorCode = {
   BadRequest: 'BadRequest',
   /** 404: no such route or no such resource. */
   NotFound: 'NotFound',
+  /** 401 (`WWW-Authenticate: Bearer error="invalid_token"`): the route needs a bearer token and none was sent. */
+  AuthenticationRequired: 'AuthenticationRequired',
+  /** 401 (`WWW-Authenticate: Bearer error="invalid_token"`): the bearer token is malformed, expired, not yet valid, wrongly signed, for another issuer or audience, too large, or its subject is not a user. */
+  InvalidToken: 'InvalidToken',
+  /** 403: the caller is authenticated but may not do this (a user on an operator route, a `userId` that is not the caller's, an operator placing an order). */
+  Forbidden: 'Forbidden',
   /** 405: the route exists but not for this method (the `Allow` header lists the methods). */
   MethodNotAllowed: 'MethodNotAllowed',
   /** 413: the body is larger than `API_BODY_LIMIT_BYTES`. */

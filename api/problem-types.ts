@@ -45,6 +45,21 @@ export const problemTypes = {
     title: 'Not found',
     description: 'There is no such route, or no such resource.',
   },
+  [ErrorCode.AuthenticationRequired]: {
+    statuses: [401],
+    title: 'Authentication required',
+    description: 'The route needs a bearer token (`Authorization: Bearer <token>`) and none was sent; `WWW-Authenticate` says so.',
+  },
+  [ErrorCode.InvalidToken]: {
+    statuses: [401],
+    title: 'Invalid token',
+    description: 'The bearer token could not be accepted: malformed, expired, not yet valid, wrongly signed, issued by another issuer or for another audience, too large, or naming a user that does not exist. Get a new token.',
+  },
+  [ErrorCode.Forbidden]: {
+    statuses: [403],
+    title: 'Forbidden',
+    description: 'The caller is authenticated but may not do this: a user on an operator route, a `userId` in the body that is not the caller\'s, or an operator token placing an order or a reservation.',
+  },
   [ErrorCode.MethodNotAllowed]: {
     statuses: [405],
     title: 'Method not allowed',

@@ -183,6 +183,29 @@ export const EnvSchema = z.object({
    * per minute, counted per API process (429 `RateLimited` with `Retry-After`); 0 turns it off.
    */
   RATE_LIMIT_WRITES_PER_MINUTE: z.coerce.number().int().min(0).default(120),
+  /**
+   * API: run the built-in development token issuer (an ES256 key pair in
+   * AUTH_DEV_KEYS_DIR, its JWKS at `GET /.well-known/jwks.json`, tokens from
+   * `npm run token`) and trust only its tokens. Unset or empty: on when NODE_ENV is
+   * `development` or `test`, off in `production` (where it needs AUTH_DEV_ISSUER_IN_PRODUCTION).
+   */
+  AUTH_DEV_ISSUER: z.enum(['true', 'false', '1', '0', 'yes', 'no', '']).optional(),
+  /** API: allow the development issuer when NODE_ENV is `production` (anyone who can read its key folder can mint tokens). */
+  AUTH_DEV_ISSUER_IN_PRODUCTION: flag,
+  /** Folder of the development issuer's key pair (git-ignored); default `.auth` (`.auth/test` when NODE_ENV is `test`). */
+  AUTH_DEV_KEYS_DIR: z.string().optional(),
+  /** API: the identity provider's JWKS (public keys) URL, e.g. `https://idp.example.com/.well-known/jwks.json`; required without the development issuer. */
+  AUTH_JWKS_URL: z.union([z.literal(''), z.url()]).optional(),
+  /** API: the `iss` every token must carry; required without the development issuer. */
+  AUTH_ISSUER: z.string().optional(),
+  /** API: the `aud` every token must carry (this API's identifier at the provider); required without the development issuer. */
+  AUTH_AUDIENCE: z.string().optional(),
+  /** API: the claim listing the caller's roles (an array, or a space-separated string). */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** API: the role (in AUTH_ROLES_CLAIM) that makes a caller an operator. */
+  AUTH_OPERATOR_ROLE: z.string().min(1).default('operator'),
+  /** API: clock skew accepted on `exp` and `nbf`, in seconds. */
+  AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
 }).superRefine((e, ctx) => {
   if (e.NODE_ENV === 'production' && (!e.IDEMPOTENCY_SECRET || e.IDEMPOTENCY_SECRET === DEV_IDEMPOTENCY_SECRET)) {
     ctx.addIssue({

@@ -5,6 +5,7 @@ import { ConcertListSchema, SeatMapViewSchema } from './schemas.ts';
 /** The concert routes. */
 export const concertRoutes: DocumentedRoute[] = [
   route('get', '/concerts', {
+    access: 'public',
     operationId: 'listConcerts',
     tag: 'Concerts',
     summary: 'List concerts and their performances',
@@ -13,6 +14,7 @@ export const concertRoutes: DocumentedRoute[] = [
   }),
 
   readRoute('/performances/:id/seats', idParams('The performance id.'), {
+    access: 'public',
     operationId: 'getSeatMap',
     tag: 'Concerts',
     summary: 'Read the seat map of a performance',

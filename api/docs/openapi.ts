@@ -15,6 +15,7 @@ const notModified = { description: 'Not modified: the `If-None-Match` ETag is cu
 /** The routes of `/openapi.json` and the reference page. */
 export const docsRoutes: DocumentedRoute[] = [
   route('get', '/openapi.json', {
+    access: 'public',
     operationId: 'getOpenApiDocument',
     tag: 'Documentation',
     summary: 'This OpenAPI 3.1 document',
@@ -30,6 +31,7 @@ export const docsRoutes: DocumentedRoute[] = [
   }),
 
   route('get', '/docs', {
+    access: 'public',
     operationId: 'getApiReference',
     tag: 'Documentation',
     summary: 'Interactive API reference (Swagger UI)',
@@ -38,6 +40,7 @@ export const docsRoutes: DocumentedRoute[] = [
   }),
 
   route('get', '/docs/:asset', {
+    access: 'public',
     operationId: 'getApiReferenceAsset',
     tag: 'Documentation',
     summary: 'A file of the API reference page',

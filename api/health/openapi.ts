@@ -5,6 +5,7 @@ import { HealthSchema } from './schemas.ts';
 /** The health route. */
 export const healthRoutes: DocumentedRoute[] = [
   route('get', '/healthz', {
+    access: 'public',
     operationId: 'getHealth',
     tag: 'Service',
     summary: 'Check that the API reaches PostgreSQL and Temporal',

@@ -18,6 +18,7 @@ import type {
 import { PROBLEM_CONTENT_TYPE, problemDetailsSchema, problemTypeUri } from '../problem.ts';
 import { problemTypes, type ProblemCode } from '../problem-types.ts';
 import { entityIdParam } from '../validation.ts';
+import type { Access } from '../auth/guard.ts';
 
 /** The HTTP methods the API's routes use. */
 export type RouteMethod = 'get' | 'post' | 'delete';
@@ -27,6 +28,8 @@ export interface DocumentedRoute {
   method: RouteMethod;
   /** The path as registered on the router, Koa style (`/orders/:id`). */
   path: string;
+  /** Who may call it; the router's guard (auth/guard.ts `guardRoutes`) reads it from here. */
+  access: Access;
   operation: ZodOpenApiOperationObject;
 }
 
@@ -43,6 +46,9 @@ export const COMMON_PROBLEMS: ProblemsByStatus = {
   500: ['InternalError'],
   503: ['DatabaseUnavailable'],
 };
+
+/** Problems every write (POST, DELETE) can give on top: the per-caller rate limit (middleware/rate-limit.ts). */
+export const WRITE_PROBLEMS: ProblemsByStatus = { 429: ['RateLimited'] };
 
 /** Problems of reading a JSON request body (middleware/json-body.ts). */
 export const JSON_BODY_PROBLEMS: ProblemsByStatus = {
@@ -118,8 +124,28 @@ export function problemAnswer(status: number, codes: readonly ProblemCode[]): Zo
   };
 }
 
+/** The name of the bearer security scheme in `components.securitySchemes`. */
+export const BEARER_SCHEME = 'bearerAuth';
+
+/**
+ * Problems of authentication and access: every route that needs a token can answer 401
+ * (`AuthenticationRequired`, `InvalidToken`); operator routes 403 `Forbidden` to users.
+ */
+export function accessProblems(access: Access): ProblemsByStatus {
+  if (access === 'public') return {};
+  const unauthenticated: ProblemsByStatus = { 401: ['AuthenticationRequired', 'InvalidToken'] };
+  return access === 'operator' ? { ...unauthenticated, 403: ['Forbidden'] } : unauthenticated;
+}
+
+/** The operation members of an access: `security` (none for public routes) and `x-access`. */
+function accessMembers(access: Access) {
+  return { security: access === 'public' ? [] : [{ [BEARER_SCHEME]: [] }], 'x-access': access };
+}
+
 /** What {@link operation} builds an operation from. */
 export interface OperationSpec {
+  /** Who may call it: anyone (`public`), a user or operator with a valid token (`user`), operators only (`operator`). */
+  access: Access;
   operationId: string;
   tag: string;
   summary: string;
@@ -150,7 +176,8 @@ export function mergeProblems(...sets: ProblemsByStatus[]): ProblemsByStatus {
 /** One documented route: `method path` with the operation `spec` describes. */
 export function route(method: RouteMethod, path: string, spec: OperationSpec): DocumentedRoute {
   const common = Object.fromEntries(Object.entries(COMMON_PROBLEMS).filter(([status]) => !(status in spec.answers)));
-  const problems = mergeProblems(spec.problems ?? {}, common);
+  if (method !== 'get') Object.assign(common, WRITE_PROBLEMS);
+  const problems = mergeProblems(spec.problems ?? {}, accessProblems(spec.access), common);
   const responses: ZodOpenApiOperationObject['responses'] = {};
   for (const [status, answer] of Object.entries(spec.answers)) responses[status as `2${string}`] = answer;
   for (const [status, codes] of Object.entries(problems)) {
@@ -160,11 +187,13 @@ export function route(method: RouteMethod, path: string, spec: OperationSpec): D
   return {
     method,
     path,
+    access: spec.access,
     operation: {
       operationId: spec.operationId,
       tags: [spec.tag],
       summary: spec.summary,
       ...(spec.description === undefined ? {} : { description: spec.description }),
+      ...accessMembers(spec.access),
       ...(spec.params === undefined ? {} : { requestParams: spec.params }),
       parameters: [RequestIdParam, ...(spec.headers ?? [])],
       ...(spec.requestBody === undefined ? {} : { requestBody: spec.requestBody }),
@@ -188,6 +217,8 @@ export function openApiPath(koaPath: string): string {
  * texts of {@link OperationSpec}, its parameters, and its one JSON answer (200).
  */
 export interface JsonGetSpec {
+  /** Who may call it (see {@link OperationSpec}). */
+  access: Access;
   operationId: string;
   tag: string;
   summary: string;
@@ -212,6 +243,7 @@ type QueryParams = NonNullable<ZodOpenApiParameters['query']>;
 /** The operation of `GET path` answering `spec.schema` (200) with `params` and `problems`. */
 function jsonGetRoute(path: string, spec: JsonGetSpec, params: ZodOpenApiParameters, problems: ProblemsByStatus): DocumentedRoute {
   return route('get', path, {
+    access: spec.access,
     operationId: spec.operationId,
     tag: spec.tag,
     summary: spec.summary,

@@ -5,6 +5,7 @@ import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, json
 /** The order routes. */
 export const orderRoutes: DocumentedRoute[] = [
   route('post', '/orders', {
+    access: 'user',
     operationId: 'createOrder',
     tag: 'Orders',
     summary: 'Place an order and pay it with points',
@@ -39,6 +40,7 @@ export const orderRoutes: DocumentedRoute[] = [
   }),
 
   readRoute('/orders/:id', OrderIdParams, {
+    access: 'user',
     operationId: 'getOrder',
     tag: 'Orders',
     summary: 'Read an order with its saga progress',
@@ -49,6 +51,7 @@ export const orderRoutes: DocumentedRoute[] = [
   }),
 
   route('post', '/orders/:id/compensations/retry', {
+    access: 'operator',
     operationId: 'retryOrderCompensations',
     tag: 'Operations',
     summary: 'Re-run the failed compensations of an order (operator)',
@@ -71,6 +74,7 @@ export const orderRoutes: DocumentedRoute[] = [
     '/users/:id/orders',
     ListUserOrdersQuery,
     {
+      access: 'user',
       operationId: 'listUserOrders',
       tag: 'Orders',
       summary: 'List a user\'s orders, newest first',

@@ -5,6 +5,7 @@ import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, idParams, json
 /** The point routes. */
 export const pointRoutes: DocumentedRoute[] = [
   readRoute('/users/:id/points', idParams('The user id.'), {
+    access: 'user',
     operationId: 'getPoints',
     tag: 'Points',
     summary: 'Read a user\'s point balance',
@@ -16,6 +17,7 @@ export const pointRoutes: DocumentedRoute[] = [
     '/users/:id/points/ledger',
     LedgerQuery,
     {
+      access: 'user',
       operationId: 'listLedger',
       tag: 'Points',
       summary: 'List the movements of a user\'s balance, newest first',
@@ -27,6 +29,7 @@ export const pointRoutes: DocumentedRoute[] = [
   ),
 
   route('post', '/users/:id/points/top-ups', {
+    access: 'user',
     operationId: 'topUpPoints',
     tag: 'Points',
     summary: 'Add points to a user\'s balance',

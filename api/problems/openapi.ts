@@ -6,6 +6,7 @@ import { problemTypeDocumentSchema } from './schemas.ts';
 /** The problem type route. */
 export const problemRoutes: DocumentedRoute[] = [
   route('get', '/problems/:code', {
+    access: 'public',
     operationId: 'getProblemType',
     tag: 'Problems',
     summary: 'Documentation of a problem type',

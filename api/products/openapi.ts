@@ -5,6 +5,7 @@ import { ListProductsQuery, ProductPageSchema, ProductViewSchema } from './schem
 /** The product routes. */
 export const productRoutes: DocumentedRoute[] = [
   pagedListRoute('/products', ListProductsQuery, {
+    access: 'public',
     operationId: 'listProducts',
     tag: 'Products',
     summary: 'List the catalog',
@@ -14,6 +15,7 @@ export const productRoutes: DocumentedRoute[] = [
   }),
 
   readRoute('/products/:id', idParams('The product id.'), {
+    access: 'public',
     operationId: 'getProduct',
     tag: 'Products',
     summary: 'Read a product',

@@ -13,6 +13,7 @@ import { IdempotencyKeyParam, JSON_BODY_PROBLEMS, LocationHeader, jsonAnswer, js
 /** The reservation routes. */
 export const reservationRoutes: DocumentedRoute[] = [
   route('post', '/reservations', {
+    access: 'user',
     operationId: 'createReservation',
     tag: 'Reservations',
     summary: 'Hold seats for a user until they pay',
@@ -40,6 +41,7 @@ export const reservationRoutes: DocumentedRoute[] = [
   readRoute('/reservations/:id', ReservationIdParams, {
     operationId: 'getReservation',
     tag: 'Reservations',
+    access: 'user',
     summary: 'Read a reservation with its saga progress',
     description: 'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats.',
     schema: ReservationViewSchema,
@@ -50,6 +52,7 @@ export const reservationRoutes: DocumentedRoute[] = [
   route('post', '/reservations/:id/payment', {
     operationId: 'payReservation',
     tag: 'Reservations',
+    access: 'user',
     summary: 'Pay a held reservation with points',
     description: [
       'Charges the price in points and confirms the seats, through the saga\'s `payReservation` Update. On 402 `InsufficientPoints` the hold is kept: top up and pay again before `holdExpiresAt`.',
@@ -77,6 +80,7 @@ export const reservationRoutes: DocumentedRoute[] = [
   route('delete', '/reservations/:id', {
     operationId: 'cancelReservation',
     tag: 'Reservations',
+    access: 'user',
     summary: 'Cancel a reservation',
     description: [
       'Cancels through the saga\'s `reservationCancel` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for the saga to release the seats and close the reservation. Cancelling a reservation that already ended CANCELLED or EXPIRED answers it as it is (idempotent).',
@@ -102,6 +106,7 @@ export const reservationRoutes: DocumentedRoute[] = [
   route('post', '/reservations/:id/compensations/retry', {
     operationId: 'retryReservationCompensations',
     tag: 'Operations',
+    access: 'operator',
     summary: 'Re-run the failed compensations of a reservation (operator)',
     description:
       'For a reservation parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update, then closes it CANCELLED or EXPIRED (the end it was heading for). A second call while a retry runs is refused (409 `CompensationRetryInProgress`), so repeating the request is safe. Changes money and seats: deploy it behind operator authentication. Takes no body.',

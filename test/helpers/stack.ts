@@ -16,6 +16,7 @@ import { createDataPlatformClient } from '../../activities/data-platform.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { authHeader, operatorToken, tokenFor } from './auth.ts';
 import { openTestOrm, testConfig } from './db.ts';
 import { expectNoContractViolations, recordContract, type ContractRecorder } from './openapi-check.ts';
 import { bundleWorkflows, startTestTemporal, uniqueTaskQueue } from './temporal.ts';
@@ -143,17 +144,69 @@ export interface ApiAnswer<T = any> {
   body: T;
 }
 
-/** Sends a JSON request to the stack's API. */
+/**
+ * Who a request is sent as: a user id, an operator token, no token at all, or this token
+ * string (e.g. one from `mintToken`).
+ */
+export type CallAs = number | 'operator' | 'anonymous' | (string & {});
+
+/** Options of {@link callApi}. */
+export interface CallOptions {
+  /** Who to send the request as; default the request's natural actor ({@link naturalActor}). */
+  as?: CallAs;
+}
+
+/**
+ * The natural actor of a request, as the test suites mean it: the `userId` of its JSON
+ * body; else the `:id` of a `/users/:id/...` path; an operator on operator routes
+ * (`.../compensations/retry`); for `/orders/:id...` and `/reservations/:id...` the owner
+ * read from the database (an operator, who may read any, when there is no row yet or no
+ * `orm`); nobody for the other (public) routes.
+ */
+export async function naturalActor(orm: Orm | undefined, path: string, body: unknown): Promise<CallAs> {
+  const pathname = new URL(path, 'http://x').pathname;
+  if (/\/compensations\/retry$/.test(pathname)) return 'operator';
+  const bodyUser = body !== null && typeof body === 'object' ? (body as { userId?: unknown }).userId : undefined;
+  if (Number.isSafeInteger(bodyUser) && (bodyUser as number) > 0) return bodyUser as number;
+  const user = /^\/users\/(\d+)(\/|$)/.exec(pathname);
+  if (user) return Number(user[1]);
+  const owned = /^\/(orders|reservations)\/([^/]+)/.exec(pathname);
+  if (owned?.[1] && owned[2]) return (await ownerOf(orm, owned[1], owned[2])) ?? 'operator';
+  return 'anonymous';
+}
+
+/** The user id owning order or reservation `id`, if its row exists. */
+async function ownerOf(orm: Orm | undefined, table: string, id: string): Promise<number | undefined> {
+  if (!orm || !/^[0-9a-fA-F-]{36}$/.test(id)) return undefined;
+  const rows = await orm.em.getConnection().execute<{ user_id: number }[]>(`select user_id from ${table} where id = ?`, [id]);
+  return rows[0]?.user_id;
+}
+
+/** The `Authorization` header of `as`, or none. */
+async function authorizationFor(as: CallAs): Promise<Record<string, string>> {
+  if (as === 'anonymous') return {};
+  const token = as === 'operator' ? await operatorToken() : typeof as === 'number' ? await tokenFor(as) : as;
+  return authHeader(token);
+}
+
+/**
+ * Sends a JSON request to the stack's API, with a bearer token of `options.as` (default: the
+ * request's natural actor, {@link naturalActor}, read with `stack.orm` when there is one),
+ * unless `headers` has an `authorization` of its own.
+ */
 export async function callApi<T = any>(
-  stack: Pick<TestStack, 'apiUrl'>,
+  stack: Pick<TestStack, 'apiUrl'> & { orm?: Orm },
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<ApiAnswer<T>> {
+  options: CallOptions = {},
   const res = await fetch(new URL(path, stack.apiUrl), {
+  const ownAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  const auth = ownAuthorization ? {} : await authorizationFor(options.as ?? (await naturalActor(stack.orm, path, body)));
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
