@@ -12,9 +12,9 @@ import { createOrderActivities } from './orders.ts';
 import { createPivotActivities } from './pivots.ts';
 import { createPointsActivities } from './points.ts';
 import { createReconciliationActivities, type WorkflowStateLookup } from './reconciliation.ts';
-import { createSeatActivities } from './seats.ts';
+import { createSeatActivities, type HoldLimits } from './seats.ts';
 
-/** What the activities need: the ORM, the data platform client and the money limits (config `limits`). */
+/** What the activities need: the ORM, the data platform client, the money limits (config `limits`) and the hold caps (config `holdLimits`). */
 export interface ActivityDeps {
   orm: Orm;
   dataPlatform: DataPlatformClient;
@@ -22,6 +22,8 @@ export interface ActivityDeps {
   balanceLimitPoints?: number | undefined;
   /** Largest total of one order, in won (orders.ts; default 1,000,000,000). */
   orderTotalLimitWon?: number | undefined;
+  /** Per-user caps on live seat holds and held seats (seats.ts; default 4 holds, 8 seats). */
+  holdLimits?: HoldLimits | undefined;
   /** How the reconciliation asks Temporal about workflows (reconciliation.ts); default: the worker's client. */
   workflowStates?: WorkflowStateLookup;
 }

@@ -63,19 +63,42 @@ export interface SeatRow {
   expired: boolean;
 }
 
+/** Per-user caps of {@link createReservation}: live holds (PENDING, not expired) and the seats they hold. */
+export interface HoldLimits {
+  maxLiveHolds: number;
+  maxHeldSeats: number;
+}
+
+/** The caps when none are given (RESERVATION_MAX_LIVE_HOLDS, RESERVATION_MAX_HELD_SEATS defaults). */
+export const DEFAULT_HOLD_LIMITS: HoldLimits = { maxLiveHolds: 4, maxHeldSeats: 8 };
+
+/**
+ * First key of the transaction-scoped advisory lock that serializes one user's new
+ * reservations (`pg_advisory_xact_lock(HOLD_LIMIT_LOCK_SPACE, userId)`); the second is the
+ * user id. A lock on the user, not on another context's row.
+ */
+export const HOLD_LIMIT_LOCK_SPACE = 0x5ea7;
+
 /** Dependencies of the seat activities. */
 export interface SeatDeps {
   orm: Orm;
+  /** Per-user hold caps; default {@link DEFAULT_HOLD_LIMITS}. */
+  holdLimits?: HoldLimits | undefined;
 }
 
 /** Builds the seat reservation activities. */
-export function createSeatActivities({ orm }: SeatDeps) {
+export function createSeatActivities({ orm, holdLimits = DEFAULT_HOLD_LIMITS }: SeatDeps) {
   return {
     /**
      * Step 0 of the reservation saga: inserts the reservation as PENDING, priced from
-     * its seats. Idempotent. Changes no seat, so it needs no compensation.
+     * its seats. Idempotent. Changes no seat, so it needs no compensation. One user's
+     * new reservations are serialized by an advisory lock on the user, so the hold caps
+     * hold under any concurrency (the API checks them first, without the lock).
      *
      * @throws UnknownUser / UnknownSeat (non-retryable); nothing is written.
+     * @throws HoldLimitExceeded (non-retryable, details `{ userId, liveHolds, heldSeats,
+     *   requestedSeats, maxLiveHolds, maxHeldSeats }`) when the user's live holds are at
+     *   `maxLiveHolds` or their seats would exceed `maxHeldSeats`; nothing is written.
      */
     async createReservation(input: CreateReservationInput): Promise<CreatedReservation> {
       return insertOnce(() => inTransaction(orm, async (em) => {
@@ -98,6 +121,7 @@ export function createSeatActivities({ orm }: SeatDeps) {
             seatIds: unknown,
           });
         }
+        await checkHoldLimits(em, holdLimits, input);
         const totalWon = seats.reduce((sum, s) => sum + s.price_won, 0);
         await sql(
           em,
@@ -217,5 +241,35 @@ export function lockSeats(em: EntityManager, seatIds: number[]): Promise<SeatRow
     `select id, status, reservation_id, (hold_expires_at is not null and hold_expires_at <= now()) as expired
      from seats where id in (?) order by id for update`,
     [seatIds],
+  );
+}
+
+/**
+ * Refuses the new reservation `input` past the caps: takes its user's advisory lock (held
+ * until the transaction ends, so a concurrent createReservation of the same user waits
+ * here and then counts this one), then counts the user's live holds (PENDING reservations
+ * whose hold has not expired) and their seats. The reservation itself is left out of the
+ * count: an overlapping attempt of the same step that committed first is then found by
+ * the insert's duplicate key (insertOnce), not refused.
+ *
+ * @throws HoldLimitExceeded (non-retryable) with the counts and the caps.
+ */
+async function checkHoldLimits(em: EntityManager, limits: HoldLimits, input: CreateReservationInput): Promise<void> {
+  const { userId, reservationId } = input;
+  const requestedSeats = input.seatIds.length;
+  await sql(em, 'select pg_advisory_xact_lock(?, ?)', [HOLD_LIMIT_LOCK_SPACE, userId]);
+  const [live] = await sql<{ holds: number; seats: number }>(
+    em,
+    `select count(*)::int as holds, coalesce(sum(jsonb_array_length(seat_ids)), 0)::int as seats
+     from reservations where user_id = ? and status = 'PENDING' and hold_expires_at > now() and id <> ?`,
+    [userId, reservationId],
+  );
+  const liveHolds = live?.holds ?? 0;
+  const heldSeats = live?.seats ?? 0;
+  if (liveHolds + 1 <= limits.maxLiveHolds && heldSeats + requestedSeats <= limits.maxHeldSeats) return;
+  throw businessFailure(
+    FailureType.HoldLimitExceeded,
+    `User ${userId} has ${liveHolds} live holds of ${heldSeats} seats; at most ${limits.maxLiveHolds} holds and ${limits.maxHeldSeats} seats (asked for ${requestedSeats} more)`,
+    { userId, liveHolds, heldSeats, requestedSeats, maxLiveHolds: limits.maxLiveHolds, maxHeldSeats: limits.maxHeldSeats },
   );
 }

@@ -53,6 +53,11 @@ export const ErrorCode = {
   CompensationFailed: 'CompensationFailed',
   /** 501: an HTTP method the API does not implement at all. */
   NotImplemented: 'NotImplemented',
+  /**
+   * 429 (with `Retry-After` and the `RateLimit-*` headers): the caller sent more writes
+   * than RATE_LIMIT_WRITES_PER_MINUTE within the minute; nothing was done. Members `limit`, `retryAfterSeconds`.
+   */
+  RateLimited: 'RateLimited',
   /** 503: Temporal did not answer in time; retrying with the same Idempotency-Key is safe. */
   TemporalUnavailable: 'TemporalUnavailable',
   /** 503: PostgreSQL was unreachable, restarting or too slow; nothing was changed, retrying is safe (`Retry-After`). */
@@ -69,6 +74,12 @@ export const ReservationErrorCode = {
   UnknownSeat: FailureType.UnknownSeat,
   /** 409: a requested seat is held or sold; member `seatIds` lists them when known. */
   SeatUnavailable: FailureType.SeatUnavailable,
+  /**
+   * 409: the user already has RESERVATION_MAX_LIVE_HOLDS live holds, or the request would
+   * hold more than RESERVATION_MAX_HELD_SEATS seats; nothing was held. Members (when refused
+   * before the saga) `userId, liveHolds, heldSeats, requestedSeats, maxLiveHolds, maxHeldSeats`.
+   */
+  HoldLimitExceeded: FailureType.HoldLimitExceeded,
   /** 402: the balance is below the price; the hold is kept. Members `reservationId, userId, balancePoints, requiredPoints`. */
   InsufficientPoints: FailureType.InsufficientPoints,
   /** 410: the hold expired (the seats were released) before the reservation was paid. */

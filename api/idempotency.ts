@@ -2,20 +2,22 @@
  * Idempotency: how a request's `Idempotency-Key` becomes the id of the saga it starts
  * (and so its workflow id), and how a reused key with a different body is recognized.
  * The one place that computes the digests, for every saga (orders, reservations,
- * top-ups), from the seeds and canonical request forms of common/ids.ts, which cannot
- * compute them itself (the workflow bundle has no node:crypto).
+ * top-ups), from the messages and canonical request forms of common/ids.ts, which cannot
+ * compute them itself (the workflow bundle has no node:crypto and no secret).
+ *
+ * A derived id is keyed with the server's secret (IDEMPOTENCY_SECRET): HMAC-SHA256 of
+ * `[kind, userId, key]` shaped as an RFC 9562 UUID version 8 (custom), so the same key
+ * sent by two users gives two sagas, and nobody without the secret can compute another
+ * user's order id from a guessable key. Without a key the id is a random UUID (v4).
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { v5 as uuidv5 } from 'uuid';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import {
-  IDEMPOTENCY_NAMESPACE,
-  orderIdSeed,
   orderRequestForm,
-  reservationIdSeed,
   reservationRequestForm,
-  topUpIdSeed,
+  sagaIdMessage,
   type OrderItem,
   type ReservationRequest,
+  type SagaIdKind,
 } from '../common/index.ts';
 import { ApiError, ErrorCode, validationError, type ProblemExtensions } from './errors.ts';
 
@@ -53,9 +55,21 @@ export function idempotencyKeyReused(details: ProblemExtensions): ApiError {
   });
 }
 
-/** A saga id: uuid v5 of `seed` in {@link IDEMPOTENCY_NAMESPACE} when the request has a key, else a random UUID. */
-function sagaIdFor(seed: string | undefined): string {
-  return seed === undefined ? randomUUID() : uuidv5(seed, IDEMPOTENCY_NAMESPACE);
+/**
+ * The first 16 bytes of HMAC-SHA256(`secret`, `message`) as an RFC 9562 UUID version 8:
+ * the version nibble set to 8 and the variant bits to `10`, 122 bits of the digest kept.
+ */
+export function keyedUuid(secret: string, message: string): string {
+  const bytes = createHmac('sha256', secret).update(message).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A saga id: {@link keyedUuid} of `[kind, userId, key]` when the request has a key, else a random UUID. */
+function sagaIdFor(kind: SagaIdKind, secret: string, userId: number, idempotencyKey: string | undefined): string {
+  return idempotencyKey === undefined ? randomUUID() : keyedUuid(secret, sagaIdMessage(kind, userId, idempotencyKey));
 }
 
 /** Hex SHA-256 of a canonical request form. */
@@ -63,22 +77,23 @@ function fingerprint(form: string): string {
   return createHash('sha256').update(form).digest('hex');
 }
 
-/** Order id: uuid v5 of `<userId>:<key>` when a key is given (same key, same order), else random. */
-export function orderIdFor(userId: number, idempotencyKey: string | undefined): string {
-  return sagaIdFor(idempotencyKey === undefined ? undefined : orderIdSeed(userId, idempotencyKey));
-}
-
 /**
- * Reservation id: uuid v5 of `reservation:<userId>:<key>` when a key is given (same user
- * and key, same reservation and saga), else a random UUID.
+ * Order id of user `userId`'s request with `idempotencyKey`: keyed with `secret` (config
+ * `idempotency.secret`), so the same user and key give the same order, another user or
+ * secret another one; random without a key.
  */
-export function reservationIdFor(userId: number, idempotencyKey: string | undefined): string {
-  return sagaIdFor(idempotencyKey === undefined ? undefined : reservationIdSeed(userId, idempotencyKey));
+export function orderIdFor(secret: string, userId: number, idempotencyKey: string | undefined): string {
+  return sagaIdFor('order', secret, userId, idempotencyKey);
 }
 
-/** Top-up id: uuid v5 of `topup:<userId>:<key>` when a key is given, else random. */
-export function topUpIdFor(userId: number, idempotencyKey: string | undefined): string {
-  return sagaIdFor(idempotencyKey === undefined ? undefined : topUpIdSeed(userId, idempotencyKey));
+/** Reservation id: as {@link orderIdFor}, in its own kind (`reservation`), so an order and a reservation with one key differ. */
+export function reservationIdFor(secret: string, userId: number, idempotencyKey: string | undefined): string {
+  return sagaIdFor('reservation', secret, userId, idempotencyKey);
+}
+
+/** Top-up id: as {@link orderIdFor}, in its own kind (`topup`). */
+export function topUpIdFor(secret: string, userId: number, idempotencyKey: string | undefined): string {
+  return sagaIdFor('topup', secret, userId, idempotencyKey);
 }
 
 /** Fingerprint of an order request: hex SHA-256 of its canonical form (`orderRequestForm`; items sorted by product id). */

@@ -130,6 +130,12 @@ export const problemTypes = {
     title: 'Database unavailable',
     description: 'The database was unreachable, restarting or too slow; nothing was changed. Retry after the `Retry-After` seconds.',
   },
+  [ErrorCode.RateLimited]: {
+    statuses: [429],
+    title: 'Rate limited',
+    description:
+      'The caller sent more writes (POST, DELETE) than allowed per minute (`RATE_LIMIT_WRITES_PER_MINUTE`, counted per token subject, or per client address without a token); nothing was done. Send it again after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` describe the window.',
+  },
   [ErrorCode.InternalError]: {
     statuses: [500],
     title: 'Internal error',
@@ -172,6 +178,12 @@ export const problemTypes = {
     statuses: [409],
     title: 'Seat unavailable',
     description: 'A requested seat is held or sold by someone else; `seatIds` lists them when known.',
+  },
+  [FailureType.HoldLimitExceeded]: {
+    statuses: [409],
+    title: 'Hold limit exceeded',
+    description:
+      'The user already has as many live seat holds (`RESERVATION_MAX_LIVE_HOLDS`) or would hold more seats (`RESERVATION_MAX_HELD_SEATS`) than allowed; nothing was held. Pay or cancel a hold, or wait for one to expire. Refused before the saga: members `userId`, `liveHolds`, `heldSeats`, `requestedSeats`, `maxLiveHolds`, `maxHeldSeats`; refused by the saga (a concurrent request took the last slot): the reservation ended CANCELLED with this reason.',
   },
   [FailureType.UnknownSeat]: {
     statuses: [422],

@@ -23,6 +23,12 @@ export const FailureType = {
   BalanceLimitExceeded: 'BalanceLimitExceeded',
   /** A requested seat is held or reserved by someone else; nothing was held. */
   SeatUnavailable: 'SeatUnavailable',
+  /**
+   * The user already has as many live seat holds, or holds as many seats, as allowed
+   * (RESERVATION_MAX_LIVE_HOLDS, RESERVATION_MAX_HELD_SEATS); nothing was held.
+   * `details[0]`: `{ userId, liveHolds, heldSeats, requestedSeats, maxLiveHolds, maxHeldSeats }`.
+   */
+  HoldLimitExceeded: 'HoldLimitExceeded',
   /** A seat id does not exist or belongs to another performance. */
   UnknownSeat: 'UnknownSeat',
   /** The hold expired before the reservation was paid; the seats were released. */

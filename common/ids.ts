@@ -6,9 +6,9 @@
  * id), so these formats are part of the public contract: changing one lets a retried
  * request start a second saga.
  *
- * The digests themselves (uuid v5, SHA-256) need node:crypto, which the workflow bundle
- * does not take: the API computes them from the seeds and canonical forms written here
- * (api/idempotency.ts).
+ * The digests themselves (HMAC-SHA256 with the server's IDEMPOTENCY_SECRET, SHA-256) need
+ * node:crypto and the secret, which the workflow bundle does not take: the API computes
+ * them from the messages and canonical forms written here (api/idempotency.ts).
  */
 import type { OrderCheckoutInput, OrderItem } from './orders.ts';
 import type { TopUpInput, TopUpResult } from './points.ts';
@@ -54,22 +54,18 @@ export function topUpWorkflowId(topUpId: string): string {
   return `points-top-up-${topUpId}`;
 }
 
-/** Fixed UUID namespace of the saga ids derived from Idempotency-Keys (uuid v5 of a seed below). */
-export const IDEMPOTENCY_NAMESPACE = 'ea0817c1-6f1b-4243-9fcb-fe68a6d81685';
+/** The sagas whose id a request's Idempotency-Key derives (the first element of {@link sagaIdMessage}). */
+export type SagaIdKind = 'order' | 'reservation' | 'topup';
 
-/** What an order id is derived from when the request has a key: `<userId>:<key>`. */
-export function orderIdSeed(userId: number, idempotencyKey: string): string {
-  return `${userId}:${idempotencyKey}`;
-}
-
-/** What a reservation id is derived from when the request has a key: `reservation:<userId>:<key>`. */
-export function reservationIdSeed(userId: number, idempotencyKey: string): string {
-  return `reservation:${userId}:${idempotencyKey}`;
-}
-
-/** What a top-up id is derived from when the request has a key: `topup:<userId>:<key>`. */
-export function topUpIdSeed(userId: number, idempotencyKey: string): string {
-  return `topup:${userId}:${idempotencyKey}`;
+/**
+ * What a saga id is derived from when the request has an Idempotency-Key: the JSON array
+ * `[kind, userId, key]`. JSON writes each string with its quotes and escapes, so the
+ * encoding is injective: `(1, "2x")` and `(12, "x")`, or a key containing `","`, never
+ * give the same message, and the same key of two users never gives the same id. The API
+ * keys it with the server secret (api/idempotency.ts: HMAC-SHA256, as a UUID v8).
+ */
+export function sagaIdMessage(kind: SagaIdKind, userId: number, idempotencyKey: string): string {
+  return JSON.stringify([kind, userId, idempotencyKey]);
 }
 
 /**

@@ -110,6 +110,7 @@ export function createConfiguredSagaWorker(config: AppConfig, connection: Native
       dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
       balanceLimitPoints: config.limits.balancePoints,
       orderTotalLimitWon: config.limits.orderTotalWon,
+      holdLimits: config.holdLimits,
     },
     tuning: workerTuning(config.worker),
   });

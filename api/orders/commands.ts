@@ -42,7 +42,8 @@ export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body
 /**
  * The saga input of an order request, after checking its references: the items sorted by
  * product id and written as `{ productId, quantity }`, the order id from the
- * Idempotency-Key (random without one), the request's fingerprint and how the saga runs
+ * Idempotency-Key keyed with `idempotencySecret` (config `idempotency.secret`; random
+ * without a key), the request's fingerprint and how the saga runs
  * its steps (`stepActivities`, absent: `remote`). Used by `POST /orders` and by the
  * benchmark's servers. With `orderTotalLimitWon` (config `ORDER_TOTAL_LIMIT_WON`), the
  * total at today's prices is checked too.
@@ -52,16 +53,22 @@ export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body
 export async function orderInput(
   orm: Orm,
   body: CreateOrderRequest,
-  options: { idempotencyKey?: string | undefined; stepActivities?: StepActivities | undefined; orderTotalLimitWon?: number | undefined } = {},
+  options: {
+    idempotencyKey?: string | undefined;
+    idempotencySecret?: string | undefined;
+    stepActivities?: StepActivities | undefined;
+    orderTotalLimitWon?: number | undefined;
+  } = {},
 ): Promise<OrderCheckoutInput> {
-  const { idempotencyKey, stepActivities, orderTotalLimitWon } = options;
+  const { idempotencyKey, idempotencySecret, stepActivities, orderTotalLimitWon } = options;
+  if (idempotencyKey !== undefined && idempotencySecret === undefined) throw new TypeError('orderInput: an idempotencyKey needs the idempotencySecret');
   const items: OrderItem[] = body.items
     .map((i) => ({ productId: i.productId, quantity: i.quantity }))
     .sort((a, b) => a.productId - b.productId);
   const total = orderTotalLimitWon === undefined ? undefined : { items, limitWon: orderTotalLimitWon };
   await checkOrderReferences(orm, body.userId, items.map((i) => i.productId), total);
   return {
-    orderId: orderIdFor(body.userId, idempotencyKey),
+    orderId: orderIdFor(idempotencySecret ?? '', body.userId, idempotencyKey),
     userId: body.userId,
     items,
     requestHash: orderRequestHash(body.userId, items),

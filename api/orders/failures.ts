@@ -48,6 +48,7 @@ const ORDER_CANCELLATION_ANSWERS: Readonly<Record<FailureType, FailureAnswer>> =
   [FailureType.CompensationRetryInProgress]: serverFailure,
   // A top-up's refusal (points): never a reason an order ends with.
   [FailureType.BalanceLimitExceeded]: serverFailure,
+  [FailureType.HoldLimitExceeded]: serverFailure,
   [FailureType.PaymentInProgress]: serverFailure,
 };
 

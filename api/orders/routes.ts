@@ -60,6 +60,7 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
       const body = CreateOrderBody.parse(ctx.request.body);
       const input = await orderInput(deps.orm, body, {
         idempotencyKey,
+        idempotencySecret: deps.config.idempotency.secret,
         stepActivities: deps.config.api.orderStepActivities,
         orderTotalLimitWon: deps.config.limits.orderTotalWon,
       });

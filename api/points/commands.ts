@@ -111,7 +111,7 @@ export async function topUpAnswer(
   amount: number,
   idempotencyKey: string | undefined,
 ): Promise<TopUpAnswer> {
-  const input: TopUpInput = { topUpId: topUpIdFor(userId, idempotencyKey), userId, amountPoints: amount };
+  const input: TopUpInput = { topUpId: topUpIdFor(deps.config.idempotency.secret, userId, idempotencyKey), userId, amountPoints: amount };
   const standing = await topUpStanding(deps.orm, userId, input.topUpId);
   if (!standing) throw notFound(`point account for user ${userId}`);
   const cap = deps.config.limits.balancePoints;

@@ -32,6 +32,7 @@ import { idempotencyKeyReused, reservationIdFor, reservationRequestHash } from '
 import { checkPendingStart, startSaga } from '../saga-start.ts';
 import { applicationFailureIn, executeUpdate } from '../temporal.ts';
 import { cancelFailureAnswer, holdFailureAnswer, paymentFailureAnswer, pendingWithoutSaga, refusalError } from './failures.ts';
+import { checkHoldLimits } from './hold-limits.ts';
 import type { CancellingReservationBody, CreateReservationRequest, HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 import {
   checkReferences,
@@ -49,24 +50,27 @@ import {
 } from './views.ts';
 
 /**
- * The saga input of a reservation request, after checking its references: seats sorted
- * ascending, the hold in ms (`defaultHoldSeconds` when not given), the id from the
- * Idempotency-Key (random without one) and the request's fingerprint.
+ * The saga input of a reservation request, after checking its references and the user's
+ * hold caps: seats sorted ascending, the hold in ms (`RESERVATION_HOLD_SECONDS` when not
+ * given), the id from the Idempotency-Key keyed with the server secret (random without
+ * one) and the request's fingerprint.
  *
- * @throws ApiError 422 UnknownUser / UnknownPerformance / UnknownSeat ({@link checkReferences}); nothing starts.
+ * @throws ApiError 422 UnknownUser / UnknownPerformance / UnknownSeat ({@link checkReferences});
+ *   409 HoldLimitExceeded ({@link checkHoldLimits}); nothing starts.
  */
 export async function reservationInput(
-  orm: Orm,
+  deps: Pick<AppDeps, 'orm' | 'config'>,
   body: CreateReservationRequest,
   idempotencyKey: string | undefined,
-  defaultHoldSeconds: number,
 ): Promise<SeatReservationInput> {
+  const { orm, config } = deps;
   const { userId, performanceId } = body;
   const seatIds = [...body.seatIds].sort((a, b) => a - b);
-  const holdMs = (body.holdSeconds ?? defaultHoldSeconds) * 1000;
-  const reservationId = reservationIdFor(userId, idempotencyKey);
+  const holdMs = (body.holdSeconds ?? config.api.reservationHoldSeconds) * 1000;
+  const reservationId = reservationIdFor(config.idempotency.secret, userId, idempotencyKey);
   const requestHash = reservationRequestHash({ userId, performanceId, seatIds, holdMs });
   await checkReferences(orm, userId, performanceId, seatIds);
+  await checkHoldLimits(orm, config.holdLimits, { reservationId, userId, seatIds });
   return { reservationId, userId, performanceId, seatIds, holdMs, requestHash };
 }
 

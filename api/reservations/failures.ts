@@ -37,6 +37,7 @@ const PAYMENT_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> =
   [FailureType.SeatUnavailable]: rejection(409, FailureType.SeatUnavailable),
   [FailureType.UnknownUser]: rejection(422, FailureType.UnknownUser),
   [FailureType.InsufficientPoints]: rejection(402, FailureType.InsufficientPoints),
+  [FailureType.HoldLimitExceeded]: bug,
   [FailureType.HoldExpired]: rejection(410, FailureType.HoldExpired),
   [FailureType.ReservationCancelled]: rejection(409, FailureType.ReservationCancelled),
   // A payment cut short by cancelling the workflow itself is the reservation's cancellation.
@@ -66,6 +67,8 @@ const HOLD_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> = {
   [FailureType.SeatUnavailable]: rejection(409, FailureType.SeatUnavailable),
   [FailureType.UnknownSeat]: rejection(422, FailureType.UnknownSeat),
   [FailureType.UnknownUser]: rejection(422, FailureType.UnknownUser),
+  // createReservation refused it: the user's live holds or held seats were at their cap.
+  [FailureType.HoldLimitExceeded]: rejection(409, FailureType.HoldLimitExceeded),
   [FailureType.ReservationCancelled]: rejection(409, FailureType.ReservationCancelled),
   // The workflow itself was cancelled before the seats were held.
   [FailureType.Cancelled]: rejection(409, FailureType.ReservationCancelled),

@@ -21,6 +21,8 @@ export const reservationRoutes: DocumentedRoute[] = [
       'Starts (or, with the same `Idempotency-Key`, rejoins) the seat reservation saga and waits up to `ORDER_OUTCOME_WAIT_MS` for the hold. The seats stay HELD until `holdExpiresAt`; pay them with `POST /reservations/{id}/payment` before then.',
       '',
       'Repeating the request of a reservation that has since ended answers its end (410 `HoldExpired`, 409 `ReservationCancelled` or `CompensationFailed`). A hold refused by a failure of ours is 500 `UnexpectedError`. Nothing starts on a 4xx before the saga.',
+      '',
+      'A user holds at most `RESERVATION_MAX_LIVE_HOLDS` live holds (default 4) and `RESERVATION_MAX_HELD_SEATS` seats (default 8) at once; a request past either is refused with 409 `HoldLimitExceeded` and holds nothing (before the saga, with the counts; or, when a concurrent request took the last slot, by the saga, which ends the reservation CANCELLED with that reason).',
     ].join('\n'),
     headers: [IdempotencyKeyParam],
     requestBody: jsonBody(CreateReservationBody, 'The user, the performance and its seats.'),
@@ -30,7 +32,7 @@ export const reservationRoutes: DocumentedRoute[] = [
     },
     problems: {
       ...JSON_BODY_PROBLEMS,
-      409: ['SeatUnavailable', 'ReservationCancelled', 'SagaAlreadyCompensated', 'CompensationFailed', 'AlreadyStarted'],
+      409: ['SeatUnavailable', 'HoldLimitExceeded', 'ReservationCancelled', 'SagaAlreadyCompensated', 'CompensationFailed', 'AlreadyStarted'],
       410: ['HoldExpired'],
       422: ['UnknownUser', 'UnknownPerformance', 'UnknownSeat', 'IdempotencyKeyReused'],
       500: ['UnexpectedError'],

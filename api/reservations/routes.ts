@@ -62,7 +62,7 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
   router.post<object, object, HoldView | PendingReservationBody>('/reservations', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const idempotencyKey = readIdempotencyKey(ctx.headers);
     const body = CreateReservationBody.parse(ctx.request.body);
-    const input = await reservationInput(deps.orm, body, idempotencyKey, api.reservationHoldSeconds);
+    const input = await reservationInput(deps, body, idempotencyKey);
     const { reservationId } = input;
     const log = ctx.state.log.child({ reservationId, workflowId: reservationWorkflowId(reservationId), idempotencyKey });
     const answer = await reserveAnswer(deps, log, input);

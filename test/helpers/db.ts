@@ -11,6 +11,8 @@ import { AppUser, PointAccount, PointLedgerEntry, Product } from '../../db/entit
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   const base = loadConfig();
   return loadConfig({
+    // Suites send many writes per user: the rate limit is off unless a suite turns it on.
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
     ...overrides,
     NODE_ENV: 'test',
     LOG_LEVEL: overrides.LOG_LEVEL ?? 'warn',

@@ -38,6 +38,12 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     // No reconciliation Schedule (a worker started with 0 deletes it): a suite gets no
     // repairs it did not ask for; reconciliation-schedule.test.ts sets its own interval.
     RECONCILIATION_INTERVAL_MS: '0',
+    // The suite's hold caps and rate limit (testConfig: off unless a suite sets one).
+    RESERVATION_MAX_LIVE_HOLDS: String(config.holdLimits.maxLiveHolds),
+    RESERVATION_MAX_HELD_SEATS: String(config.holdLimits.maxHeldSeats),
+    RATE_LIMIT_WRITES_PER_MINUTE: String(config.rateLimit.writesPerMinute),
+    // The suite predicts the ids the API derives from Idempotency-Keys (api/idempotency.ts).
+    IDEMPOTENCY_SECRET: config.idempotency.secret,
     ...overrides,
   };
 }

@@ -88,6 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }),
       balanceLimitPoints: config.limits.balancePoints,
       orderTotalLimitWon: config.limits.orderTotalWon,
+      holdLimits: config.holdLimits,
     };
     worker = await createSagaWorker({
       connection: env.nativeConnection,

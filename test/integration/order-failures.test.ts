@@ -91,7 +91,7 @@ describe('order saga failures', () => {
     blockedPayments.set(userId, { reached, release: new Promise<void>((r) => (release = r)) });
 
     const key = randomUUID();
-    const orderId = orderIdFor(userId, key);
+    const orderId = orderIdFor(stack.config.idempotency.secret, userId, key);
     const answer = callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] }, { 'idempotency-key': key });
     await paymentReached;
     expect(await stockOf(stack.orm, productId)).toBe(3);

@@ -62,7 +62,7 @@ async function placeOrder(fault: Fault) {
   const productId = await createProduct(stack.orm, 10, 1_000);
   const userId = await createUser(stack.orm, 10_000);
   const key = randomUUID();
-  const orderId = orderIdFor(userId, key);
+  const orderId = orderIdFor(stack.config.idempotency.secret, userId, key);
   faults.set(orderId, fault);
   const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity: 2 }] }, { 'idempotency-key': key });
   expect(res.headers.get('location')).toBe(`/orders/${orderId}`);

@@ -51,7 +51,7 @@ describe('the balance cap', () => {
     expect(await balanceOf(stack.orm, userId)).toBe(CAP);
     expect(await ledgerOf(stack.orm, userId)).toEqual(ledger);
     // Refused before anything started: no top-up workflow exists for that key.
-    const refusedWorkflow = stack.env.client.workflow.getHandle(topUpWorkflowId(topUpIdFor(userId, overKey)));
+    const refusedWorkflow = stack.env.client.workflow.getHandle(topUpWorkflowId(topUpIdFor(stack.config.idempotency.secret, userId, overKey)));
     await expect(refusedWorkflow.describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
     // The top-up that reached the cap, asked again with its key, still gets its result.
     const again = await topUp(userId, 10_000_000, key);

@@ -139,7 +139,7 @@ describe('API crash (SIGKILL) before it answered POST /orders', () => {
     const userId = await createUser(orm, 50_000);
     const key = `crash-api-${randomUUID()}`;
     const body = { userId, items: [{ productId, quantity: 3 }] };
-    const orderId = orderIdFor(userId, key);
+    const orderId = orderIdFor(config.idempotency.secret, userId, key);
     const workflowId = orderWorkflowId(orderId);
 
     const first = await startApi();
@@ -170,7 +170,7 @@ describe('API crash (SIGKILL) before it answered POST /orders', () => {
     const userId = await createUser(orm, 50_000);
     const key = `crash-api-${randomUUID()}`;
     const body = { userId, items: [{ productId, quantity: 2 }] };
-    const orderId = orderIdFor(userId, key);
+    const orderId = orderIdFor(config.idempotency.secret, userId, key);
     const workflowId = orderWorkflowId(orderId);
 
     const locker = await RowLocker.open(config.database.url);
