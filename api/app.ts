@@ -1,8 +1,9 @@
 /**
  * The Koa application of the HTTP API, built from its dependencies (no listen: see
  * server.ts). Middleware order: HTTP metrics, error handler, request context (request id
- * and logger), reading a body sent to a GET/DELETE before its route acts, routes (JSON
- * body parsing only on the routes that take a body), allowed methods.
+ * and logger), reading a body sent to a GET/DELETE before its route acts, routes (each
+ * route: its access guard, on writes the per-caller rate limit (middleware/rate-limit.ts),
+ * JSON body parsing on the routes that take a body, the handler), allowed methods.
  *
  * Routes, one folder per resource (api/<resource>/routes.ts registers them; bodies,
  * statuses and problem codes there and in the OpenAPI document, whose operations each
@@ -31,6 +32,7 @@ import { registerHealthRoutes } from './health/routes.ts';
 import { errorHandler } from './middleware/error-handler.ts';
 import { DOCUMENTED_ROUTES } from './openapi/document.ts';
 import { readIgnoredBody } from './middleware/ignored-body.ts';
+import { limitWriteRoutes, writeRateLimit } from './middleware/rate-limit.ts';
 import { createApiMetrics, httpMetrics, type ApiMetrics } from './middleware/metrics.ts';
 import { requestContext } from './middleware/request-context.ts';
 import { registerOrderRoutes } from './orders/routes.ts';
@@ -58,6 +60,8 @@ export function createRouter(deps: AppDeps): AppRouter {
   registerAuthRoutes(router, deps);
   // Last: every route gets the guard of the access its documented operation declares.
   guardEveryRoute(router, deps, DOCUMENTED_ROUTES.map((r) => ({ method: r.method.toUpperCase(), path: r.path, access: r.access })));
+  // Right after each write route's guard, so writes are counted per authenticated caller.
+  limitWriteRoutes(router, writeRateLimit(deps.config.rateLimit));
   return router;
 }
 
@@ -70,6 +74,9 @@ export function createApp(deps: AppDeps, metrics: ApiMetrics = createApiMetrics(
   // Behind a proxy the client address comes from X-Forwarded-For; the API trusts none by default.
   app.proxy = false;
   const router = createRouter(deps);
+  if (deps.config.env === 'development' && deps.config.idempotency.developmentDefault) {
+    deps.logger.warn('IDEMPOTENCY_SECRET is unset: ids derived from Idempotency-Keys use the public development secret, so anyone can compute them; set it outside development');
+  }
 
   app.use(httpMetrics(metrics));
   app.use(errorHandler(deps.logger));
