@@ -16,7 +16,7 @@
  */
 import type { Middleware, ParameterizedContext } from 'koa';
 import type { AppRouter, AppState } from '../context.ts';
-import { ApiError, ErrorCode } from '../errors.ts';
+import { ApiError, ErrorCode, notFound } from '../errors.ts';
 import { invalidToken, MAX_TOKEN_BYTES, type Caller, type TokenVerifier } from './verifier.ts';
 
 /** Who may call a route: anyone, any authenticated caller, or operators only. */
@@ -91,4 +91,24 @@ export function actingUserId(caller: Caller, bodyUserId: number | undefined): nu
 /** Whether `caller` may read what belongs to `ownerId` (their own, or any for an operator). */
 export function mayRead(caller: Caller, ownerId: number | null | undefined): boolean {
   return caller.operator || (ownerId !== null && ownerId !== undefined && ownerId === caller.userId);
+}
+
+/**
+ * Refuses a read of `what` (e.g. "order <id>"), owned by `ownerId`, unless {@link mayRead}.
+ * @throws ApiError 404 `NotFound`, the same answer as for a resource that does not exist.
+ */
+export function assertMayRead(caller: Caller, ownerId: number | null | undefined, what: string): void {
+  if (!mayRead(caller, ownerId)) throw notFound(what);
+}
+
+/**
+ * Refuses an action on `what` (paying, cancelling, topping up) unless the caller is the
+ * user who owns it (`ownerId`; null or undefined when it does not exist).
+ * @throws ApiError 404 `NotFound` when it does not exist or belongs to another user; 403
+ *   `Forbidden` for an operator (operators act on nobody's behalf).
+ */
+export function assertActsOn(caller: Caller, ownerId: number | null | undefined, what: string): void {
+  if (ownerId === null || ownerId === undefined) throw notFound(what);
+  if (caller.operator) throw forbidden('An operator token cannot act as a user; use the user\'s own token');
+  if (ownerId !== caller.userId) throw notFound(what);
 }

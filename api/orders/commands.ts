@@ -52,7 +52,7 @@ export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body
  */
 export async function orderInput(
   orm: Orm,
-  body: CreateOrderRequest,
+  body: CreateOrderRequest & { userId: number },
   options: {
     idempotencyKey?: string | undefined;
     idempotencySecret?: string | undefined;

@@ -31,6 +31,7 @@
  * changes money and stock: deploy it behind operator authentication.
  */
 import { orderWorkflowId } from '../../common/index.ts';
+import { actingUserId, assertMayRead, callerOf } from '../auth/guard.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
@@ -57,7 +58,8 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
     jsonBody(deps.config.api.bodyLimitBytes),
     async (ctx) => {
       const idempotencyKey = readIdempotencyKey(ctx.headers);
-      const body = CreateOrderBody.parse(ctx.request.body);
+      const parsed = CreateOrderBody.parse(ctx.request.body);
+      const body = { ...parsed, userId: actingUserId(callerOf(ctx), parsed.userId) };
       const input = await orderInput(deps.orm, body, {
         idempotencyKey,
         idempotencySecret: deps.config.idempotency.secret,
@@ -77,12 +79,14 @@ export function registerOrderRoutes(router: AppRouter, deps: AppDeps): void {
     const { id } = OrderIdParams.parse(ctx.params);
     const view = await findOrderView(deps, ctx.state.log, id);
     if (!view) throw notFound(`order ${id}`);
+    assertMayRead(callerOf(ctx), view.userId, `order ${id}`);
     ctx.body = view;
   });
 
   router.get<object, object, OrderPage>('/users/:id/orders', async (ctx) => {
     const { id } = EntityIdParams.parse(ctx.params);
     const { limit, cursor } = ListUserOrdersQuery.parse(ctx.query);
+    assertMayRead(callerOf(ctx), id, `user ${id}`);
     const page = await listUserOrders(deps.orm, id, limit, cursor);
     if (!page) throw notFound(`user ${id}`);
     ctx.body = page;

@@ -20,7 +20,7 @@ const OrderItemSchema = z.strictObject({
 /** Body of `POST /orders`: a user and 1..50 lines with distinct product ids. */
 export const CreateOrderBody = z
   .strictObject({
-    userId: entityId.meta({ description: 'The user who pays, with points.' }),
+    userId: entityId.optional().meta({ description: 'The user who pays, with points: always the caller (the token\'s subject). Optional; when given it must be the caller\'s id, else 403 `Forbidden`.' }),
     items: z
       .array(OrderItemSchema)
       .min(1)

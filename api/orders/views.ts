@@ -16,6 +16,7 @@ import {
 } from '../../common/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
+import { sagaUserId } from '../auth/owner.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
 import { toPage } from '../pagination.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
@@ -182,8 +183,10 @@ export async function findOrderView(
 ): Promise<OrderView | null> {
   const record = await loadOrderRecord(deps.orm, orderId);
   if (record) return toOrderView(record, await querySagaProgress(deps.client, log, orderId));
-  if (!(await describeWorkflow(deps.client, orderWorkflowId(orderId)))) return null;
-  return pendingOrderView(orderId, await querySagaProgress(deps.client, log, orderId));
+  const description = await describeWorkflow(deps.client, orderWorkflowId(orderId));
+  if (!description) return null;
+  // The owner, for the caller check, from the saga's UserId search attribute (null until its first task sets it).
+  return { ...pendingOrderView(orderId, await querySagaProgress(deps.client, log, orderId)), userId: sagaUserId(description) };
 }
 
 /** One row of {@link listUserOrders}'s statement: an order and its cursor key. */

@@ -16,6 +16,7 @@
  *   balance would exceed `POINTS_BALANCE_LIMIT`; nothing changes); 503 `TemporalUnavailable`.
  */
 import type { TopUpResult } from '../../common/index.ts';
+import { assertActsOn, assertMayRead, callerOf } from '../auth/guard.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
@@ -29,6 +30,7 @@ import { findPointsView, listLedger, pointsPath } from './views.ts';
 export function registerPointRoutes(router: AppRouter, deps: AppDeps): void {
   router.get<object, object, PointsView>('/users/:id/points', async (ctx) => {
     const { id } = EntityIdParams.parse(ctx.params);
+    assertMayRead(callerOf(ctx), id, `point account for user ${id}`);
     const view = await findPointsView(deps.orm, id);
     if (!view) throw notFound(`point account for user ${id}`);
     ctx.body = view;
@@ -37,6 +39,7 @@ export function registerPointRoutes(router: AppRouter, deps: AppDeps): void {
   router.get<object, object, LedgerPage>('/users/:id/points/ledger', async (ctx) => {
     const { id } = EntityIdParams.parse(ctx.params);
     const { limit, cursor } = LedgerQuery.parse(ctx.query);
+    assertMayRead(callerOf(ctx), id, `point account for user ${id}`);
     const page = await listLedger(deps.orm, id, limit, cursor?.id);
     if (!page) throw notFound(`point account for user ${id}`);
     ctx.body = page;
@@ -47,6 +50,7 @@ export function registerPointRoutes(router: AppRouter, deps: AppDeps): void {
     jsonBody(deps.config.api.bodyLimitBytes),
     async (ctx) => {
       const { id: userId } = EntityIdParams.parse(ctx.params);
+      assertActsOn(callerOf(ctx), userId, `point account for user ${userId}`);
       const idempotencyKey = readIdempotencyKey(ctx.headers);
       const { amount } = TopUpBody.parse(ctx.request.body);
       const answer = await topUpAnswer(deps, ctx.state.log, userId, amount, idempotencyKey);

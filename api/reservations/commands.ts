@@ -60,7 +60,7 @@ import {
  */
 export async function reservationInput(
   deps: Pick<AppDeps, 'orm' | 'config'>,
-  body: CreateReservationRequest,
+  body: CreateReservationRequest & { userId: number },
   idempotencyKey: string | undefined,
 ): Promise<SeatReservationInput> {
   const { orm, config } = deps;

@@ -38,6 +38,7 @@
  * 400 for a bad id; 404 `NotFound` when neither a reservation row nor its saga exists.
  */
 import { reservationWorkflowId } from '../../common/index.ts';
+import { actingUserId, assertActsOn, assertMayRead, callerOf } from '../auth/guard.ts';
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { readIdempotencyKey } from '../idempotency.ts';
@@ -53,7 +54,7 @@ import {
   type PendingReservationBody,
   type ReservationView,
 } from './schemas.ts';
-import { findReservationView, reservationPath } from './views.ts';
+import { findReservationView, reservationOwner, reservationPath } from './views.ts';
 
 /** Registers `POST /reservations`, `POST /reservations/:id/payment`, `DELETE /reservations/:id` and `GET /reservations/:id`. */
 export function registerReservationRoutes(router: AppRouter, deps: AppDeps): void {
@@ -61,7 +62,8 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
 
   router.post<object, object, HoldView | PendingReservationBody>('/reservations', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const idempotencyKey = readIdempotencyKey(ctx.headers);
-    const body = CreateReservationBody.parse(ctx.request.body);
+    const parsed = CreateReservationBody.parse(ctx.request.body);
+    const body = { ...parsed, userId: actingUserId(callerOf(ctx), parsed.userId) };
     const input = await reservationInput(deps, body, idempotencyKey);
     const { reservationId } = input;
     const log = ctx.state.log.child({ reservationId, workflowId: reservationWorkflowId(reservationId), idempotencyKey });
@@ -77,6 +79,7 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
     async (ctx) => {
       const { id } = ReservationIdParams.parse(ctx.params);
       PayReservationBody.parse(ctx.request.body);
+      assertActsOn(callerOf(ctx), await reservationOwner(deps, id), `reservation ${id}`);
       const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
       const answer = await paymentAnswer(deps, log, id);
       ctx.set('Location', reservationPath(id));
@@ -87,6 +90,7 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
 
   router.delete<object, object, ReservationView | CancellingReservationBody>('/reservations/:id', async (ctx) => {
     const { id } = ReservationIdParams.parse(ctx.params);
+    assertActsOn(callerOf(ctx), await reservationOwner(deps, id), `reservation ${id}`);
     const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
     const answer = await cancelAnswer(deps, log, id);
     if (answer.status === 202) ctx.set('Location', reservationPath(id));
@@ -98,6 +102,7 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
     const { id } = ReservationIdParams.parse(ctx.params);
     const view = await findReservationView(deps, ctx.state.log, id);
     if (!view) throw notFound(`reservation ${id}`);
+    assertMayRead(callerOf(ctx), view.userId, `reservation ${id}`);
     ctx.body = view;
   });
 

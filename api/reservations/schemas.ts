@@ -14,7 +14,7 @@ export const MAX_SEATS_PER_RESERVATION = 10;
 /** Body of `POST /reservations`: 1..10 distinct seats of one performance, an optional hold in seconds. */
 export const CreateReservationBody = z
   .strictObject({
-    userId: entityId.meta({ description: 'The user who pays, with points.' }),
+    userId: entityId.optional().meta({ description: 'The user who pays, with points: always the caller (the token\'s subject). Optional; when given it must be the caller\'s id, else 403 `Forbidden`.' }),
     performanceId: entityId,
     seatIds: z
       .array(entityId)

@@ -18,6 +18,7 @@ import { Performance, PointAccount, Reservation, Seat } from '../../db/entities/
 import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { ApiError, ErrorCode, ReservationErrorCode, type ProblemExtensions } from '../errors.ts';
+import { sagaUserId } from '../auth/owner.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
 import type { HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 
@@ -135,8 +136,21 @@ export async function findReservationView(
 ): Promise<ReservationView | null> {
   const record = await loadReservationRecord(deps.orm, reservationId);
   if (record) return toReservationView(record, await queryReservationProgress(deps.client, log, reservationId));
-  if (!(await describeWorkflow(deps.client, reservationWorkflowId(reservationId)))) return null;
-  return pendingReservationView(reservationId, await queryReservationProgress(deps.client, log, reservationId));
+  const description = await describeWorkflow(deps.client, reservationWorkflowId(reservationId));
+  if (!description) return null;
+  // The owner, for the caller check, from the saga's UserId search attribute (null until its first task sets it).
+  return { ...pendingReservationView(reservationId, await queryReservationProgress(deps.client, log, reservationId)), userId: sagaUserId(description) };
+}
+
+/**
+ * The user who owns reservation `reservationId` (its row's, else its saga's `UserId`
+ * search attribute), or null when neither says.
+ * @throws Temporal unavailability when there is no row and the saga cannot be looked up.
+ */
+export async function reservationOwner(deps: { orm: Orm; client: Client }, reservationId: string): Promise<number | null> {
+  const record = await loadReservationRecord(deps.orm, reservationId);
+  if (record) return record.userId;
+  return sagaUserId(await describeWorkflow(deps.client, reservationWorkflowId(reservationId)));
 }
 
 /** What a hold answer is built from: the saga's hold outcome or the reservation row. */

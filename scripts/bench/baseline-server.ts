@@ -73,7 +73,7 @@ async function checkoutInOneTransaction(em: EntityManager, orderId: string, user
 function baselineRouter(orm: Orm, bodyLimitBytes: number): Router<AppState> {
   const router = new Router<AppState>();
   router.post(BASELINE_ORDERS_PATH, jsonBody(bodyLimitBytes), async (ctx) => {
-    const { orderId, userId, items, requestHash } = await orderInput(orm, CreateOrderBody.parse(ctx.request.body));
+    const { orderId, userId, items, requestHash } = await orderInput(orm, CreateOrderBody.required({ userId: true }).parse(ctx.request.body));
     await orm.em.fork().transactional((em) => checkoutInOneTransaction(em, orderId, userId, items, requestHash));
     const record = await loadOrderRecord(orm, orderId);
     ctx.set('Location', orderPath(orderId));
