@@ -23,6 +23,7 @@
  * combined-server.ts), --label <name>.
  * All load goes to 127.0.0.1, is bounded in time and stops by itself.
  */
+import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -70,6 +71,9 @@ const levelSettings: LevelSettings = {
   log,
 };
 
+/** A fresh idempotency secret for the run's API (NODE_ENV=production requires one). */
+const BENCH_IDEMPOTENCY_SECRET = randomBytes(32).toString('hex');
+
 function commonEnv(): Record<string, string> {
   return {
     NODE_ENV: 'production',
@@ -79,6 +83,9 @@ function commonEnv(): Record<string, string> {
     TASK_QUEUE: TASK_QUEUE,
     API_HOST: '127.0.0.1',
     WORKER_METRICS_ADDRESS: '',
+    // The load sends thousands of writes per user; production requires a secret for the ids derived from Idempotency-Keys.
+    RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    IDEMPOTENCY_SECRET: BENCH_IDEMPOTENCY_SECRET,
     ...(config.temporal.cliPath ? { TEMPORAL_CLI_PATH: config.temporal.cliPath } : {}),
     ...options.extraEnv,
   };
