@@ -49,7 +49,7 @@ export async function mintDevToken(auth: AuthSettings, request: TokenRequest): P
   if (!auth.devIssuer) throw new Error('The development issuer is off (AUTH_DEV_ISSUER=false or NODE_ENV=production): get tokens from your identity provider');
   const keys = await loadDevKeys(auth.devIssuer.keysDir);
   const claims = devTokenClaims(auth, { userId: request.userId, operator: request.operator });
-  return signDevToken(keys, claims, { ttl: request.ttlSeconds, audience: auth.audience });
+  return signDevToken(keys, claims, { ttl: `${request.ttlSeconds}s`, audience: auth.audience });
 }
 
 if (import.meta.main) {

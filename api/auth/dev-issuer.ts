@@ -75,8 +75,8 @@ async function readKeyFile(file: string): Promise<DevKeys | undefined> {
 
 /** What {@link signDevToken} puts in a token beyond its claims. */
 export interface DevTokenOptions {
-  /** Lifetime, as jose takes it (`'1h'`, `'15m'`, `'30s'`, or seconds as a number); default one hour. */
-  ttl?: string | number;
+  /** Lifetime from now, as jose reads a time span (`'1h'`, `'15m'`, `'30s'`); default one hour. */
+  ttl?: string;
   /** `aud`; default AUTH_AUDIENCE's development default. */
   audience?: string;
   /** `iss`; default the development issuer. */

@@ -21,6 +21,7 @@ export const orderRoutes: DocumentedRoute[] = [
       202: jsonAnswer(PendingOrderSchema, 'The saga runs but its outcome is not known within the wait: read `links.self`.', { Location: LocationHeader }),
     },
     problems: {
+      403: ['Forbidden'],
       ...JSON_BODY_PROBLEMS,
       409: [
         'OutOfStock',

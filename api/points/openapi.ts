@@ -45,6 +45,6 @@ export const pointRoutes: DocumentedRoute[] = [
         Location: LocationHeader,
       }),
     },
-    problems: { ...JSON_BODY_PROBLEMS, 404: ['NotFound'], 422: ['IdempotencyKeyReused', 'BalanceLimitExceeded'], 503: ['TemporalUnavailable'] },
+    problems: { ...JSON_BODY_PROBLEMS, 403: ['Forbidden'], 404: ['NotFound'], 422: ['IdempotencyKeyReused', 'BalanceLimitExceeded'], 503: ['TemporalUnavailable'] },
   }),
 ];

@@ -31,6 +31,7 @@ export const reservationRoutes: DocumentedRoute[] = [
       202: jsonAnswer(PendingReservationSchema, 'The hold is not known within the wait: read `links.self`.', { Location: LocationHeader }),
     },
     problems: {
+      403: ['Forbidden'],
       ...JSON_BODY_PROBLEMS,
       409: ['SeatUnavailable', 'HoldLimitExceeded', 'ReservationCancelled', 'SagaAlreadyCompensated', 'CompensationFailed', 'AlreadyStarted'],
       410: ['HoldExpired'],
@@ -41,9 +42,9 @@ export const reservationRoutes: DocumentedRoute[] = [
   }),
 
   readRoute('/reservations/:id', ReservationIdParams, {
+    access: 'user',
     operationId: 'getReservation',
     tag: 'Reservations',
-    access: 'user',
     summary: 'Read a reservation with its saga progress',
     description: 'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats.',
     schema: ReservationViewSchema,
@@ -52,9 +53,9 @@ export const reservationRoutes: DocumentedRoute[] = [
   }),
 
   route('post', '/reservations/:id/payment', {
+    access: 'user',
     operationId: 'payReservation',
     tag: 'Reservations',
-    access: 'user',
     summary: 'Pay a held reservation with points',
     description: [
       'Charges the price in points and confirms the seats, through the saga\'s `payReservation` Update. On 402 `InsufficientPoints` the hold is kept: top up and pay again before `holdExpiresAt`.',
@@ -68,6 +69,7 @@ export const reservationRoutes: DocumentedRoute[] = [
       202: jsonAnswer(PendingReservationSchema, 'The payment has not finished within the wait: read `links.self`.', { Location: LocationHeader }),
     },
     problems: {
+      403: ['Forbidden'],
       ...JSON_BODY_PROBLEMS,
       402: ['InsufficientPoints'],
       404: ['NotFound'],
@@ -80,9 +82,9 @@ export const reservationRoutes: DocumentedRoute[] = [
   }),
 
   route('delete', '/reservations/:id', {
+    access: 'user',
     operationId: 'cancelReservation',
     tag: 'Reservations',
-    access: 'user',
     summary: 'Cancel a reservation',
     description: [
       'Cancels through the saga\'s `reservationCancel` Update and waits up to `ORDER_OUTCOME_WAIT_MS` for the saga to release the seats and close the reservation. Cancelling a reservation that already ended CANCELLED or EXPIRED answers it as it is (idempotent).',
@@ -97,6 +99,7 @@ export const reservationRoutes: DocumentedRoute[] = [
       }),
     },
     problems: {
+      403: ['Forbidden'],
       400: ['ValidationFailed'],
       404: ['NotFound'],
       409: ['PaymentInProgress', 'AlreadyConfirmed', 'CompensationFailed'],
@@ -106,9 +109,9 @@ export const reservationRoutes: DocumentedRoute[] = [
   }),
 
   route('post', '/reservations/:id/compensations/retry', {
+    access: 'operator',
     operationId: 'retryReservationCompensations',
     tag: 'Operations',
-    access: 'operator',
     summary: 'Re-run the failed compensations of a reservation (operator)',
     description:
       'For a reservation parked in COMPENSATION_FAILED after the operator fixed the cause: runs its failed compensations again through the saga\'s `retryCompensations` Update, then closes it CANCELLED or EXPIRED (the end it was heading for). A second call while a retry runs is refused (409 `CompensationRetryInProgress`), so repeating the request is safe. Changes money and seats: deploy it behind operator authentication. Takes no body.',
