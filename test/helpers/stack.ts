@@ -201,11 +201,11 @@ export async function callApi<T = any>(
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<ApiAnswer<T>> {
   options: CallOptions = {},
-  const res = await fetch(new URL(path, stack.apiUrl), {
+): Promise<ApiAnswer<T>> {
   const ownAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   const auth = ownAuthorization ? {} : await authorizationFor(options.as ?? (await naturalActor(stack.orm, path, body)));
+  const res = await fetch(new URL(path, stack.apiUrl), {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
