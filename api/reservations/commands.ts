@@ -25,7 +25,6 @@ import {
   type SeatReservationInput,
 } from '../../common/index.ts';
 import type { Logger } from '../../config/logger.ts';
-import type { Orm } from '../../db/orm.ts';
 import type { AppDeps } from '../context.ts';
 import { ApiError, ErrorCode, notFound, type ProblemExtensions } from '../errors.ts';
 import { idempotencyKeyReused, reservationIdFor, reservationRequestHash } from '../idempotency.ts';
