@@ -13,6 +13,11 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig({
     // Suites send many writes per user: the rate limit is off unless a suite turns it on.
     RATE_LIMIT_WRITES_PER_MINUTE: '0',
+    // Suites stop sagas at a step by holding row locks for as long as a loaded machine
+    // needs to line everything up: the production bounds (10 s statement, 12 s query) would
+    // cut those waits and change the scene. db-silent-connection.test.ts sets its own.
+    DATABASE_STATEMENT_TIMEOUT_MS: '120000',
+    DATABASE_QUERY_TIMEOUT_MS: '125000',
     ...overrides,
     NODE_ENV: 'test',
     LOG_LEVEL: overrides.LOG_LEVEL ?? 'warn',

@@ -27,6 +27,9 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     DATABASE_URL: config.database.url,
     TEST_DATABASE_URL: config.database.testUrl,
     DATABASE_POOL_MAX: String(config.database.poolMax),
+    // The suite's bounded waits (testConfig: long, so that held row locks are not cut).
+    DATABASE_STATEMENT_TIMEOUT_MS: String(config.database.statementTimeoutMs),
+    DATABASE_QUERY_TIMEOUT_MS: String(config.database.queryTimeoutMs),
     TEMPORAL_ADDRESS: config.temporal.address,
     TEMPORAL_NAMESPACE: config.temporal.namespace,
     TASK_QUEUE: config.temporal.taskQueue,
