@@ -11,6 +11,10 @@
  * few valid requests, which the oracle must accept, must be answered as expected: a
  * list's valid query a 200 page, `GET /problems/<known code>` a 200 with exactly the
  * contract's document (hostile/expected.ts).
+ * Requests to routes that need a token carry a valid one of their natural actor (so they
+ * still reach validation); the token family corrupts it instead (random bytes, truncated,
+ * a flipped bit, a corrupted duplicate header first, another scheme, spaces inside) and
+ * expects exactly 401 `InvalidToken` with the bearer challenge (hostile/tokens.ts).
  * After all runs: the Temporal client, which records and refuses every workflow call, was
  * never called, and the suite's private database is unchanged row for row.
  *
@@ -26,6 +30,7 @@ import { Client, Connection } from '@temporalio/client';
 import { refusingInterceptor } from '../helpers/http.ts';
 import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import type { Orm } from '../../db/orm.ts';
+import { tokenFor } from '../helpers/auth.ts';
 import { testConfig } from '../helpers/db.ts';
 import { createFixtures, createPrivateDatabase, dropDatabase, readWorld, snapshot, withDatabase, type Snapshot } from './hostile/database.ts';
 import type { EndpointGenerator } from './hostile/endpoint-kit.ts';
@@ -73,8 +78,10 @@ beforeAll(async () => {
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: [refusingInterceptor(temporalCalls)] } });
   server = await startApiServer({ orm, client, config, logger: pino({ level: 'silent' }) }, { host: '127.0.0.1', port: 0 });
   port = Number(new URL(server.url).port);
-  const fixtures = await createFixtures(orm);
-  world = await readWorld(orm, config.api.bodyLimitBytes);
+  const rows = await createFixtures(orm);
+  const tokens = new Map(await Promise.all([rows.userId, rows.userWithoutAccount].map(async (id) => [id, await tokenFor(id)] as const)));
+  const fixtures = { ...rows, tokens };
+  world = await readWorld(orm, config.api.bodyLimitBytes, new Set(tokens.values()));
   generators = endpointGenerators(fixtures, `127.0.0.1:${port}`);
   before = await snapshot(orm);
 });

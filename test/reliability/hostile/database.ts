@@ -46,7 +46,7 @@ const ABSENT_FROM = 2_147_483_000;
  * a performance A with three AVAILABLE seats, one HELD and one RESERVED (by reservations
  * that do not exist), and a performance B with two seats.
  */
-export async function createFixtures(orm: Orm): Promise<Fixtures> {
+export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>> {
   const userId = await createUser(orm, 50_000);
   const [noAccount] = await orm.em
     .fork()
@@ -73,8 +73,8 @@ export async function createFixtures(orm: Orm): Promise<Fixtures> {
   };
 }
 
-/** What exists, read back from the database, and the contract's problem types, for the oracle. */
-export async function readWorld(orm: Orm, bodyLimitBytes: number): Promise<World> {
+/** What exists, read back from the database, the contract's problem types and the accepted tokens, for the oracle. */
+export async function readWorld(orm: Orm, bodyLimitBytes: number, validTokens: ReadonlySet<string>): Promise<World> {
   const em = orm.em.fork();
   const ids = async (sql: string) => (await em.execute<{ id: number }[]>(sql)).map((r) => Number(r.id));
   const seats = await em.execute<{ id: number; performance_id: number }[]>('select id, performance_id from seats');
@@ -86,6 +86,7 @@ export async function readWorld(orm: Orm, bodyLimitBytes: number): Promise<World
     performances: new Set(await ids('select id from performances')),
     seatPerformance: new Map(seats.map((s) => [Number(s.id), Number(s.performance_id)])),
     problemTypes: problemTypes(),
+    validTokens,
   };
   const highest = Math.max(0, ...(await ids(`select max(id) as id from app_users union all select max(id) from products union all select max(id) from seats union all select max(id) from performances`)).filter(Number.isFinite));
   if (highest >= ABSENT_FROM) throw new Error(`ids reach ${highest}: the absent ids of the fixtures exist`);

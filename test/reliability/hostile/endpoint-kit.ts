@@ -1,14 +1,17 @@
 /**
  * What every endpoint's generator is made with: the fixture rows, the noise that finishes
  * every request (garbage and duplicated `X-Request-Id`, unknown headers, an ignored
- * query), and {@link EndpointKit.make}, which adds the method, header-size and protocol
+ * query), the bearer token of its natural actor on the routes that need one (tokens.ts),
+ * and {@link EndpointKit.make}, which adds the method, header-size, token and protocol
  * families to an endpoint's own. The route groups in routes/ build on it.
  */
 import fc from 'fast-check';
+import { routeAccess } from './contract.ts';
 import { requestFamilies, STANDARD_METHODS, type Family, type Parts, type WeightedFamily } from './families.ts';
 import { hostile, type HostileRequest } from './http.ts';
 import { notAnEntityId, notAUuid, pathFamilies } from './paths.ts';
 import { rawFamily } from './protocol.ts';
+import { tokenFamily } from './tokens.ts';
 import { headerBytes, nastyString, pct } from './values.ts';
 
 /** The rows the generators build almost-valid requests from. */
@@ -26,6 +29,8 @@ export interface Fixtures {
   seatsB: number[];
   /** Well-formed ids that are no row of any table. */
   absentIds: number[];
+  /** A valid bearer token of each user above (`userId`, `userWithoutAccount`), by user id. */
+  tokens: ReadonlyMap<number, string>;
 }
 
 /** The generators of one endpoint. */
@@ -48,8 +53,24 @@ const noiseHeader: fc.Arbitrary<[string, string]> = fc.oneof(
   fc.tuple(fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,24}$/).map((n) => `X-Hostile-${n}`), nastyString.map(headerBytes)),
 );
 
-/** Finishes a family: Host first, noise headers, an ignored query where the route reads none. */
-function finish(endpoint: string, family: Family, host: string, readsQuery: boolean): fc.Arbitrary<HostileRequest> {
+/**
+ * The token of a request's natural actor: the user of a `/users/:id/...` target when the
+ * fixtures have one, else the fixtures' user (whose orders, reservations and bodies they are).
+ */
+function naturalToken(fx: Fixtures, target: string): string {
+  const pathUser = /^\/users\/(\d+)\//i.exec(target);
+  const token = fx.tokens.get(pathUser ? Number(pathUser[1]) : fx.userId) ?? fx.tokens.get(fx.userId);
+  if (!token) throw new Error(`no token for the fixtures' user ${fx.userId}`);
+  return token;
+}
+
+/**
+ * Finishes a family: Host first, then, on a route that needs a token, the natural actor's
+ * (unless the family set an Authorization of its own: the token family), noise headers
+ * (a noise Authorization comes later: Node keeps the first), an ignored query where the
+ * route reads none.
+ */
+function finish(endpoint: string, family: Family, host: string, readsQuery: boolean, token: ((target: string) => string) | undefined): fc.Arbitrary<HostileRequest> {
   const query = readsQuery
     ? fc.constant('')
     : fc.option(fc.constantFrom('?x=1', '?limit=abc', '?%ff=%00', '?a[b]=c&a=1', `?q=${pct('\u202e\ud800')}`), { nil: '' });
@@ -58,7 +79,7 @@ function finish(endpoint: string, family: Family, host: string, readsQuery: bool
       endpoint,
       method: parts.method,
       target: parts.target.includes('?') ? parts.target : parts.target + q,
-      headers: [['Host', host], ...parts.headers, ...noise],
+      headers: [['Host', host], ...authorization(parts, token), ...parts.headers, ...noise],
       body: parts.body,
       chunked: parts.chunked,
       defects: parts.defects,
@@ -66,6 +87,14 @@ function finish(endpoint: string, family: Family, host: string, readsQuery: bool
     }),
   );
 }
+
+/** The natural actor's Authorization header for `parts`, unless they have one or the route needs none. */
+function authorization(parts: Parts, token: ((target: string) => string) | undefined): [string, string][] {
+  if (!token || parts.headers.some(([name]) => name.toLowerCase() === 'authorization')) return [];
+  return [['Authorization', `Bearer ${token(parts.target)}`]];
+}
+
+const ACCESS = routeAccess();
 
 /** The fixtures and the shared pieces an endpoint's generator is built from. */
 export interface EndpointKit {
@@ -97,9 +126,13 @@ export function endpointKit(fx: Fixtures, host: string): EndpointKit {
   const noBody = () => ({ headers: [] as [string, string][] });
   const others = (...mine: string[]) => STANDARD_METHODS.filter((m) => !mine.includes(m));
   const make: EndpointKit['make'] = (endpoint, families, validParts, wrongMethods, readsQuery = false) => {
-    const weighted = [...families, ...requestFamilies(validParts, wrongMethods)].map((entry) => {
+    const access = ACCESS.get(endpoint);
+    if (!access) throw new Error(`openapi.json has no ${endpoint}`);
+    const token = access === 'public' ? undefined : (target: string) => naturalToken(fx, target);
+    const own = token ? [...families, tokenFamily(validParts, token)] : families;
+    const weighted = [...own, ...requestFamilies(validParts, wrongMethods)].map((entry) => {
       const [family, weight] = Array.isArray(entry) ? entry : [entry, 1];
-      return { arbitrary: finish(endpoint, family, host, readsQuery), weight };
+      return { arbitrary: finish(endpoint, family, host, readsQuery, token), weight };
     });
     return { endpoint, arbitrary: fc.oneof(...weighted, { arbitrary: rawFamily(validParts, endpoint, host), weight: 2 }) };
   };

@@ -4,7 +4,8 @@
  * request's `expect`: a list query with one bad parameter is 400 `ValidationFailed` with
  * an error at exactly the bad parameters' paths, and a valid one a 200 page; `GET
  * /problems/<code>` is 404 `NotFound` for an unknown code and 200 with the contract's
- * document of a known one.
+ * document of a known one; a corrupted bearer token is 401 `InvalidToken` with the
+ * `WWW-Authenticate` challenge (tokens.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Answer } from './http.ts';
@@ -16,6 +17,8 @@ export type Expected =
       code: string;
       /** For `ValidationFailed`: the paths of `errors`, each once, sorted. */
       errorPaths?: readonly string[];
+      /** A header the answer must have, matching `pattern` (`name` in lower case). */
+      header?: { name: string; pattern: RegExp };
     }
   | { status: 200; body: unknown }
   /** A page of the list at `path` (as the list writes it in `next`) of at most `limit` items. */
@@ -30,7 +33,8 @@ export const isAcceptance = (expected: Expected | undefined): expected is Accept
 export function describeExpected(expected: Expected): string {
   if ('page' in expected) return `${expected.status} a page of ${expected.page.path} (limit ${expected.page.limit})`;
   if ('body' in expected) return `${expected.status} ${JSON.stringify(expected.body).slice(0, 80)}`;
-  return `${expected.status} ${expected.code}${expected.errorPaths ? ` at ${JSON.stringify(expected.errorPaths)}` : ''}`;
+  const header = expected.header ? ` with ${expected.header.name} ${String(expected.header.pattern)}` : '';
+  return `${expected.status} ${expected.code}${expected.errorPaths ? ` at ${JSON.stringify(expected.errorPaths)}` : ''}${header}`;
 }
 
 /** How `answer` differs from `expected`; empty when it is that answer. */
@@ -54,6 +58,9 @@ export function expectedProblems(answer: Answer, expected: Expected): string[] {
   }
   const { code, errors } = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; errors?: unknown };
   if (code !== expected.code) problems.push(`code ${JSON.stringify(code)}, expected ${expected.code}`);
+  if (expected.header && !expected.header.pattern.test(answer.headers[expected.header.name] ?? '')) {
+    problems.push(`${expected.header.name} ${JSON.stringify(answer.headers[expected.header.name] ?? null)} does not match ${String(expected.header.pattern)}`);
+  }
   if (expected.errorPaths) {
     const items = Array.isArray(errors) ? (errors as { path?: unknown }[]) : [];
     const paths = [...new Set(items.map((item) => item?.path))].sort();

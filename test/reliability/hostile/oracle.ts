@@ -11,12 +11,14 @@
  * first, other duplicate headers are joined with ", "; values are trimmed; routes match
  * case-insensitively with an optional trailing slash; path parameters are
  * percent-decoded (kept as is when that fails); the body is decoded as UTF-8 whatever
- * the charset, a leading BOM dropped.
+ * the charset, a leading BOM dropped. A route that needs a token (`x-access` of the
+ * contract) refuses a request without one of the fixtures' valid tokens (tokens.ts).
  */
 import zlib from 'node:zlib';
-import type { ProblemTypeDocument } from './contract.ts';
+import { routeAccess, type ProblemTypeDocument } from './contract.ts';
 import type { HostileRequest } from './http.ts';
 import { pageQueryErrors } from './pages.ts';
+import { carriesValidToken } from './tokens.ts';
 import { MAX_INT32 } from './values.ts';
 
 /** What exists in the database, and the server's limits. */
@@ -32,6 +34,8 @@ export interface World {
   seatPerformance: ReadonlyMap<number, number>;
   /** The problem types of the contract, by code. */
   problemTypes: ReadonlyMap<string, ProblemTypeDocument>;
+  /** The bearer tokens the API accepts (the fixtures' users'). */
+  validTokens: ReadonlySet<string>;
 }
 
 const FIRST_WINS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'authorization', 'from', 'referer', 'expect']);
@@ -201,7 +205,11 @@ const OTHER_ROUTES: Record<string, Omit<Route, 'accepts'>> = {
   'GET /docs': { method: 'GET', pattern: /^\/docs\/?$/i },
   'GET /docs/:asset': { method: 'GET', pattern: /^\/docs\/[^/]+\/?$/i },
   'POST /orders/:id/compensations/retry': { method: 'POST', pattern: /^\/orders\/[^/]+\/compensations\/retry\/?$/i },
+  'POST /reservations/:id/compensations/retry': { method: 'POST', pattern: /^\/reservations\/[^/]+\/compensations\/retry\/?$/i },
+  'GET /.well-known/jwks.json': { method: 'GET', pattern: /^\/\.well-known\/jwks\.json\/?$/i },
 };
+
+const ACCESS = routeAccess();
 
 /** The endpoints under test, as `METHOD /path` names. */
 export const ENDPOINTS = Object.keys(ROUTES);
@@ -219,8 +227,10 @@ export function mightBeAcceptedBy(req: HostileRequest, world: World): string | u
   const queryAt = req.target.indexOf('?');
   const path = queryAt < 0 ? req.target : req.target.slice(0, queryAt);
   const query = queryAt < 0 ? '' : req.target.slice(queryAt + 1);
+  const authenticated = carriesValidToken(headerValue(req, 'authorization'), world.validTokens);
   for (const [name, route] of Object.entries(ROUTES)) {
     if (route.method !== req.method) continue;
+    if (ACCESS.get(name) !== 'public' && !authenticated) continue;
     const match = route.pattern.exec(path);
     if (match && route.accepts(match, req, world, query)) return name;
   }
