@@ -14,7 +14,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { CONFIG_ENV_KEYS, loadConfig } from '../../config/index.ts';
+import { assertApiAuthSettings, CONFIG_ENV_KEYS, loadConfig } from '../../config/index.ts';
 import { SEARCH_ATTRIBUTES } from '../../scripts/temporal-dev-server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -72,8 +72,9 @@ const REQUIRED_FROM_HOST: Record<string, string> = { IDEMPOTENCY_SECRET: 'f'.rep
  * a required `${X:?message}` -> its stand-in in {@link REQUIRED_FROM_HOST}.
  * @throws Error for a required variable without a stand-in.
  */
-function interpolateDefaults(value: string): string {
+function interpolateDefaults(value: string, host: Record<string, string> = {}): string {
   return value
+    .replace(/\$\{(\w+)(?::?[-?][^}]*)?\}/g, (m, name: string) => host[name] ?? m)
     .replace(/\$\{(\w+):?\?[^}]*\}/g, (_m, name: string) => {
       const standIn = REQUIRED_FROM_HOST[name];
       if (standIn === undefined) throw new Error(`compose requires ${name} from the host: give it a stand-in in REQUIRED_FROM_HOST`);
@@ -166,6 +167,19 @@ describe('docker-compose.yml', () => {
       const secret = environmentOf(service).IDEMPOTENCY_SECRET;
       expect({ service: name, secret }).toEqual({ service: name, secret: expect.stringMatching(/^\$\{IDEMPOTENCY_SECRET:\?[^}$]+\}$/) });
     }
+  });
+
+  test('the API trusts the identity provider the host names, and the development issuer only when told twice', () => {
+    const api = environmentOf(compose.services.api!);
+    const configWith = (host: Record<string, string>) =>
+      loadConfig(Object.fromEntries(Object.entries(api).map(([k, v]) => [k, interpolateDefaults(v, host)])));
+    expect(() => assertApiAuthSettings(configWith({}))).toThrow(/AUTH_JWKS_URL.*\n.*AUTH_ISSUER.*\n.*AUTH_AUDIENCE/);
+    const provider = { AUTH_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json', AUTH_ISSUER: 'https://idp.example.com/', AUTH_AUDIENCE: 'sagas-api' };
+    const withProvider = configWith(provider);
+    expect(() => assertApiAuthSettings(withProvider)).not.toThrow();
+    expect(withProvider.auth).toMatchObject({ devIssuer: undefined, jwksUrl: provider.AUTH_JWKS_URL, issuer: provider.AUTH_ISSUER, audience: provider.AUTH_AUDIENCE });
+    expect(() => assertApiAuthSettings(configWith({ AUTH_DEV_ISSUER: 'true' }))).toThrow(/AUTH_DEV_ISSUER/);
+    expect(() => assertApiAuthSettings(configWith({ AUTH_DEV_ISSUER: 'true', AUTH_DEV_ISSUER_IN_PRODUCTION: 'true' }))).not.toThrow();
   });
 
   test('runs two worker replicas', () => {
