@@ -16,6 +16,12 @@ export interface Call {
   headers?: Record<string, string>;
 }
 
+/** `call` with `Authorization: Bearer <token>`, unless it has an Authorization header of its own. */
+export function withToken(token: string, call: Call): Call {
+  const own = Object.keys(call.headers ?? {}).some((name) => name.toLowerCase() === 'authorization');
+  return own ? call : { ...call, headers: { authorization: `Bearer ${token}`, ...call.headers } };
+}
+
 /** An answer: status, headers and the parsed JSON body (undefined when empty). */
 export interface Answer {
   status: number;

@@ -14,6 +14,7 @@ import { PointAccount, PointLedgerEntry } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createProduct, createUser } from '../helpers/db.ts';
+import { authHeader, operatorToken } from '../helpers/auth.ts';
 import { expectProblem } from '../helpers/http.ts';
 import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
@@ -34,7 +35,8 @@ afterAll(async () => {
 });
 
 async function get(path: string): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(new URL(path, api.url));
+  // An operator reads every user's resources; test/integration/auth.test.ts checks who else may.
+  const res = await fetch(new URL(path, api.url), { headers: authHeader(await operatorToken()) });
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 

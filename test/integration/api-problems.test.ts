@@ -14,7 +14,8 @@ import { problemDetailsSchema } from '../../api/problem.ts';
 import { problemTypes } from '../../api/problem-types.ts';
 import { problemTypeDocument } from '../../api/problems/views.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
-import { expectProblem, expectRefusedBy, problemExtensions, sendCall, type Answer } from '../helpers/http.ts';
+import { operatorToken } from '../helpers/auth.ts';
+import { expectProblem, expectRefusedBy, problemExtensions, sendCall, withToken, type Answer } from '../helpers/http.ts';
 import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let api: TestApi;
@@ -29,8 +30,9 @@ afterAll(async () => {
   expectNoContractViolations(api?.contract);
 });
 
-const send = (path: string, init: { method?: string; headers?: Record<string, string>; raw?: string } = {}) =>
-  sendCall(api.url, { path, method: init.method, headers: init.headers, raw: init.raw });
+/** Sends with an operator token: it passes every guard, and the requests here are refused before anything starts. */
+const send = async (path: string, init: { method?: string; headers?: Record<string, string>; raw?: string } = {}) =>
+  sendCall(api.url, withToken(await operatorToken(), { path, method: init.method, headers: init.headers, raw: init.raw }));
 
 describe('GET /problems/:code', () => {
   it('documents every problem type at its type URI', async () => {
@@ -69,7 +71,7 @@ describe('GET /problems/:code', () => {
 
 describe('problem answers of the Koa app', () => {
   it('lists field errors in the errors member, with dotted paths and no other extension', async () => {
-    const res = await sendCall(api.url, { path: '/orders?x=1', json: { userId: 1, items: [{ productId: 1, quantity: 0 }], extra: 1 } });
+    const res = await sendCall(api.url, withToken(await operatorToken(), { path: '/orders?x=1', json: { userId: 1, items: [{ productId: 1, quantity: 0 }], extra: 1 } }));
     expectProblem(res, 400, 'ValidationFailed', '/orders');
     expect(Object.keys(problemExtensions(res.body))).toEqual(['errors']);
     expect(res.body.errors).toEqual(
@@ -91,7 +93,7 @@ describe('problem answers of the Koa app', () => {
   it('answers 413 and 415 from body parsing as problems', async () => {
     const big = 'x'.repeat(api.config.api.bodyLimitBytes + 1);
     expectProblem(await send('/orders', { raw: JSON.stringify({ big }) }), 413, 'PayloadTooLarge', '/orders');
-    expectProblem(await sendCall(api.url, { path: '/orders', raw: 'a=1', contentType: 'text/plain' }), 415, 'UnsupportedMediaType', '/orders');
+    expectProblem(await sendCall(api.url, withToken(await operatorToken(), { path: '/orders', raw: 'a=1', contentType: 'text/plain' })), 415, 'UnsupportedMediaType', '/orders');
   });
 });
 

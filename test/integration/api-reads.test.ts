@@ -14,6 +14,7 @@ import { Order, OrderLine } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import { startTestApiOnTemporal, type TestApiOnTemporal } from '../helpers/api.ts';
 import { createProduct, createUser } from '../helpers/db.ts';
+import { authHeader, operatorToken } from '../helpers/auth.ts';
 import { expectProblem, problemExtensions } from '../helpers/http.ts';
 import { expectNoContractViolations, recordContract } from '../helpers/openapi-check.ts';
 import { uniqueTaskQueue } from '../helpers/temporal.ts';
@@ -36,7 +37,8 @@ afterAll(async () => {
 });
 
 async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: any }> {
-  const res = await fetch(new URL(path, api.url), { headers });
+  // An operator reads every user's resources; test/integration/auth.test.ts checks who else may.
+  const res = await fetch(new URL(path, api.url), { headers: { ...authHeader(await operatorToken()), ...headers } });
   return { status: res.status, headers: res.headers, body: await res.json() };
 }
 

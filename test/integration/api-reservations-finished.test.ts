@@ -10,18 +10,22 @@ import type { Orm } from '../../db/orm.ts';
 import { createConcertFixture, type ConcertFixture } from '../helpers/concerts.ts';
 import { startTestApiOnTemporal, type TestApiOnTemporal } from '../helpers/api.ts';
 import { createUser } from '../helpers/db.ts';
-import { expectRefusedBy, sendCall, type Call } from '../helpers/http.ts';
+import { expectRefusedBy, sendCall, withToken, type Call } from '../helpers/http.ts';
+import { tokenFor } from '../helpers/auth.ts';
 import { expectNoContractViolations } from '../helpers/openapi-check.ts';
 
 let orm: Orm;
 let live: TestApiOnTemporal;
 let userId: number;
+/** A token of `userId`, sent with every request. */
+let token: string;
 let fixture: ConcertFixture;
 
 beforeAll(async () => {
   live = await startTestApiOnTemporal('reservations-api');
   orm = live.orm;
   userId = await createUser(orm, 500_000);
+  token = await tokenFor(userId);
   fixture = await createConcertFixture(orm);
 });
 
@@ -30,8 +34,8 @@ afterAll(async () => {
   expectNoContractViolations(live?.contract);
 });
 
-const send = (call: Call) => sendCall(live.url, call);
-const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(live.url, call, status, code, path);
+const send = (call: Call) => sendCall(live.url, withToken(token, call));
+const expectRefused = (call: Call, status: number, code: string, path?: string) => expectRefusedBy(live.url, withToken(token, call), status, code, path);
 
 /**
  * A finished reservation row (no saga) on performance B; returns its id. The seats stay

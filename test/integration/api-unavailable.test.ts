@@ -11,14 +11,17 @@ import { startApiServer, type RunningApiServer } from '../../api/server.ts';
 import { openOrm, type Orm } from '../../db/orm.ts';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { createProduct, createUser, testConfig } from '../helpers/db.ts';
+import { authHeader, tokenFor } from '../helpers/auth.ts';
 import { expectProblem } from '../helpers/http.ts';
 import { expectNoContractViolations, recordContract, type ContractRecorder } from '../helpers/openapi-check.ts';
 import { startPgFaultProxy, type PgFaultProxy } from '../helpers/tcp-proxy.ts';
 
-async function send(base: string, method: string, path: string, body?: unknown) {
+/** Sends `body` as JSON, with a token of the body's `userId` when it has one. */
+async function send(base: string, method: string, path: string, body?: { userId?: number; [key: string]: unknown }) {
+  const auth = body?.userId === undefined ? {} : authHeader(await tokenFor(body.userId));
   const res = await fetch(new URL(path, base), {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { 'content-type': 'application/json', ...auth },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, headers: res.headers, body: await res.json() };
