@@ -100,6 +100,9 @@ function jsonBody(req: HostileRequest, limit: number): unknown {
   }
 }
 
+/** A body's optional `userId`: absent (the caller, whose token names a user with an account), or a user with a point account. */
+const actingUserOk = (userId: unknown, world: World) => userId === undefined || (isId(userId) && world.accountUsers.has(userId));
+
 interface Route {
   method: string;
   pattern: RegExp;
@@ -113,9 +116,10 @@ const ROUTES: Record<string, Route> = {
     pattern: /^\/orders\/?$/i,
     accepts(_m, req, world) {
       const body = jsonBody(req, world.bodyLimitBytes);
-      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['userId', 'items'])) return false;
+      // userId is optional (the token's user); the oracle does not check that it is the caller's.
+      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['items'], ['userId'])) return false;
       const { userId, items } = body;
-      if (!isId(userId) || !world.accountUsers.has(userId) || !Array.isArray(items) || items.length < 1 || items.length > 50) return false;
+      if (!actingUserOk(userId, world) || !Array.isArray(items) || items.length < 1 || items.length > 50) return false;
       const seen = new Set<number>();
       return items.every((item) => {
         if (!isObject(item) || !keysWithin(item, ['productId', 'quantity'])) return false;
@@ -163,9 +167,9 @@ const ROUTES: Record<string, Route> = {
     pattern: /^\/reservations\/?$/i,
     accepts(_m, req, world) {
       const body = jsonBody(req, world.bodyLimitBytes);
-      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['userId', 'performanceId', 'seatIds'], ['holdSeconds'])) return false;
+      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['performanceId', 'seatIds'], ['userId', 'holdSeconds'])) return false;
       const { userId, performanceId, seatIds, holdSeconds } = body;
-      if (!isId(userId) || !world.accountUsers.has(userId) || !isId(performanceId) || !world.performances.has(performanceId)) return false;
+      if (!actingUserOk(userId, world) || !isId(performanceId) || !world.performances.has(performanceId)) return false;
       if (holdSeconds !== undefined && !isInt(holdSeconds, 1, 1800)) return false;
       if (!Array.isArray(seatIds) || seatIds.length < 1 || seatIds.length > 10 || new Set(seatIds).size !== seatIds.length) return false;
       return seatIds.every((seat) => isId(seat) && world.seatPerformance.get(seat) === performanceId);

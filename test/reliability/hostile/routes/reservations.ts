@@ -49,7 +49,8 @@ function reservationBodies(
     fc.tuple(validReservationFields, fc.constantFrom(...fx.seatsA)).map(([f, s]) => ({ text: reservation({ ...f, seatIds: `[${s},${s}]` }), defect: 'duplicate seat' })),
     validReservationFields.map((f) => ({ text: reservation({ ...f, seatIds: JSON.stringify([...fx.seatsA, ...fx.absentIds].slice(0, 11)) }), defect: '11 seats' })),
     fc.tuple(validReservationFields, pastMax(1800)).map(([f, h]) => ({ text: reservation({ ...f, holdSeconds: h }), defect: `holdSeconds ${h.slice(0, 40)}` })),
-    fc.tuple(validReservationFields, fc.constantFrom('userId', 'performanceId', 'seatIds')).map(([f, drop]) => ({ text: reservation({ ...f, [drop]: undefined }), defect: `no ${drop}` })),
+    // No userId is no defect: the reservation is placed for the token's user.
+    fc.tuple(validReservationFields, fc.constantFrom('performanceId', 'seatIds')).map(([f, drop]) => ({ text: reservation({ ...f, [drop]: undefined }), defect: `no ${drop}` })),
     fc.tuple(validReservationFields, extraKey(['userId', 'performanceId', 'seatIds', 'holdSeconds']), fc.oneof(neverValidValue, fc.constant('1'))).map(([f, k, v]) => ({ text: reservation(f, [[k, v]]), defect: `unknown field ${JSON.stringify(k)}` })),
     fc.tuple(validReservationFields, neverValidValue).map(([f, v]) => ({ text: reservation(f, [['performanceId', v]]), defect: 'duplicate performanceId key, the last bad' })),
     fc.tuple(validReservationFields, fc.constantFrom(...DEPTHS)).map(([f, d]) => ({ text: reservation({ ...f, seatIds: deepArray(d, String(fx.seatsA[0])) }), defect: `seatIds nested ${d} deep` })),
