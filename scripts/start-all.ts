@@ -100,6 +100,13 @@ function metricsUrlOrOff(address: string | undefined): string {
   return address ? metricsUrlOf(address) : 'off';
 }
 
+/** Where tokens come from: the development issuer (npm run token) or the configured identity provider. */
+function tokenLine(apiUrl: string): string {
+  return config.auth.devIssuer
+    ? `npm run token -- --user <id> [--operator] (development issuer, keys in ${config.auth.devIssuer.keysDir}/, JWKS ${apiUrl}/.well-known/jwks.json)`
+    : `from ${config.auth.issuer ?? '(AUTH_ISSUER unset)'} (AUTH_JWKS_URL)`;
+}
+
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
@@ -123,9 +130,12 @@ try {
       `  Mock data platform  ${dataPlatformUrl}/events`,
       `  Metrics (local)     API ${metricsUrlOrOff(config.api.metricsAddress)}, worker ${metricsUrlOrOff(config.worker.metricsAddress)}`,
       '',
+      `Tokens              ${tokenLine(apiUrl)}`,
+      '',
       'Place an order (user 1 has 1,000,000 points; product 1 costs 89,000 won):',
-      `  curl -s -X POST ${apiUrl}/orders -H 'content-type: application/json' \\`,
-      `       -H "Idempotency-Key: demo-$(date +%s)" -d '{"userId":1,"items":[{"productId":1,"quantity":1}]}'`,
+      '  TOKEN=$(npm run -s token -- --user 1)',
+      `  curl -s -X POST ${apiUrl}/orders -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+      `       -H "Idempotency-Key: demo-$(date +%s)" -d '{"items":[{"productId":1,"quantity":1}]}'`,
       '',
       'Press Ctrl-C to stop everything.',
       '',
