@@ -14,7 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import type { PlannedOrder } from './order-mix.ts';
+import { orderHeaders, type PlannedOrder } from './order-mix.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 
 /** What one order gave. Times in ms from the load's time origin. */
@@ -82,13 +82,11 @@ export interface LoadOptions {
   watch?: (orderId: string) => Promise<'CONFIRMED' | 'CANCELLED' | 'ERROR'>;
 }
 
-const ORDER_HEADERS = { 'content-type': 'application/json' };
-
 async function sendOrder(pool: Pool, options: LoadOptions, planned: PlannedOrder, start: number, origin: number): Promise<Sample> {
   const path = options.path;
   const now = () => performance.now() - origin;
   try {
-    const res = await pool.request({ path, method: 'POST', headers: ORDER_HEADERS, body: planned.body, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    const res = await pool.request({ path, method: 'POST', headers: orderHeaders(planned), body: planned.body, headersTimeout: 60_000, bodyTimeout: 60_000 });
     const text = await res.body.text();
     const answered = now();
     const status = res.statusCode;

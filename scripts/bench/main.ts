@@ -36,6 +36,7 @@ import { BenchDatabase, withDatabase } from './bench-db.ts';
 import { sagaBreakdown } from './breakdown.ts';
 import { runLevels, warmUp, type LevelSettings, type SystemUnderTest } from './measure.ts';
 import type { OrderMixFixture } from './order-mix.ts';
+import { benchAuthEnv, withUserTokens } from './tokens.ts';
 import { parseBenchOptions } from './options.ts';
 import { BASELINE_ORDERS_PATH, COMBINED_ORDERS_PATH } from './paths.ts';
 import type { ProcessGroup } from './proc.ts';
@@ -86,6 +87,9 @@ function commonEnv(): Record<string, string> {
     // The load sends thousands of writes per user; production requires a secret for the ids derived from Idempotency-Keys.
     RATE_LIMIT_WRITES_PER_MINUTE: '0',
     IDEMPOTENCY_SECRET: BENCH_IDEMPOTENCY_SECRET,
+    // Orders carry tokens of the bench's own development issuer; the API's metrics listener stays off.
+    ...benchAuthEnv(),
+    API_METRICS_ADDRESS: '',
     ...(config.temporal.cliPath ? { TEMPORAL_CLI_PATH: config.temporal.cliPath } : {}),
     ...options.extraEnv,
   };
@@ -238,7 +242,7 @@ try {
   results.machine.temporalCli = execFileSync(cli, ['--version'], { encoding: 'utf8' }).trim().replace(/^temporal version /, '');
   results.machine.postgres = `PostgreSQL ${(await db.adminQuery<{ server_version: string }>('show server_version'))[0]!.server_version}`;
   log(`bench: database ${db.name}, results in ${runDir}${options.quick ? ' (quick)' : ''}; load average ${results.loadAvgBefore.join(' ')}`);
-  const fixture = await prepareBenchDatabase(benchDbUrl);
+  const fixture = await withUserTokens(await prepareBenchDatabase(benchDbUrl), config.auth);
   if (!options.skipSaga) await runSaga(fixture);
   if (!options.skipBaseline) await runBaseline(fixture);
   computeRatios(results);

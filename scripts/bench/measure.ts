@@ -7,7 +7,7 @@ import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { closedLoop, openLoop, type LevelResult, type LoadOptions } from './load.ts';
-import { orderMix, type OrderMixFixture } from './order-mix.ts';
+import { orderHeaders, orderMix, type OrderMixFixture } from './order-mix.ts';
 import { ProcessMeter, type Mark, type ProcessGroup } from './proc.ts';
 import type { MeasuredLevel } from './report.ts';
 
@@ -102,7 +102,8 @@ export async function warmUp(url: string, orderPath: string, fixture: OrderMixFi
     while (confirmed < wanted) {
       if (Date.now() > deadline) throw new Error(`the stack confirmed ${confirmed} of ${wanted} warm-up orders in ${timeoutMs} ms (last answer: ${last})`);
       try {
-        const res = await pool.request({ path: orderPath, method: 'POST', headers: { 'content-type': 'application/json' }, body: next().body });
+        const planned = next();
+        const res = await pool.request({ path: orderPath, method: 'POST', headers: orderHeaders(planned), body: planned.body });
         last = `${res.statusCode} ${(await res.body.text()).slice(0, 200)}`;
         if (res.statusCode === 201) confirmed += 1;
         else await sleep(200);

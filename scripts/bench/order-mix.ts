@@ -13,12 +13,21 @@ export interface OrderMixFixture {
   stockedProductIds: number[];
   /** Products without stock: an order with one ends OutOfStock. */
   emptyProductIds: number[];
+  /** Bearer tokens of the users (tokens.ts), sent with their orders; absent: no Authorization header. */
+  tokens?: ReadonlyMap<number, string>;
 }
 
 /** One order to send and the outcome the mix expects of it. */
 export interface PlannedOrder {
   body: string;
+  /** The bearer token of the order's user, when the fixture has tokens. */
+  token?: string | undefined;
   expect: 'CONFIRMED' | 'InsufficientPoints' | 'OutOfStock';
+}
+
+/** The headers of `planned`'s request: JSON, and its user's bearer token when it has one. */
+export function orderHeaders(planned: PlannedOrder): Record<string, string> {
+  return { 'content-type': 'application/json', ...(planned.token ? { authorization: `Bearer ${planned.token}` } : {}) };
 }
 
 /** Small deterministic PRNG (mulberry32), so every run sends the same mix. */
@@ -58,6 +67,6 @@ export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1):
       { productId: first, quantity: 1 },
       { productId: second, quantity: 1 },
     ];
-    return { body: JSON.stringify({ userId, items }), expect };
+    return { body: JSON.stringify({ userId, items }), expect, token: fixture.tokens?.get(userId) };
   };
 }
