@@ -62,6 +62,8 @@ export const ErrorCode = {
   TemporalUnavailable: 'TemporalUnavailable',
   /** 503: PostgreSQL was unreachable, restarting or too slow; nothing was changed, retrying is safe (`Retry-After`). */
   DatabaseUnavailable: 'DatabaseUnavailable',
+  /** 503: the identity provider's keys (AUTH_JWKS_URL) could not be fetched to verify the token; retry after `Retry-After`. */
+  IdentityProviderUnavailable: 'IdentityProviderUnavailable',
   /** 500: anything unexpected; logged with its stack, never described to the client. */
   InternalError: 'InternalError',
 } as const;

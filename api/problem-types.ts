@@ -136,6 +136,11 @@ export const problemTypes = {
     description:
       'The caller sent more writes (POST, DELETE) than allowed per minute (`RATE_LIMIT_WRITES_PER_MINUTE`, counted per token subject, or per client address without a token); nothing was done. Send it again after `Retry-After` seconds; `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` describe the window.',
   },
+  [ErrorCode.IdentityProviderUnavailable]: {
+    statuses: [503],
+    title: 'Identity provider unavailable',
+    description: 'The keys of the identity provider could not be fetched to verify the bearer token; nothing was changed. Retry after the `Retry-After` seconds.',
+  },
   [ErrorCode.InternalError]: {
     statuses: [500],
     title: 'Internal error',

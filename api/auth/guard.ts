@@ -42,6 +42,8 @@ export function bearerToken(header: string | undefined): string {
 export function guard(access: Access, verify: TokenVerifier): Middleware<AppState> {
   if (access === 'public') return (_ctx, next) => next();
   return async (ctx, next) => {
+    // Node joins repeated headers; two Authorization headers are ambiguous: refused, whatever they hold.
+    if ((ctx.req.headersDistinct.authorization?.length ?? 0) > 1) throw invalidToken('more than one Authorization header');
     const caller = await verify(bearerToken(ctx.get('Authorization') || undefined));
     ctx.state.caller = caller;
     ctx.state.log = ctx.state.log.child({ caller: caller.subject, operator: caller.operator });

@@ -9,7 +9,7 @@ import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPaylo
 import { AppUser } from '../../db/entities/index.ts';
 import type { Orm } from '../../db/orm.ts';
 import type { AuthSettings } from '../../config/index.ts';
-import { ApiError, ErrorCode } from '../errors.ts';
+import { ApiError, ErrorCode, serviceUnavailable } from '../errors.ts';
 import { loadDevKeys } from './dev-issuer.ts';
 
 /** The authenticated caller of a request (`ctx.state.caller`). */
@@ -101,8 +101,18 @@ async function verifySignedToken(token: string, keys: JWTVerifyGetKey, settings:
   }
 }
 
-/** The 401 for a jose refusal; anything else (the JWKS endpoint is down) is rethrown as it is. */
+/** Seconds a client waits (`Retry-After`) when the identity provider's keys could not be fetched. */
+const JWKS_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The 401 for a jose refusal; the identity provider's keys that could not be fetched (a
+ * timeout, an unreachable or broken JWKS endpoint: not the token's fault) a 503
+ * `IdentityProviderUnavailable` with `Retry-After`; anything else as it is.
+ */
 function refusal(err: unknown): unknown {
+  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isFetchFailure(err)) {
+    return serviceUnavailable(ErrorCode.IdentityProviderUnavailable, 'The identity provider did not answer; retry later', JWKS_RETRY_AFTER_SECONDS);
+  }
   if (err instanceof errors.JWTExpired) return invalidToken('token expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === 'nbf' || err.claim === 'iat') return invalidToken('token not yet valid');
@@ -113,9 +123,15 @@ function refusal(err: unknown): unknown {
   if (err instanceof errors.JWKSNoMatchingKey) return invalidToken('no key matches the token');
   if (err instanceof errors.JWSSignatureVerificationFailed) return invalidToken('signature verification failed');
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return invalidToken('algorithm not allowed');
-  if (err instanceof errors.JWKSTimeout) return err;
   if (err instanceof errors.JOSEError) return invalidToken('malformed token');
   return err;
+}
+
+/** Whether `err` is a failed fetch of the JWKS (fetch rejects with a TypeError; a non-2xx answer is a JOSEError jose names so). */
+function isFetchFailure(err: unknown): boolean {
+  // By name, not instanceof: fetch's TypeError may come from another realm.
+  if ((err as Error | null)?.name === 'TypeError' && (err as Error).message === 'fetch failed') return true;
+  return err instanceof errors.JOSEError && /Expected 200 OK from the JSON Web Key Set HTTP response/.test(err.message);
 }
 
 /** Whether a role claim (an array of strings, or a space-separated string) holds `role`. */

@@ -129,11 +129,12 @@ export const BEARER_SCHEME = 'bearerAuth';
 
 /**
  * Problems of authentication and access: every route that needs a token can answer 401
- * (`AuthenticationRequired`, `InvalidToken`); operator routes 403 `Forbidden` to users.
+ * (`AuthenticationRequired`, `InvalidToken`) and 503 `IdentityProviderUnavailable` (the
+ * issuer's keys could not be fetched); operator routes 403 `Forbidden` to users.
  */
 export function accessProblems(access: Access): ProblemsByStatus {
   if (access === 'public') return {};
-  const unauthenticated: ProblemsByStatus = { 401: ['AuthenticationRequired', 'InvalidToken'] };
+  const unauthenticated: ProblemsByStatus = { 401: ['AuthenticationRequired', 'InvalidToken'], 503: ['IdentityProviderUnavailable'] };
   return access === 'operator' ? { ...unauthenticated, 403: ['Forbidden'] } : unauthenticated;
 }
 

@@ -6,6 +6,7 @@
  * The route-by-route matrix is test/integration/auth-matrix.test.ts.
  */
 import { describe, it, expect, beforeAll, beforeEach, afterAll } from '@jest/globals';
+import { request } from 'node:http';
 import { generateKeyPair, SignJWT, base64url } from 'jose';
 import { startTestApi, type TestApi } from '../helpers/api.ts';
 import { authHeader, mintToken, operatorToken, testKeys, tokenFor } from '../helpers/auth.ts';
@@ -90,6 +91,25 @@ describe('bearer tokens', () => {
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('AuthenticationRequired');
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api", error="invalid_token"/);
+    expect(await balanceOf(api.orm, bob)).toBe(700);
+  });
+
+  it('refuse two Authorization headers, even two valid ones, and change nothing', async () => {
+    const token = await tokenFor(bob);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(new URL(`/users/${bob}/points/top-ups`, api.url), {
+        method: 'POST',
+        // Raw headers (rawHeaders format): both Authorization headers reach the server.
+        headers: ['Host', new URL(api.url).host, 'Authorization', `Bearer ${token}`, 'Authorization', `Bearer ${token}`, 'Content-Type', 'application/json'],
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ amount: 1 }));
+    });
+    expect(status).toBe(401);
     expect(await balanceOf(api.orm, bob)).toBe(700);
   });
 

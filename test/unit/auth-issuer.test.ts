@@ -10,8 +10,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLocalJWKSet, jwtVerify } from 'jose';
-import { DEV_KEY_FILE, loadDevKeys } from '../../api/auth/dev-issuer.ts';
-import { hasRole } from '../../api/auth/verifier.ts';
+import { DEV_KEY_FILE, loadDevKeys, signDevToken } from '../../api/auth/dev-issuer.ts';
+import { createTokenVerifier, hasRole } from '../../api/auth/verifier.ts';
+import type { Orm } from '../../db/orm.ts';
 import { assertApiAuthSettings, DEV_AUDIENCE, DEV_ISSUER, loadConfig } from '../../config/index.ts';
 import { parseTokenArgs } from '../../scripts/token.ts';
 
@@ -96,5 +97,16 @@ describe('auth settings', () => {
     expect(hasRole(['operator'], 'operator')).toBe(true);
     expect(hasRole('operators', 'operator')).toBe(false);
     expect(hasRole(undefined, 'operator')).toBe(false);
+  });
+});
+
+describe('a verifier on a remote JWKS', () => {
+  it('answers 503 IdentityProviderUnavailable with Retry-After when the JWKS cannot be fetched, not 500 or 401', async () => {
+    const keys = await loadDevKeys(path.join(dir, 'remote'));
+    const token = await signDevToken(keys, { sub: '1' }, { issuer: 'https://issuer.example', audience: 'api' });
+    const settings = { ...loadConfig({ NODE_ENV: 'test' }).auth, devIssuer: undefined, jwksUrl: 'http://127.0.0.1:1/jwks.json', issuer: 'https://issuer.example', audience: 'api' };
+    const verify = createTokenVerifier(settings, {} as Orm);
+    const refused = await verify(token).then(() => undefined, (err: unknown) => err);
+    expect(refused).toMatchObject({ status: 503, code: 'IdentityProviderUnavailable', headers: { 'Retry-After': '5' } });
   });
 });

@@ -49,7 +49,8 @@ const noiseHeader: fc.Arbitrary<[string, string]> = fc.oneof(
       fc.constantFrom('', ' ', '../../etc/passwd', '${jndi:ldap://x}', '\u00ff\u00fe', 'id-1, id-2'),
     ),
   ),
-  fc.tuple(fc.constantFrom('Accept', 'Accept-Language', 'User-Agent', 'X-Forwarded-For', 'Forwarded', 'Cookie', 'Authorization', 'Origin', 'Referer'), nastyString.map(headerBytes)),
+  // No Authorization: a second one is a token defect of its own (hostile/tokens.ts), refused 401 whatever the request.
+  fc.tuple(fc.constantFrom('Accept', 'Accept-Language', 'User-Agent', 'X-Forwarded-For', 'Forwarded', 'Cookie', 'Origin', 'Referer'), nastyString.map(headerBytes)),
   fc.tuple(fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,24}$/).map((n) => `X-Hostile-${n}`), nastyString.map(headerBytes)),
 );
 
@@ -67,7 +68,7 @@ function naturalToken(fx: Fixtures, target: string): string {
 /**
  * Finishes a family: Host first, then, on a route that needs a token, the natural actor's
  * (unless the family set an Authorization of its own: the token family), noise headers
- * (a noise Authorization comes later: Node keeps the first), an ignored query where the
+ * (never a second Authorization), an ignored query where the
  * route reads none.
  */
 function finish(endpoint: string, family: Family, host: string, readsQuery: boolean, token: ((target: string) => string) | undefined): fc.Arbitrary<HostileRequest> {

@@ -231,7 +231,9 @@ export function mightBeAcceptedBy(req: HostileRequest, world: World): string | u
   const queryAt = req.target.indexOf('?');
   const path = queryAt < 0 ? req.target : req.target.slice(0, queryAt);
   const query = queryAt < 0 ? '' : req.target.slice(queryAt + 1);
-  const authenticated = carriesValidToken(headerValue(req, 'authorization'), world.validTokens);
+  // Two Authorization headers are refused whatever they hold (api/auth/guard.ts).
+  const authorizations = req.headers.filter(([k]) => k.toLowerCase() === 'authorization').length;
+  const authenticated = authorizations === 1 && carriesValidToken(headerValue(req, 'authorization'), world.validTokens);
   for (const [name, route] of Object.entries(ROUTES)) {
     if (route.method !== req.method) continue;
     if (ACCESS.get(name) !== 'public' && !authenticated) continue;

@@ -44,11 +44,13 @@ function corruptions(token: string): fc.Arbitrary<{ headers: [string, string][];
     fc.tuple(fc.constantFrom(0 as const, 1 as const, 2 as const), fc.nat(), fc.nat({ max: 7 })).map(([part, at, bit]) =>
       one(`Bearer ${flipBit(token, part, at, bit)}`, `bit ${bit} of byte ${at} flipped in ${['the header', 'the claims', 'the signature'][part]}`),
     ),
-    // Duplicated headers: a corrupted one first (Node keeps the first Authorization).
-    fc.constantFrom('Bearer', `Bearer ${token}x`, `Bearer ${token.split('.').slice(0, 2).join('.')}.`, 'Basic Zm9vOmJhcg==').map((first) => ({
-      headers: [['Authorization', first], ['Authorization', `Bearer ${token}`]] as [string, string][],
-      defect: `duplicated Authorization, the first ${JSON.stringify(first.slice(0, 20))}`,
-    })),
+    // Duplicated headers, either one corrupted or both valid: two Authorization headers are refused.
+    fc.constantFrom('Bearer', `Bearer ${token}x`, `Bearer ${token.split('.').slice(0, 2).join('.')}.`, 'Basic Zm9vOmJhcg==', `Bearer ${token}`).chain((other) =>
+      fc.boolean().map((otherFirst) => ({
+        headers: (otherFirst ? [['Authorization', other], ['Authorization', `Bearer ${token}`]] : [['Authorization', `Bearer ${token}`], ['Authorization', other]]) as [string, string][],
+        defect: `duplicated Authorization, the ${otherFirst ? 'first' : 'second'} ${JSON.stringify(other.slice(0, 20))}`,
+      })),
+    ),
     // Another scheme, or a separator that is not a space.
     fc.constantFrom('Bearer:', 'Bearer=', 'Bearer\t', 'Bearer,', 'Bearer', 'Beare ', 'Bearerr ', 'Token ', 'JWT ', 'Basic ', 'Digest ', 'OAuth ', 'Bearer \u00a0').map((scheme) =>
       one(`${scheme}${token}`, `scheme ${JSON.stringify(scheme)}`),
