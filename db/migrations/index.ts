@@ -4,6 +4,7 @@ import { Migration20261121202251_seat_reservations } from './Migration2026112120
 import { Migration20261121202944_product_initial_stock } from './Migration20261121202944_product_initial_stock.ts';
 import { Migration20261123090000_list_keyset_indexes } from './Migration20261123090000_list_keyset_indexes.ts';
 import { Migration20261204120000_money_bigint } from './Migration20261204120000_money_bigint.ts';
+import { Migration20261204200000_coupons } from './Migration20261204200000_coupons.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261121202944_product_initial_stock', class: Migration20261121202944_product_initial_stock },
   { name: 'Migration20261123090000_list_keyset_indexes', class: Migration20261123090000_list_keyset_indexes },
   { name: 'Migration20261204120000_money_bigint', class: Migration20261204120000_money_bigint },
+  { name: 'Migration20261204200000_coupons', class: Migration20261204200000_coupons },
 ];
