@@ -3,9 +3,11 @@ export * from './catalog.ts';
 export * from './orders.ts';
 export * from './deliveries.ts';
 export * from './concerts.ts';
+export * from './coupons.ts';
 import { AppUser, PointAccount, PointLedgerEntry, Product } from './catalog.ts';
 import { DataPlatformDelivery } from './deliveries.ts';
 import { Concert, Performance, Reservation, Seat } from './concerts.ts';
+import { Coupon, CouponCampaign, CouponRedemption } from './coupons.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
 
 export const ALL_ENTITIES = [
@@ -21,4 +23,7 @@ export const ALL_ENTITIES = [
   Performance,
   Seat,
   Reservation,
+  CouponCampaign,
+  Coupon,
+  CouponRedemption,
 ];
