@@ -4,11 +4,13 @@ export * from './orders.ts';
 export * from './deliveries.ts';
 export * from './concerts.ts';
 export * from './coupons.ts';
+export * from './payments.ts';
 import { AppUser, PointAccount, PointLedgerEntry, Product } from './catalog.ts';
 import { DataPlatformDelivery } from './deliveries.ts';
 import { Concert, Performance, Reservation, Seat } from './concerts.ts';
 import { Coupon, CouponCampaign, CouponRedemption } from './coupons.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
+import { Payment } from './payments.ts';
 
 export const ALL_ENTITIES = [
   Product,
@@ -26,4 +28,5 @@ export const ALL_ENTITIES = [
   CouponCampaign,
   Coupon,
   CouponRedemption,
+  Payment,
 ];

@@ -5,6 +5,7 @@ import { Migration20261121202944_product_initial_stock } from './Migration202611
 import { Migration20261123090000_list_keyset_indexes } from './Migration20261123090000_list_keyset_indexes.ts';
 import { Migration20261204120000_money_bigint } from './Migration20261204120000_money_bigint.ts';
 import { Migration20261204200000_coupons } from './Migration20261204200000_coupons.ts';
+import { Migration20261204200100_payments } from './Migration20261204200100_payments.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123090000_list_keyset_indexes', class: Migration20261123090000_list_keyset_indexes },
   { name: 'Migration20261204120000_money_bigint', class: Migration20261204120000_money_bigint },
   { name: 'Migration20261204200000_coupons', class: Migration20261204200000_coupons },
+  { name: 'Migration20261204200100_payments', class: Migration20261204200100_payments },
 ];
