@@ -100,6 +100,16 @@ export const ReservationErrorCode = {
   SagaUnavailable: 'SagaUnavailable',
 } as const;
 
+/** Stable error codes of coupon issuance (`POST /coupon-campaigns/:id/issues`), on top of {@link ErrorCode}. */
+export const CouponErrorCode = {
+  /** 409: the campaign has issued all of its coupons; nothing changed. Members `campaignId, quantity`. */
+  CouponSoldOut: 'CouponSoldOut',
+  /** 409: the caller already has a coupon of this campaign (one per user); member `coupon` is it. */
+  CouponAlreadyIssued: 'CouponAlreadyIssued',
+  /** 410: the campaign issues coupons only within its window, and now is outside it. Members `campaignId, validFrom, validUntil`. */
+  CouponCampaignNotActive: 'CouponCampaignNotActive',
+} as const;
+
 /**
  * An error code: one of {@link ErrorCode} or, for a cancelled order, the saga's failure
  * type (`OutOfStock`, `InsufficientPoints`, ...).

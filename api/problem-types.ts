@@ -158,6 +158,22 @@ export const problemTypes = {
     title: 'Unknown performance',
     description: 'The performance of the reservation request does not exist; `performanceId` names it.',
   },
+  // Coupon issuance codes (errors.ts `CouponErrorCode`).
+  CouponSoldOut: {
+    statuses: [409],
+    title: 'Coupon sold out',
+    description: 'The campaign has issued all of its coupons (first come, first served); nothing changed. Members `campaignId`, `quantity`.',
+  },
+  CouponAlreadyIssued: {
+    statuses: [409],
+    title: 'Coupon already issued',
+    description: 'The caller already has a coupon of this campaign (one per user); nothing changed. Member `coupon` is the coupon they have.',
+  },
+  CouponCampaignNotActive: {
+    statuses: [410],
+    title: 'Coupon campaign not active',
+    description: 'The campaign issues coupons only between `validFrom` and `validUntil`, and now is outside that window; nothing changed.',
+  },
   // Saga failure types (common/failures.ts) an order or reservation can end with.
   [FailureType.OutOfStock]: {
     statuses: [409],
