@@ -6,6 +6,7 @@
  * (reconciliation.ts), which span contexts and write nothing.
  */
 import type { Orm } from '../db/orm.ts';
+import { createCouponActivities } from './coupons.ts';
 import { createDataPlatformActivities, type DataPlatformClient } from './data-platform.ts';
 import { createInventoryActivities } from './inventory.ts';
 import { createOrderActivities } from './orders.ts';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createOrderActivities(deps),
     ...createInventoryActivities(deps),
+    ...createCouponActivities(deps),
     ...createPointsActivities(deps),
     ...createSeatActivities(deps),
     ...createPivotActivities(deps),

@@ -10,10 +10,12 @@
  * at once.
  *
  * Tables each pivot touches, by context:
- * - `confirmOrder`: Orders `orders` (locked `FOR UPDATE`, PENDING -> CONFIRMED) and
- *   `order_lines` (counted); Inventory `stock_reservations` (the order's rows locked
- *   `FOR UPDATE`, RESERVED -> COMMITTED); Points `point_ledger` (read: one PAYMENT, no
- *   REFUND).
+ * - `confirmOrder`: Orders `orders` (locked `FOR UPDATE`, PENDING -> CONFIRMED, with its
+ *   pricing: subtotal, discount, coupon, total) and `order_lines` (counted); Inventory
+ *   `stock_reservations` (the order's rows locked `FOR UPDATE`, RESERVED -> COMMITTED);
+ *   Points `point_ledger` (read: one PAYMENT, no REFUND); with a coupon, Coupons'
+ *   `coupon_redemptions` (the order's row locked, RESERVED -> USED) and `coupons`
+ *   (RESERVED by this order -> USED), through activities/coupons.ts.
  * - `confirmReservation`: Reservations `reservations` (locked, PENDING -> CONFIRMED) and
  *   `seats` (locked, HELD -> RESERVED); Points `point_ledger` (read: one PAYMENT, no REFUND).
  *
@@ -30,9 +32,19 @@ import type { Orm } from '../db/orm.ts';
 import { FailureType } from '../common/failures.ts';
 import type { OrderStatus } from '../common/orders.ts';
 import type { ReservationStatus } from '../common/reservations.ts';
+import { lockRedemption, useCoupon } from './coupons.ts';
 import { lockOrderStatus } from './orders.ts';
 import { lockReservation, lockSeats, type SeatsInput } from './seats.ts';
 import { businessFailure, inTransaction, sql } from './tx.ts';
+
+/**
+ * Input of `confirmOrder`: the order, and the coupon its saga reserved (absent without
+ * one, and in sagas started before coupons existed).
+ */
+export interface ConfirmOrderInput {
+  orderId: string;
+  couponId?: number;
+}
 
 /** Dependencies of the pivot activities. */
 export interface PivotDeps {
@@ -44,13 +56,17 @@ export function createPivotActivities({ orm }: PivotDeps) {
   return {
     /**
      * Step 4 of the order saga, the pivot: PENDING -> CONFIRMED, and the order's RESERVED
-     * stock becomes COMMITTED (sold). Idempotent. Checks that every effect is in place
-     * first: every line RESERVED, one PAYMENT, no REFUND.
+     * stock becomes COMMITTED (sold); with `couponId`, the coupon and the order's
+     * redemption become USED. The order gets its pricing: `subtotal_won` (createOrder's
+     * total), `discount_won` (the redemption's, 0 without coupon), `coupon_id`, and
+     * `total_won` = subtotal - discount, what was charged. Idempotent. Checks that every
+     * effect is in place first: every line RESERVED, one PAYMENT, no REFUND, the coupon
+     * RESERVED by this order.
      *
      * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
-     *   or CONFIRMED, its stock or payment is missing, or its payment was refunded.
+     *   or CONFIRMED, its stock, payment or coupon is missing, or its payment was refunded.
      */
-    async confirmOrder({ orderId }: { orderId: string }): Promise<{ orderId: string; status: OrderStatus }> {
+    async confirmOrder({ orderId, couponId }: ConfirmOrderInput): Promise<{ orderId: string; status: OrderStatus }> {
       return inTransaction(orm, async (em) => {
         const status = await lockOrderStatus(em, orderId);
         if (status === 'CONFIRMED') return { orderId, status };
@@ -66,21 +82,28 @@ export function createPivotActivities({ orm }: PivotDeps) {
            from orders o where o.id = ?`,
           [orderId],
         );
+        const refused = () => businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, { orderId, status, effects });
         if (status !== 'PENDING' || !effects || effects.reserved !== effects.lines || effects.paid !== 1 || effects.refunded > 0) {
-          throw businessFailure(FailureType.SagaAlreadyCompensated, `Order ${orderId} cannot be confirmed`, {
-            orderId,
-            status,
-            effects,
-          });
+          throw refused();
         }
-        // The reserved stock becomes sold and the order CONFIRMED in one statement.
+        // With a coupon: its redemption, locked (releaseCoupon locks it too), must be RESERVED
+        // by this order for that coupon, and coupon and redemption become USED with the order.
+        let discountWon = 0;
+        if (couponId !== undefined) {
+          const redemption = await lockRedemption(em, orderId);
+          if (redemption?.status !== 'RESERVED' || redemption.coupon_id !== couponId || !(await useCoupon(em, orderId, couponId))) throw refused();
+          discountWon = redemption.discount_won;
+        }
+        // The reserved stock becomes sold and the order CONFIRMED, priced, in one statement.
         await sql(
           em,
           `with sold as (
              update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'
            )
-           update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`,
-          [orderId, orderId],
+           update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now(),
+                             subtotal_won = total_won, discount_won = ?, coupon_id = ?, total_won = total_won - ?
+           where id = ?`,
+          [orderId, discountWon, couponId ?? null, discountWon, orderId],
         );
         return { orderId, status: 'CONFIRMED' };
       });

@@ -39,6 +39,22 @@ export const FailureType = {
   AlreadyConfirmed: 'AlreadyConfirmed',
   /** A cancellation was refused because the reservation's payment is under way; its outcome decides. */
   PaymentInProgress: 'PaymentInProgress',
+  /** The order names a coupon that does not exist; nothing was reserved. `details[0]`: `{ orderId, couponId }`. */
+  CouponNotFound: 'CouponNotFound',
+  /** The order's coupon was issued to another user; nothing was reserved. `details[0]`: `{ orderId, couponId }`. */
+  CouponNotOwned: 'CouponNotOwned',
+  /**
+   * The order's coupon is RESERVED by another order or already USED; nothing was reserved.
+   * `details[0]`: `{ orderId, couponId, couponStatus }`.
+   */
+  CouponAlreadyUsed: 'CouponAlreadyUsed',
+  /** The order's coupon is outside its campaign's validity window; nothing was reserved. `details[0]`: `{ orderId, couponId, validFrom, validUntil }`. */
+  CouponExpired: 'CouponExpired',
+  /**
+   * The order's subtotal is below the coupon campaign's minimum order amount; nothing was
+   * reserved. `details[0]`: `{ orderId, couponId, subtotalWon, minOrderWon }`.
+   */
+  CouponMinimumNotMet: 'CouponMinimumNotMet',
   /** A step arrived after its saga had already compensated it (a late retry). */
   SagaAlreadyCompensated: 'SagaAlreadyCompensated',
   /** The saga was cancelled (workflow cancellation) before its pivot step. */

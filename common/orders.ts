@@ -32,6 +32,24 @@ export interface OrderCheckoutInput {
    * Absent in sagas started before the field existed: they run `remote`, as recorded.
    */
   stepActivities?: StepActivities;
+  /**
+   * The user's coupon to use (a `coupons` id, integer >= 1), if any: the saga reserves it
+   * after the stock (`reserveCoupon`) and charges the discounted total. Absent: no coupon
+   * step (and sagas started before the field existed).
+   */
+  couponId?: number;
+}
+
+/**
+ * An order's pricing, in won: `subtotalWon` (the lines at order time), `discountWon` (the
+ * coupon's, 0 without one; never above the subtotal), `totalWon` = subtotal - discount,
+ * what is charged. `couponId` is the coupon used, null without one.
+ */
+export interface OrderPricing {
+  subtotalWon: number;
+  discountWon: number;
+  totalWon: number;
+  couponId: number | null;
 }
 
 /**
@@ -54,7 +72,13 @@ export type StepActivities = 'local' | 'remote';
 export interface OrderOutcome {
   orderId: string;
   status: Exclude<OrderStatus, 'PENDING'>;
+  /** What is (or would have been) charged: the subtotal less the coupon's discount, once the coupon was reserved. */
   totalWon: number;
+  /**
+   * The order's pricing (see {@link OrderPricing}); absent in outcomes of sagas started
+   * before coupons existed (their total is the subtotal, without discount).
+   */
+  pricing?: OrderPricing;
   reason?: FailureType;
   message?: string;
   requestHash: string;
@@ -89,3 +113,14 @@ export const retryCompensationsUpdate = defineUpdate<OrderOutcome>('retryCompens
 
 /** Event type and payload sent to the data platform for a confirmed order. */
 export const ORDER_CONFIRMED_EVENT = 'order.confirmed';
+
+/**
+ * Payload of the `order.confirmed` event: the order, its payer, its pricing (won:
+ * `subtotalWon`, `discountWon`, `totalWon` charged, `couponId` or null) and its lines at
+ * their order-time unit prices.
+ */
+export interface OrderConfirmedPayload extends OrderPricing {
+  orderId: string;
+  userId: number;
+  lines: { productId: number; quantity: number; unitPriceWon: number }[];
+}

@@ -1,7 +1,8 @@
 /**
  * The order checkout saga (`order-<orderId>`), after docs/architecture.md:
- * createOrder (PENDING) -> reserveStock -> payWithPoints -> confirmOrder (the pivot)
- * -> notifyDataPlatform. Each compensation is registered before its step; on a business
+ * createOrder (PENDING) -> reserveStock -> reserveCoupon (only with a `couponId`, behind
+ * the patch {@link ORDER_COUPON_PATCH}) -> payWithPoints (the discounted total) ->
+ * confirmOrder (the pivot) -> notifyDataPlatform. Each compensation is registered before its step; on a business
  * failure or an unrecoverable error the compensations run in reverse and the order ends
  * CANCELLED with the failure type as reason. A compensation that fails for good parks the
  * order in COMPENSATION_FAILED for the operator's retry (workflows/saga-run.ts).
@@ -32,7 +33,9 @@ import {
   orderProgressQuery,
   retryCompensationsUpdate,
   type OrderCheckoutInput,
+  type OrderConfirmedPayload,
   type OrderOutcome,
+  type OrderPricing,
   type OrderProgress,
   type OrderStatus,
 } from '../common/orders.ts';
@@ -68,6 +71,13 @@ const LOCAL_STEPS: StepGroups = {
 export const ORDER_FIRST_STEP_CLOSE_PATCH = 'order-closes-without-create-result';
 
 /**
+ * Patch id of the coupon step (reserveCoupon after reserveStock, its compensation
+ * releaseCoupon registered before it). Asked only when the input has a `couponId`, so
+ * sagas without a coupon, and those recorded before coupons, keep their commands.
+ */
+export const ORDER_COUPON_PATCH = 'order-coupon-step';
+
+/**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
  * reason, or COMPENSATION_FAILED) once the data-platform notification is done; callers
  * that only need the outcome use the `orderOutcome` Update, which answers as soon as
@@ -84,7 +94,8 @@ class OrderCheckout {
   // Chosen by the input, fixed for the saga's life: replay sees the same commands.
   readonly #acts: StepGroups;
   readonly #saga: SagaRun<OrderProgress, OrderOutcome>;
-  #totalWon = 0;
+  /** The order's pricing: createOrder's total until the coupon step prices it. */
+  #pricing: OrderPricing = { subtotalWon: 0, discountWon: 0, totalWon: 0, couponId: null };
   /** Known once the order is CONFIRMED, CANCELLED or COMPENSATION_FAILED. */
   #outcome: OrderOutcome | undefined;
 
@@ -121,20 +132,22 @@ class OrderCheckout {
     let order: CreatedOrder | undefined;
     try {
       order = await saga.step('createOrder', () => steps.createOrder({ ...this.#input, workflowId }));
-      this.#totalWon = order.totalWon;
+      this.#pricing = { subtotalWon: order.totalWon, discountWon: 0, totalWon: order.totalWon, couponId: null };
       // Inventory gets the order's lines from the saga, not from the Orders tables. Only the
       // activity inputs change (replay compares commands, not their arguments).
       const lines = order.lines.map(({ productId, quantity }) => ({ productId, quantity }));
       saga.addCompensation('releaseStock', () => mustComplete.releaseStock({ orderId, lines }));
       await saga.step('reserveStock', () => steps.reserveStock({ orderId, lines }));
+      const couponId = await this.#reserveCoupon(order.totalWon);
       saga.addCompensation('refundPoints', () =>
         mustComplete.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') }),
       );
-      const amountPoints = order.totalWon;
+      const amountPoints = this.#pricing.totalWon;
       await saga.step('payWithPoints', () =>
         steps.payWithPoints({ userId, amountPoints, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'pay') }),
       );
-      await saga.pivot('confirmOrder', () => mustComplete.confirmOrder({ orderId }));
+      // The pivot's input names the coupon only when the coupon step ran (older sagas: as recorded).
+      await saga.pivot('confirmOrder', () => mustComplete.confirmOrder(couponId === undefined ? { orderId } : { orderId, couponId }));
     } catch (err) {
       const failure = failureOf(err);
       log.warn('order checkout failed; compensating', { orderId, failureType: failure.type });
@@ -154,22 +167,43 @@ class OrderCheckout {
 
     saga.setStatus('CONFIRMED');
     const result = this.#outcome!;
-    log.info('order confirmed', { orderId, totalWon: order.totalWon });
+    log.info('order confirmed', { orderId, totalWon: this.#pricing.totalWon, couponId: this.#pricing.couponId });
     // The order stays CONFIRMED whatever happens here: the notification never reverts it.
+    const payload: OrderConfirmedPayload = { orderId, userId, ...this.#pricing, lines: order.lines };
     await notifyDataPlatform(saga.progress, workflowId, {
       eventId: confirmedEventId(workflowId),
       type: ORDER_CONFIRMED_EVENT,
       occurredAt: new Date().toISOString(),
-      payload: { orderId, userId, totalWon: order.totalWon, lines: order.lines },
+      payload: { ...payload },
     });
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     return result;
   }
 
+  /**
+   * The coupon step, when the input names a coupon (and the saga runs the patched code):
+   * releaseCoupon registered, then reserveCoupon on the order's subtotal, which prices the
+   * order. Returns the coupon id when the step ran, undefined otherwise.
+   * @throws the step's failure (CouponNotFound, CouponAlreadyUsed, ...): the saga compensates.
+   */
+  async #reserveCoupon(subtotalWon: number): Promise<number | undefined> {
+    const { orderId, userId, couponId } = this.#input;
+    // Asked only with a coupon: sagas without one, and histories recorded before, see no marker.
+    if (couponId === undefined || !patched(ORDER_COUPON_PATCH)) return undefined;
+    const { steps, mustComplete } = this.#acts;
+    // The outcome names the coupon the order asked for, also when the step refuses it.
+    this.#pricing = { ...this.#pricing, couponId };
+    this.#saga.addCompensation('releaseCoupon', () => mustComplete.releaseCoupon({ orderId, couponId }));
+    const priced = await this.#saga.step('reserveCoupon', () => steps.reserveCoupon({ orderId, userId, couponId, subtotalWon }));
+    this.#pricing = { subtotalWon: priced.subtotalWon, discountWon: priced.discountWon, totalWon: priced.totalWon, couponId };
+    return couponId;
+  }
+
   /** The outcome the Updates and the workflow answer, from the status and its failure. */
   #setOutcome(status: OrderStatus, failure?: FailureSummary): void {
     if (status === 'PENDING') return;
-    const outcome: OrderOutcome = { orderId: this.#input.orderId, status, totalWon: this.#totalWon, requestHash: this.#input.requestHash };
+    const { orderId, requestHash } = this.#input;
+    const outcome: OrderOutcome = { orderId, status, totalWon: this.#pricing.totalWon, pricing: { ...this.#pricing }, requestHash };
     if (failure) Object.assign(outcome, { reason: failure.type, message: failure.message });
     this.#outcome = outcome;
   }

@@ -30,6 +30,12 @@ const serverFailure: FailureAnswer = { status: 500, code: FailureType.Unexpected
 const ORDER_CANCELLATION_ANSWERS: Readonly<Record<FailureType, FailureAnswer>> = {
   [FailureType.OutOfStock]: conflict(FailureType.OutOfStock),
   [FailureType.InsufficientPoints]: { status: 422, code: FailureType.InsufficientPoints },
+  // The order's coupon cannot be used (reserveCoupon refused it): the client may order without it.
+  [FailureType.CouponNotFound]: { status: 422, code: FailureType.CouponNotFound },
+  [FailureType.CouponNotOwned]: { status: 422, code: FailureType.CouponNotOwned },
+  [FailureType.CouponAlreadyUsed]: { status: 422, code: FailureType.CouponAlreadyUsed },
+  [FailureType.CouponExpired]: { status: 422, code: FailureType.CouponExpired },
+  [FailureType.CouponMinimumNotMet]: { status: 422, code: FailureType.CouponMinimumNotMet },
   [FailureType.UnknownProduct]: conflict(FailureType.UnknownProduct),
   [FailureType.UnknownUser]: conflict(FailureType.UnknownUser),
   [FailureType.OrderTooLarge]: conflict(FailureType.OrderTooLarge),

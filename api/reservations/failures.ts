@@ -56,6 +56,12 @@ const PAYMENT_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> =
   [FailureType.BalanceLimitExceeded]: bug,
   [FailureType.NotCompensationFailed]: bug,
   [FailureType.CompensationRetryInProgress]: bug,
+  // The order saga's coupon step: never a reservation's.
+  [FailureType.CouponNotFound]: bug,
+  [FailureType.CouponNotOwned]: bug,
+  [FailureType.CouponAlreadyUsed]: bug,
+  [FailureType.CouponExpired]: bug,
+  [FailureType.CouponMinimumNotMet]: bug,
 };
 
 /**
@@ -87,6 +93,12 @@ const HOLD_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> = {
   [FailureType.BalanceLimitExceeded]: bug,
   [FailureType.NotCompensationFailed]: bug,
   [FailureType.CompensationRetryInProgress]: bug,
+  // The order saga's coupon step: never a reservation's.
+  [FailureType.CouponNotFound]: bug,
+  [FailureType.CouponNotOwned]: bug,
+  [FailureType.CouponAlreadyUsed]: bug,
+  [FailureType.CouponExpired]: bug,
+  [FailureType.CouponMinimumNotMet]: bug,
 };
 
 /**
