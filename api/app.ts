@@ -16,6 +16,8 @@
  *   `GET /performances/:id/seats`;
  * - points: `GET /users/:id/points`, `GET /users/:id/points/ledger`,
  *   `POST /users/:id/points/top-ups`;
+ * - coupons: `GET /coupon-campaigns`, `POST /coupon-campaigns/:id/issues`,
+ *   `GET /users/:id/coupons`;
  * - service: `GET /healthz`, `GET /openapi.json`, `GET /docs` and `GET /docs/:asset`
  *   (Swagger UI), `GET /problems/:code`. Prometheus metrics are not on this router: the
  *   server serves the app's registry on a listener of its own (metrics/listener.ts).
@@ -27,6 +29,7 @@ import { Router } from '@koa/router';
 import type { AppDeps, AppRouter, AppState } from './context.ts';
 import { guardEveryRoute, registerAuthRoutes } from './auth/routes.ts';
 import { registerConcertRoutes } from './concerts/routes.ts';
+import { registerCouponRoutes } from './coupons/routes.ts';
 import { registerDocsRoutes } from './docs/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';
 import { errorHandler } from './middleware/error-handler.ts';
@@ -53,6 +56,7 @@ export function createRouter(deps: AppDeps): AppRouter {
   registerOrderRoutes(router, deps);
   registerProductRoutes(router, deps);
   registerPointRoutes(router, deps);
+  registerCouponRoutes(router, deps);
   registerConcertRoutes(router, deps);
   registerReservationRoutes(router, deps);
   registerProblemRoutes(router);

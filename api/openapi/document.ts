@@ -14,6 +14,7 @@ import { PROBLEM_CONTENT_TYPE, problemTypeUri } from '../problem.ts';
 import { problemTypes } from '../problem-types.ts';
 import { authRoutes } from '../auth/openapi.ts';
 import { concertRoutes } from '../concerts/openapi.ts';
+import { couponRoutes } from '../coupons/openapi.ts';
 import { docsRoutes } from '../docs/openapi.ts';
 import { healthRoutes } from '../health/openapi.ts';
 import { orderRoutes } from '../orders/openapi.ts';
@@ -33,6 +34,7 @@ export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   ...productRoutes,
   ...concertRoutes,
   ...pointRoutes,
+  ...couponRoutes,
   ...healthRoutes,
   ...docsRoutes,
   ...problemRoutes,
@@ -101,6 +103,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
       { name: 'Products', description: 'The catalog (Inventory read model).' },
       { name: 'Concerts', description: 'Concerts, performances and seat maps (Reservations read model).' },
       { name: 'Points', description: 'Point balances, their ledger and top-ups. One point pays one won.' },
+      { name: 'Coupons', description: 'Coupon campaigns (first come, first served, limited quantity) and a user\'s coupons.' },
       { name: 'Operations', description: 'Operator actions: they need a token with the operator role.' },
       { name: 'Service', description: 'Health. Prometheus metrics are not on this port: operators scrape them at `API_METRICS_ADDRESS`.' },
       { name: 'Documentation', description: 'This document and the interactive reference.' },
