@@ -185,6 +185,31 @@ export const problemTypes = {
     title: 'Insufficient points',
     description: 'The point balance is below the price: a reservation keeps its hold (402, with `balancePoints` and `requiredPoints`), an order is cancelled (422).',
   },
+  [FailureType.CouponNotFound]: {
+    statuses: [422],
+    title: 'Coupon not found',
+    description: 'The order names a coupon that does not exist; the order was cancelled, its stock released, nothing was charged. Order again without it.',
+  },
+  [FailureType.CouponNotOwned]: {
+    statuses: [422],
+    title: 'Coupon not owned',
+    description: 'The order\'s coupon was issued to another user; the order was cancelled, its stock released, nothing was charged.',
+  },
+  [FailureType.CouponAlreadyUsed]: {
+    statuses: [422],
+    title: 'Coupon already used',
+    description: 'The order\'s coupon is used, or reserved by another order of its owner that is still running; the order was cancelled, its stock released, nothing was charged.',
+  },
+  [FailureType.CouponExpired]: {
+    statuses: [422],
+    title: 'Coupon expired',
+    description: 'The order\'s coupon is outside its campaign\'s validity window; the order was cancelled, its stock released, nothing was charged.',
+  },
+  [FailureType.CouponMinimumNotMet]: {
+    statuses: [422],
+    title: 'Coupon minimum not met',
+    description: 'The order\'s subtotal is below the minimum order amount of the coupon\'s campaign; the order was cancelled, its stock released, nothing was charged.',
+  },
   [FailureType.OrderTooLarge]: {
     statuses: [422, 409],
     title: 'Order too large',
