@@ -14,6 +14,7 @@ import { dataPlatformDelivery } from './data-platform.ts';
 import { paymentsBelongToLiveOrConfirmedSagas, pointConservation } from './points.ts';
 import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts';
 import { pendingSagasHaveLiveWorkflows } from './orphans.ts';
+import { couponRedemptionsMatchCoupons, couponsWithinCampaignQuantity, reservedCouponsBelongToPendingOrders, usedCouponsBelongToConfirmedOrders } from './coupons.ts';
 import { resolveScope } from './scope.ts';
 import { seatsHaveOneLiveHolder } from './seats.ts';
 import { stockConservation, stockLinesMatchOrders } from './stock.ts';
@@ -57,6 +58,10 @@ export async function checkInvariants(orm: Orm, options: InvariantOptions = {}):
         await closedSagasHaveNoEffects(em, scope),
         await confirmedSagasAreComplete(em, scope),
         await seatsHaveOneLiveHolder(em, scope),
+        await couponsWithinCampaignQuantity(em, scope),
+        await usedCouponsBelongToConfirmedOrders(em, scope),
+        await reservedCouponsBelongToPendingOrders(em, scope),
+        await couponRedemptionsMatchCoupons(em, scope),
         await pendingSagasHaveLiveWorkflows(em, scope, options),
         await dataPlatformDelivery(em, scope, options),
       ];

@@ -12,6 +12,8 @@ export interface ResolvedScope {
   reservations: string[];
   products: number[];
   users: number[];
+  /** Coupon campaigns: those named, and those of the coupons of the scope's users and orders. */
+  campaigns: number[];
   performances: number[];
   workflowIds: string[];
 }
@@ -57,12 +59,20 @@ export async function resolveScope(em: EntityManager, scope: InvariantScope): Pr
     em,
     sql`select distinct product_id from order_lines where order_id::text in (select jsonb_array_elements_text(${json(orders.map((o) => o.id))}::jsonb))`,
   );
+  const users = unique([...(scope.userIds ?? []), ...orders.map((o) => o.user_id), ...reservations.map((r) => r.user_id)]);
+  const couponCampaigns = await rows<{ campaign_id: number }>(
+    em,
+    sql`select distinct campaign_id from coupons
+        where user_id in (select jsonb_array_elements_text(${json(users)}::jsonb)::int)
+           or order_id::text in (select jsonb_array_elements_text(${json(orders.map((o) => o.id))}::jsonb))`,
+  );
   return {
     orders: orders.map((o) => o.id),
     reservations: reservations.map((r) => r.id),
     products: unique([...(scope.productIds ?? []), ...lineProducts.map((l) => l.product_id)]),
-    users: unique([...(scope.userIds ?? []), ...orders.map((o) => o.user_id), ...reservations.map((r) => r.user_id)]),
+    users,
     performances: unique([...(scope.performanceIds ?? []), ...reservations.map((r) => r.performance_id)]),
     workflowIds: [...orders.map((o) => o.workflow_id), ...reservations.map((r) => r.workflow_id)],
+    campaigns: unique([...(scope.campaignIds ?? []), ...couponCampaigns.map((c) => c.campaign_id)]),
   };
 }

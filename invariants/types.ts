@@ -63,6 +63,9 @@ export interface InvariantScope {
   userIds?: readonly number[];
   performanceIds?: readonly number[];
   orderIds?: readonly string[];
+
+  /** Coupon campaigns: their coupons join the scope (a campaign's count always counts all of them). */
+  campaignIds?: readonly number[];
   reservationIds?: readonly string[];
 }
 
@@ -107,6 +110,10 @@ export const CHECK_NAMES = [
   'closed-sagas-have-no-effects',
   'confirmed-sagas-are-complete',
   'seats-have-one-live-holder',
+  'coupons-within-campaign-quantity',
+  'used-coupons-belong-to-confirmed-orders',
+  'reserved-coupons-belong-to-pending-orders',
+  'coupon-redemptions-match-coupons',
   'pending-sagas-have-live-workflows',
   'data-platform-delivery',
 ] as const;
@@ -128,6 +135,13 @@ const DESCRIPTIONS: Record<CheckName, string> = {
     'a CONFIRMED order has every line COMMITTED and one PAYMENT equal to its total, no REFUND; a CONFIRMED reservation has all its seats RESERVED by it and one PAYMENT equal to its total, no REFUND',
   'seats-have-one-live-holder':
     'a HELD seat is held by a PENDING reservation that lists it, a RESERVED seat by a CONFIRMED reservation that lists it',
+  'coupons-within-campaign-quantity': 'for each coupon campaign: coupons issued <= quantity and issued_count = its coupons (one per user per campaign: the unique index)',
+  'used-coupons-belong-to-confirmed-orders':
+    'a USED coupon belongs to a CONFIRMED order whose coupon_id is that coupon, and a CONFIRMED order\'s coupon is USED by it (so by exactly one)',
+  'reserved-coupons-belong-to-pending-orders':
+    'a RESERVED coupon is held by a PENDING order, never by a closed one (COMPENSATION_FAILED: needs operator)',
+  'coupon-redemptions-match-coupons':
+    'a RESERVED or USED redemption has its coupon in that status held by its order, a RELEASED one\'s coupon is not held by its order, and a held coupon has its order\'s redemption',
   'pending-sagas-have-live-workflows':
     'a PENDING order created more than the order grace ago, or a PENDING reservation whose hold expired more than the reservation grace ago, has a running workflow (asked of Temporal when the checker can, else judged by age alone)',
   'data-platform-delivery':

@@ -51,6 +51,10 @@ describe('checkInvariants on rows written by the activities', () => {
       ['closed-sagas-have-no-effects', true, undefined],
       ['confirmed-sagas-are-complete', true, undefined],
       ['seats-have-one-live-holder', true, undefined],
+      ['coupons-within-campaign-quantity', true, undefined],
+      ['used-coupons-belong-to-confirmed-orders', true, undefined],
+      ['reserved-coupons-belong-to-pending-orders', true, undefined],
+      ['coupon-redemptions-match-coupons', true, undefined],
       ['pending-sagas-have-live-workflows', true, undefined],
       ['data-platform-delivery', true, undefined],
     ]);
