@@ -1,10 +1,12 @@
 /**
- * Demo catalog: products with prices (won) and stock, and users with prepaid point
- * balances. Idempotent: running it again changes nothing that exists (rows are keyed by
+ * Demo catalog: products with prices (won) and stock, users with prepaid point
+ * balances, concerts (seed-concerts.ts) and coupon campaigns (seed-coupons.ts).
+ * Idempotent: running it again changes nothing that exists (rows are keyed by
  * SKU and user id; initial balances are TOP_UP ledger rows keyed `seed-user-<id>`), so
  * point and stock conservation hold from the first order on.
  */
 import type { Orm } from './orm.ts';
+import { seedDemoCampaigns } from './seed-coupons.ts';
 import { seedDemoConcerts } from './seed-concerts.ts';
 
 /** A seeded product: unit price in won, initial stock in units (also its `initial_stock` baseline). */
@@ -39,8 +41,8 @@ export const DEMO_USERS: readonly SeedUser[] = [
   { id: 4, name: 'Choi Hyunwoo', balancePoints: 0 },
 ];
 
-/** Inserts the demo catalog and concerts where missing; returns how many rows it inserted. */
-export async function seedDemoData(orm: Orm): Promise<{ products: number; users: number; seats: number }> {
+/** Inserts the demo catalog, concerts and coupon campaigns where missing; returns how many rows it inserted. */
+export async function seedDemoData(orm: Orm): Promise<{ products: number; users: number; seats: number; campaigns: number }> {
   return orm.em.fork().transactional(async (em) => {
     let products = 0;
     for (const p of DEMO_PRODUCTS) {
@@ -74,6 +76,7 @@ export async function seedDemoData(orm: Orm): Promise<{ products: number; users:
     // Explicit ids above do not advance the serial; keep it past them for later inserts.
     await em.execute(`select setval(pg_get_serial_sequence('app_users', 'id'), greatest((select max(id) from app_users), 1))`);
     const seats = await seedDemoConcerts(em);
-    return { products, users, seats };
+    const campaigns = await seedDemoCampaigns(em);
+    return { products, users, seats, campaigns };
   });
 }
