@@ -5,10 +5,16 @@
  * Every movement locks the user's account row (`FOR UPDATE`) first, so payments of one
  * user are serialized and the balance can never go negative; the ledger's unique
  * (reference, kind) makes a retried payment or refund a lookup instead of a second movement.
+ *
+ * Points are also the POINTS payment method ({@link pointsMethod}, the Payments
+ * context's strategy of activities/payments.ts): the saga's pay step and its refund record
+ * the saga's payment row in the same transaction as their ledger movement.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import { FailureType } from '../common/failures.ts';
+import { PaymentMethod } from '../common/payments.ts';
+import { authorizePayment, refundPayment, type PaymentMethodHandler } from './payments.ts';
 import { businessFailure, inTransaction, sql } from './tx.ts';
 
 /** Input of {@link payWithPoints}: charge `amountPoints` (integer >= 0) to `userId` for saga `sagaId`. */
@@ -67,8 +73,9 @@ export interface PointsDeps {
 export function createPointsActivities({ orm, balanceLimitPoints = DEFAULT_BALANCE_LIMIT_POINTS }: PointsDeps) {
   return {
     /**
-     * Pays `amountPoints` from the user's balance and appends a PAYMENT ledger row.
-     * Idempotent per saga: a retry returns the existing payment. Compensation:
+     * Pays `amountPoints` from the user's balance: appends a PAYMENT ledger row and writes
+     * the saga's payment PAID (method POINTS, `amountWon` = `amountPoints`), in one
+     * transaction. Idempotent per saga: a retry returns the existing payment. Compensation:
      * {@link refundPoints}.
      *
      * @throws InsufficientPoints (non-retryable) when the balance is lower; nothing changes.
@@ -76,48 +83,22 @@ export function createPointsActivities({ orm, balanceLimitPoints = DEFAULT_BALAN
      * @throws SagaAlreadyCompensated (non-retryable) when the saga already ran its refund.
      */
     async payWithPoints(input: PayInput): Promise<PointsResult> {
-      return inTransaction(orm, async (em) => {
-        const balance = await lockAccount(em, input.userId);
-        const movements = await movementsOf(em, input.sagaId);
-        const paid = movements.find((m) => m.kind === 'PAYMENT');
-        if (paid) return recorded(paid, balance);
-        const refunded = movements.some((m) => m.kind === 'REFUND');
-        // A re-run after the saga compensated (a worker lost the first outcome) still reports
-        // the business reason when it holds, so the order keeps its true cancellation reason.
-        if (refunded && balance >= input.amountPoints) {
-          throw businessFailure(FailureType.SagaAlreadyCompensated, `Saga ${input.sagaId} was already refunded`, {
-            sagaId: input.sagaId,
-          });
-        }
-        if (refunded || balance < input.amountPoints) {
-          throw businessFailure(
-            FailureType.InsufficientPoints,
-            `Balance ${balance} points is below the ${input.amountPoints} points to pay`,
-            { userId: input.userId, balancePoints: balance, requiredPoints: input.amountPoints },
-          );
-        }
-        return appendMovement(em, input.userId, 'PAYMENT', input.amountPoints, input.sagaId, input.idempotencyKey);
-      });
+      const charge = { sagaId: input.sagaId, userId: input.userId, amountWon: input.amountPoints, idempotencyKey: input.idempotencyKey };
+      return inTransaction(orm, (em) => authorizePayment(em, pointsMethod, charge));
     },
 
     /**
-     * Compensation of {@link payWithPoints}: credits back what the saga paid and appends
-     * a REFUND row. Idempotent and a no-op when nothing was paid; in that case it writes a
-     * 0-point REFUND tombstone so a late payment attempt of the saga is refused.
+     * Compensation of {@link payWithPoints}: credits back what the saga paid, appends a
+     * REFUND row and marks the saga's payment REFUNDED, in one transaction. Idempotent and
+     * a no-op when nothing was paid; in that case it writes a 0-point REFUND tombstone so a
+     * late payment attempt of the saga is refused, and no payment row.
      *
      * Never refused by the balance cap: giving money back must complete, even when top-ups
      * since the payment filled the balance up to the cap (it may then end above it, by at
      * most what was paid). Balances are 64-bit, so a refund cannot overflow one either.
      */
     async refundPoints(input: RefundInput): Promise<PointsResult> {
-      return inTransaction(orm, async (em) => {
-        const balance = await lockAccount(em, input.userId);
-        const movements = await movementsOf(em, input.sagaId);
-        const refunded = movements.find((m) => m.kind === 'REFUND');
-        if (refunded) return recorded(refunded, balance);
-        const paid = movements.find((m) => m.kind === 'PAYMENT');
-        return appendMovement(em, input.userId, 'REFUND', paid?.amount_points ?? 0, input.sagaId, input.idempotencyKey);
-      });
+      return inTransaction(orm, (em) => refundPayment(em, pointsMethod, input));
     },
 
     /**
@@ -148,6 +129,57 @@ export function createPointsActivities({ orm, balanceLimitPoints = DEFAULT_BALAN
       });
     },
   };
+}
+
+/**
+ * The POINTS payment method: authorize debits the balance (a PAYMENT ledger row, final at
+ * once), capture has nothing left to do, refund credits back what was paid (a REFUND row;
+ * 0 points, a tombstone, when nothing was). 1 point pays 1 won. Each step locks the
+ * account row first and is a lookup when its ledger row exists.
+ */
+export const pointsMethod: PaymentMethodHandler<PointsResult, PointsResult> = {
+  method: PaymentMethod.Points,
+
+  async authorize(em, charge) {
+    const balance = await lockAccount(em, charge.userId);
+    const movements = await movementsOf(em, charge.sagaId);
+    const paid = movements.find((m) => m.kind === 'PAYMENT');
+    if (paid) return outcome(recorded(paid, balance));
+    const refunded = movements.some((m) => m.kind === 'REFUND');
+    // A re-run after the saga compensated (a worker lost the first outcome) still reports
+    // the business reason when it holds, so the order keeps its true cancellation reason.
+    if (refunded && balance >= charge.amountWon) {
+      throw businessFailure(FailureType.SagaAlreadyCompensated, `Saga ${charge.sagaId} was already refunded`, {
+        sagaId: charge.sagaId,
+      });
+    }
+    if (refunded || balance < charge.amountWon) {
+      throw businessFailure(
+        FailureType.InsufficientPoints,
+        `Balance ${balance} points is below the ${charge.amountWon} points to pay`,
+        { userId: charge.userId, balancePoints: balance, requiredPoints: charge.amountWon },
+      );
+    }
+    return outcome(await appendMovement(em, charge.userId, 'PAYMENT', charge.amountWon, charge.sagaId, charge.idempotencyKey));
+  },
+
+  async capture() {
+    // A ledger debit is final when it commits: nothing is left to capture at the pivot.
+  },
+
+  async refund(em, refund) {
+    const balance = await lockAccount(em, refund.userId);
+    const movements = await movementsOf(em, refund.sagaId);
+    const refunded = movements.find((m) => m.kind === 'REFUND');
+    if (refunded) return outcome(recorded(refunded, balance));
+    const paid = movements.find((m) => m.kind === 'PAYMENT');
+    return outcome(await appendMovement(em, refund.userId, 'REFUND', paid?.amount_points ?? 0, refund.sagaId, refund.idempotencyKey));
+  },
+};
+
+/** A points movement as a method outcome: the points moved are the won paid or refunded. */
+function outcome(result: PointsResult): { amountWon: number; result: PointsResult } {
+  return { amountWon: result.amountPoints, result };
 }
 
 async function lockAccount(em: EntityManager, userId: number): Promise<number> {

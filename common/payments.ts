@@ -17,7 +17,7 @@ export const PaymentMethod = {
 export type PaymentMethod = (typeof PaymentMethod)[keyof typeof PaymentMethod];
 
 /** Every payment method, in the order of the `payments_method_check` constraint. */
-export const PAYMENT_METHODS = Object.values(PaymentMethod) as readonly PaymentMethod[];
+export const PAYMENT_METHODS = [PaymentMethod.Points] as const satisfies readonly PaymentMethod[];
 
 /**
  * Status of a payment: PAID once the pay step took the money (the ledger debit, in the

@@ -7,10 +7,11 @@
  *
  * Used by tests (scoped to their own rows, since other suites share the database) and by
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
- * points.ts, sagas.ts, seats.ts, orphans.ts, data-platform.ts; scope.ts resolves a scope.
+ * points.ts, payments.ts, sagas.ts, seats.ts, orphans.ts, data-platform.ts; scope.ts resolves a scope.
  */
 import type { Orm } from '../db/orm.ts';
 import { dataPlatformDelivery } from './data-platform.ts';
+import { paymentsMatchLedger } from './payments.ts';
 import { paymentsBelongToLiveOrConfirmedSagas, pointConservation } from './points.ts';
 import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts';
 import { pendingSagasHaveLiveWorkflows } from './orphans.ts';
@@ -55,6 +56,7 @@ export async function checkInvariants(orm: Orm, options: InvariantOptions = {}):
         await stockLinesMatchOrders(em, scope),
         await pointConservation(em, scope),
         await paymentsBelongToLiveOrConfirmedSagas(em, scope),
+        await paymentsMatchLedger(em, scope),
         await closedSagasHaveNoEffects(em, scope),
         await confirmedSagasAreComplete(em, scope),
         await seatsHaveOneLiveHolder(em, scope),

@@ -107,6 +107,7 @@ export const CHECK_NAMES = [
   'stock-lines-match-orders',
   'point-conservation',
   'payments-belong-to-live-or-confirmed-sagas',
+  'payments-match-ledger',
   'closed-sagas-have-no-effects',
   'confirmed-sagas-are-complete',
   'seats-have-one-live-holder',
@@ -129,6 +130,8 @@ const DESCRIPTIONS: Record<CheckName, string> = {
   'point-conservation': 'for each user: sum(TOP_UP) - sum(PAYMENT) + sum(REFUND) = balance',
   'payments-belong-to-live-or-confirmed-sagas':
     'every PAYMENT not refunded in full belongs to a PENDING or CONFIRMED order or reservation of the paying user; every REFUND returns exactly what its saga paid (0 when nothing was paid)',
+  'payments-match-ledger':
+    'a PAID payment has one PAYMENT ledger row of its amount and user and no REFUND; a REFUNDED payment has that PAYMENT and a REFUND of the same amount; every PAYMENT ledger row has its payment row',
   'closed-sagas-have-no-effects':
     'a CANCELLED or EXPIRED order or reservation has no RESERVED/COMMITTED stock line, no unrefunded payment and no HELD/RESERVED seat',
   'confirmed-sagas-are-complete':

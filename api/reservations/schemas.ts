@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../../common/index.ts';
+import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
 
@@ -76,6 +77,7 @@ export const ReservationViewSchema = z
     message: z.string().nullable(),
     createdAt: Instant.nullable(),
     confirmedAt: Instant.nullable(),
+    payment: PaymentViewSchema.nullable().meta({ description: 'The reservation\'s payment (method, status, amount, when paid and refunded); null while nothing was paid.' }),
     saga: ReservationProgressSchema.nullable().meta({ description: 'Live saga progress; null when the workflow cannot be queried.' }),
   })
   .meta({ id: 'Reservation', description: 'A seat reservation with the live progress of its saga. Amounts in won.' });

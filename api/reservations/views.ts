@@ -19,6 +19,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { ApiError, ErrorCode, ReservationErrorCode, type ProblemExtensions } from '../errors.ts';
 import { sagaUserId } from '../auth/owner.ts';
+import { findPaymentView } from '../payment-view.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
 import type { HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 
@@ -61,7 +62,7 @@ export async function checkReferences(orm: Orm, userId: number, performanceId: n
   }
 }
 
-/** Loads a reservation row, or null when there is none. */
+/** Loads a reservation row with its payment (or null), or null when there is no row. */
 export async function loadReservationRecord(orm: Orm, reservationId: string): Promise<ReservationRecord | null> {
   const reservation = await orm.em.fork().findOne(Reservation, { id: reservationId });
   if (!reservation) return null;
@@ -77,6 +78,7 @@ export async function loadReservationRecord(orm: Orm, reservationId: string): Pr
     message: reservation.message ?? null,
     createdAt: reservation.createdAt.toISOString(),
     confirmedAt: reservation.confirmedAt ? reservation.confirmedAt.toISOString() : null,
+    payment: await findPaymentView(orm, reservation.workflowId),
     requestHash: reservation.requestHash,
   };
 }
@@ -115,6 +117,7 @@ export function pendingReservationView(reservationId: string, saga: ReservationP
     message: null,
     createdAt: null,
     confirmedAt: null,
+    payment: null,
     saga,
   };
 }

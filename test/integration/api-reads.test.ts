@@ -116,6 +116,7 @@ describe('GET /orders/:id', () => {
       ],
       createdAt: '2026-11-21T08:30:15.123Z',
       confirmedAt: null,
+      payment: null,
       saga: null,
     });
   });

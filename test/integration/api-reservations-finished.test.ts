@@ -93,6 +93,7 @@ describe('with Temporal but no running saga', () => {
       message: 'ended: HoldExpired',
       createdAt: expect.any(String),
       confirmedAt: null,
+      payment: null,
       saga: null,
     });
   });

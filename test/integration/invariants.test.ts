@@ -48,6 +48,7 @@ describe('checkInvariants on rows written by the activities', () => {
       ['stock-lines-match-orders', true, undefined],
       ['point-conservation', true, undefined],
       ['payments-belong-to-live-or-confirmed-sagas', true, undefined],
+      ['payments-match-ledger', true, undefined],
       ['closed-sagas-have-no-effects', true, undefined],
       ['confirmed-sagas-are-complete', true, undefined],
       ['seats-have-one-live-holder', true, undefined],
