@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cursorCodec, pageQuery, pageSchema } from '../pagination.ts';
+import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
 
@@ -79,6 +80,7 @@ export const OrderViewSchema = z
     lines: z.array(OrderLineViewSchema),
     createdAt: Instant.nullable(),
     confirmedAt: Instant.nullable(),
+    payment: PaymentViewSchema.nullable().meta({ description: 'The order\'s payment (method, status, amount, when paid and refunded); null while nothing was paid.' }),
     saga: OrderProgressSchema.nullable().meta({ description: 'Live saga progress; null when the workflow cannot be queried.' }),
   })
   .meta({ id: 'Order', description: 'An order with its lines and the live progress of its checkout saga. Amounts in won.' });

@@ -18,6 +18,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { sagaUserId } from '../auth/owner.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
+import { findPaymentView } from '../payment-view.ts';
 import { toPage } from '../pagination.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
 import { orderCursor, type OrderLineView, type OrderPage, type OrderView, type PendingOrderBody } from './schemas.ts';
@@ -79,7 +80,7 @@ export async function checkOrderReferences(orm: Orm, userId: number, productIds:
   }
 }
 
-/** Loads an order and its lines (ordered by product id), or null when there is no row. */
+/** Loads an order, its lines (ordered by product id) and its payment (or null), or null when there is no row. */
 export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderRecord | null> {
   // The order and its lines in one statement (lines as JSON, by product id).
   const [row] = await orm.em.fork().execute<OrderRow[]>(
@@ -104,6 +105,7 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
     lines: row.lines.map((line) => ({ ...line, lineTotalWon: line.quantity * line.unitPriceWon })),
     createdAt: row.created_at,
     confirmedAt: row.confirmed_at,
+    payment: await findPaymentView(orm, orderWorkflowId(row.id)),
     requestHash: row.request_hash,
   };
 }
@@ -150,6 +152,7 @@ export function pendingOrderView(orderId: string, saga: OrderProgress | null): O
     lines: [],
     createdAt: null,
     confirmedAt: null,
+    payment: null,
     saga,
   };
 }
