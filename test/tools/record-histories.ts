@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
 import { ORDER_CHECKOUT_WORKFLOW, orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
 import {
   cancelReservationSignal,
@@ -26,6 +27,7 @@ import {
   retryReservationCompensationsUpdate,
 } from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
+import { couponFor, type CampaignTerms } from '../helpers/order-coupons.ts';
 import { holdSeats, reservationInput } from '../helpers/reservations.ts';
 import { callApi, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 import { testTemporalCli } from '../helpers/temporal.ts';
@@ -37,6 +39,8 @@ const outDir = fileURLToPath(new URL('../histories/', import.meta.url));
 const brokenRefundUsers = new Set<number>();
 /** Users whose next payment fails for a reason of ours (not a business rejection). */
 const failingPayers = new Set<number>();
+/** Users whose payment waits (until cancelled, or released) so the recorder can cancel the saga there. */
+const heldPayers = new Map<number, { reached: () => void; release: Promise<void> }>();
 /** A user id no point account has: the first step of a saga refuses it. */
 const UNKNOWN_USER = 2_000_000_000;
 
@@ -45,6 +49,11 @@ const stack: TestStack = await startStack({
     ...refundFailsFor(brokenRefundUsers, real),
     async payWithPoints(input) {
       if (failingPayers.delete(input.userId)) throw ApplicationFailure.nonRetryable('connection to the database lost', 'ConnectionLost');
+      const held = heldPayers.get(input.userId);
+      if (held) {
+        held.reached();
+        await Promise.race([held.release, Context.current().cancelled]);
+      }
       return real.payWithPoints(input);
     },
   }),
@@ -54,7 +63,8 @@ const cli = await testTemporalCli(stack.config);
 
 /** Waits for the workflow to close and writes its history as the CLI's proto3 JSON. */
 async function save(name: string, workflowId: string): Promise<void> {
-  await stack.env.client.workflow.getHandle(workflowId).result();
+  // A cancelled saga may end as cancelled: its history is recorded all the same.
+  await stack.env.client.workflow.getHandle(workflowId).result().catch(() => undefined);
   const { stdout } = await promisify(execFile)(
     cli,
     ['workflow', 'show', '--workflow-id', workflowId, '--namespace', stack.config.temporal.namespace, '--address', stack.env.address, '--output', 'json'],
@@ -71,6 +81,61 @@ async function order(name: string, userBalance: number, stock: number, quantity:
   const res = await callApi(stack, 'POST', '/orders', { userId, items: [{ productId, quantity }] });
   const orderId = res.body.orderId ?? res.body.order?.orderId;
   return { orderId, userId, workflowId: orderWorkflowId(orderId) };
+}
+
+/**
+ * An order of one 1,000-won unit, by a user with `balance` points, naming a coupon of a
+ * campaign with `terms` issued to its owner (`other`: another user's; `missing`: an id no
+ * coupon has), started through the client as the API starts it.
+ */
+async function couponOrder(balance: number, terms: CampaignTerms & { owner?: 'other' | 'missing'; used?: boolean } = {}) {
+  const productId = await createProduct(stack.orm, 10, 1_000);
+  const userId = await createUser(stack.orm, balance);
+  const owner = terms.owner === 'other' ? await createUser(stack.orm, 0) : userId;
+  const couponId = terms.owner === 'missing' ? 2_000_000_000 : await couponFor(stack.orm, owner, terms);
+  if (terms.used) await stack.orm.em.fork().execute(`update coupons set status = 'USED', order_id = ? where id = ?`, [randomUUID(), couponId]);
+  const orderId = randomUUID();
+  const start = () =>
+    stack.env.client.workflow.start(ORDER_CHECKOUT_WORKFLOW, {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ orderId, userId, items: [{ productId, quantity: 1 }], requestHash: 'record', stepActivities: 'local', couponId }],
+    });
+  return { orderId, userId, workflowId: orderWorkflowId(orderId), start };
+}
+
+/** The order saga's paths with a coupon (patch `order-coupon-step`). */
+async function recordCouponOrders(): Promise<void> {
+  const paths: [string, number, Parameters<typeof couponOrder>[1]][] = [
+    ['order-coupon-confirmed', 10_000, { discountType: 'PERCENT', discountValue: 10 }],
+    ['order-coupon-not-found', 10_000, { owner: 'missing' }],
+    ['order-coupon-not-owned', 10_000, { owner: 'other' }],
+    ['order-coupon-already-used', 10_000, { used: true }],
+    ['order-coupon-expired', 10_000, { validFromS: -7_200, validUntilS: -60 }],
+    ['order-coupon-minimum-not-met', 10_000, { minOrderWon: 5_000 }],
+    // The coupon is reserved, then the payment is refused: refund tombstone, coupon released, stock released.
+    ['order-coupon-insufficient-points', 500, { discountValue: 100 }],
+  ];
+  for (const [path, balance, terms] of paths) {
+    if (!wanted(path)) continue;
+    const o = await couponOrder(balance, terms);
+    await o.start();
+    await save(path, o.workflowId);
+  }
+  if (wanted('order-coupon-cancelled')) {
+    // Cancelled while paying, after the coupon was reserved: every compensation runs.
+    const o = await couponOrder(10_000);
+    let reached!: () => void;
+    const atPayment = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    heldPayers.set(o.userId, { reached, release: new Promise<void>((resolve) => (release = resolve)) });
+    await o.start();
+    await atPayment;
+    await stack.env.client.workflow.getHandle(o.workflowId).cancel();
+    setTimeout(release, 2_000).unref();
+    await save('order-coupon-cancelled', o.workflowId);
+    heldPayers.delete(o.userId);
+  }
 }
 
 /** Waits until the reservation saga's progress says `status`. */
@@ -148,6 +213,8 @@ try {
     });
     await save('order-unknown-user', orderWorkflowId(orderId));
   }
+
+  await recordCouponOrders();
 
   if (wanted('reservation-seat-unavailable')) {
     const holder = await reserve(idle, performanceId, [seatIds[3]!], 60_000);
