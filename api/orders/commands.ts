@@ -5,6 +5,7 @@
  * CANCELLED (never after the data-platform notification); retry its compensations
  * through the `retryCompensations` Update; and map what the saga gave to an answer.
  */
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import {
   ORDER_CHECKOUT_WORKFLOW,
@@ -43,8 +44,9 @@ export type OrderAnswer = { status: 201; body: OrderView } | { status: 202; body
  * The saga input of an order request, after checking its references: the items sorted by
  * product id and written as `{ productId, quantity }`, the order id from the
  * Idempotency-Key keyed with `idempotencySecret` (config `idempotency.secret`; random
- * without a key), the request's fingerprint and how the saga runs
- * its steps (`stepActivities`, absent: `remote`). Used by `POST /orders` and by the
+ * without a key), the request's fingerprint (with the coupon, when it names one), the
+ * coupon to use (`couponId`, checked by the saga's coupon step, not here) and how the saga
+ * runs its steps (`stepActivities`, absent: `remote`). Used by `POST /orders` and by the
  * benchmark's servers. With `orderTotalLimitWon` (config `ORDER_TOTAL_LIMIT_WON`), the
  * total at today's prices is checked too.
  *
@@ -71,9 +73,19 @@ export async function orderInput(
     orderId: orderIdFor(idempotencySecret ?? '', body.userId, idempotencyKey),
     userId: body.userId,
     items,
-    requestHash: orderRequestHash(body.userId, items),
+    requestHash: couponRequestHash(orderRequestHash(body.userId, items), body.couponId),
     stepActivities,
+    ...(body.couponId !== undefined && { couponId: body.couponId }),
   };
+}
+
+/**
+ * The request hash of an order with coupon `couponId`: hex SHA-256 of the hash without
+ * coupon and the coupon id, so the same Idempotency-Key with another coupon (or none) is
+ * `IdempotencyKeyReused`. Without a coupon the hash is unchanged, as before coupons existed.
+ */
+function couponRequestHash(hash: string, couponId: number | undefined): string {
+  return couponId === undefined ? hash : createHash('sha256').update(`${hash}:coupon:${couponId}`).digest('hex');
 }
 
 /** What starting a checkout gave; `outcome` is the order's business outcome (see {@link StartAnswer}). */

@@ -10,9 +10,9 @@ export const orderRoutes: DocumentedRoute[] = [
     tag: 'Orders',
     summary: 'Place an order and pay it with points',
     description: [
-      'Starts (or, with the same `Idempotency-Key`, rejoins) the checkout saga: reserve stock, pay with points, confirm. It waits up to `ORDER_OUTCOME_WAIT_MS` (5 s by default) for the business outcome.',
+      'Starts (or, with the same `Idempotency-Key`, rejoins) the checkout saga: reserve stock, reserve the coupon when the body names one (`couponId`: the discount comes off the total), pay the total with points, confirm. It waits up to `ORDER_OUTCOME_WAIT_MS` (5 s by default) for the business outcome.',
       '',
-      'A cancelled order is answered as a problem whose `order` member is the order view: nothing stays reserved or charged. A business rejection is a 4xx; an order cancelled by a failure of the service is 500 `UnexpectedError` (its `order.reason` names the failure). Nothing starts on a 4xx before the saga (validation, unknown user or product). A 503 carries `Retry-After`.',
+      'A cancelled order is answered as a problem whose `order` member is the order view: nothing stays reserved or charged, and its coupon is available again. A coupon the saga refuses (`CouponNotFound`, `CouponNotOwned`, `CouponAlreadyUsed`, `CouponExpired`, `CouponMinimumNotMet`) cancels the order: 422. A business rejection is a 4xx; an order cancelled by a failure of the service is 500 `UnexpectedError` (its `order.reason` names the failure). Nothing starts on a 4xx before the saga (validation, unknown user or product). A 503 carries `Retry-After`.',
     ].join('\n'),
     headers: [IdempotencyKeyParam],
     requestBody: jsonBody(CreateOrderBody, 'The user and the lines of the order.'),

@@ -28,6 +28,9 @@ export const CreateOrderBody = z
       .max(50)
       .superRefine(distinctBy('items', (item) => item.productId, 'productId'))
       .meta({ description: '1..50 lines, each product at most once.' }),
+    couponId: entityId
+      .optional()
+      .meta({ description: 'One of the caller\'s coupons (`GET /users/me/coupons`) to use on this order: the discount comes off the total charged. Refused by the saga (the order is cancelled, 422) when it does not exist, is another user\'s, is used or reserved by another order, is outside its campaign\'s window, or the subtotal is below its minimum.' }),
   })
   .meta({ id: 'CreateOrder', description: 'An order: the user who pays and the products and quantities to buy.' });
 
@@ -48,6 +51,21 @@ export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).meta({
   id: 'OrderSagaProgress',
   description: 'Live progress of the checkout saga: its steps and compensations as the workflow recorded them.',
 });
+
+/**
+ * The pricing members of an order view and summary, in won: the subtotal (the lines), the
+ * coupon's discount and the coupon. Null in a view while the saga has not written the order.
+ */
+const PricingMembers = {
+  subtotalWon: z.number().int().nonnegative().nullable().meta({ description: 'Sum of the lines at order-time prices, in won.' }),
+  discountWon: z
+    .number()
+    .int()
+    .nonnegative()
+    .nullable()
+    .meta({ description: 'The coupon\'s discount, in won: 0 without a coupon, and until the coupon is reserved; never above the subtotal.' }),
+  couponId: entityId.nullable().meta({ description: 'The coupon the order uses (or, when cancelled, tried to use); null without one.' }),
+};
 
 /** One order line: `quantity` units at `unitPriceWon` won; `lineTotalWon` = quantity x unit price. */
 export const OrderLineViewSchema = z
@@ -74,7 +92,8 @@ export const OrderViewSchema = z
     orderId: z.uuid(),
     userId: entityId.nullable().meta({ description: 'Null while the saga has not written the order yet.' }),
     status: OrderStatusSchema,
-    totalWon: z.number().int().nonnegative().nullable().meta({ description: 'Sum of the lines, in won (1 point pays 1 won).' }),
+    totalWon: z.number().int().nonnegative().nullable().meta({ description: 'What is charged, in won (1 point pays 1 won): `subtotalWon` - `discountWon`.' }),
+    ...PricingMembers,
     reason: z.string().nullable().meta({ description: 'Why the order was cancelled: a failure type such as `OutOfStock`.' }),
     message: z.string().nullable().meta({ description: 'Human explanation of `reason`.' }),
     lines: z.array(OrderLineViewSchema),
@@ -102,7 +121,10 @@ export const OrderSummarySchema = z
   .object({
     orderId: z.uuid(),
     status: OrderStatusSchema,
-    totalWon: z.number().int().nonnegative().meta({ description: 'Order total, in won.' }),
+    totalWon: z.number().int().nonnegative().meta({ description: 'What is charged, in won: `subtotalWon` - `discountWon`.' }),
+    subtotalWon: z.number().int().nonnegative().meta({ description: 'Sum of the lines at order-time prices, in won.' }),
+    discountWon: z.number().int().nonnegative().meta({ description: 'The coupon\'s discount, in won (0 without one).' }),
+    couponId: entityId.nullable().meta({ description: 'The coupon the order uses, or null.' }),
     createdAt: Instant,
     links: SelfLinks,
   })

@@ -21,6 +21,7 @@ import { ApiError, ErrorCode } from '../errors.ts';
 import { findPaymentView } from '../payment-view.ts';
 import { toPage } from '../pagination.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
+import { PRICING_COLUMNS, REDEMPTION_JOIN, pricingOf, type PricingRow } from './pricing.ts';
 import { orderCursor, type OrderLineView, type OrderPage, type OrderView, type PendingOrderBody } from './schemas.ts';
 
 /** The order row and its lines, without saga progress; `requestHash` for the key-reuse check. */
@@ -84,13 +85,13 @@ export async function checkOrderReferences(orm: Orm, userId: number, productIds:
 export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderRecord | null> {
   // The order and its lines in one statement (lines as JSON, by product id).
   const [row] = await orm.em.fork().execute<OrderRow[]>(
-    `select o.id, o.user_id, o.status, o.total_won, o.cancellation_reason, o.cancellation_message,
+    `select o.id, o.user_id, o.status, ${PRICING_COLUMNS}, o.cancellation_reason, o.cancellation_message,
             to_char(o.created_at at time zone 'UTC', ${ISO_8601_UTC}) as created_at,
             to_char(o.confirmed_at at time zone 'UTC', ${ISO_8601_UTC}) as confirmed_at, o.request_hash,
             coalesce((select json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity,
                                                         'unitPriceWon', l.unit_price_won) order by l.product_id)
                       from order_lines l where l.order_id = o.id), '[]'::json) as lines
-     from orders o where o.id = ?`,
+     from orders o ${REDEMPTION_JOIN} where o.id = ?`,
     [orderId] as never[],
     'all',
   );
@@ -99,7 +100,7 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
     orderId: row.id,
     userId: row.user_id,
     status: row.status,
-    totalWon: row.total_won,
+    ...pricingOf(row),
     reason: row.cancellation_reason,
     message: row.cancellation_message,
     lines: row.lines.map((line) => ({ ...line, lineTotalWon: line.quantity * line.unitPriceWon })),
@@ -111,11 +112,10 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
 }
 
 /** A row of {@link loadOrderRecord}'s statement. */
-interface OrderRow {
+interface OrderRow extends PricingRow {
   id: string;
   user_id: number;
   status: OrderStatus;
-  total_won: number;
   cancellation_reason: string | null;
   cancellation_message: string | null;
   created_at: string;
@@ -147,6 +147,9 @@ export function pendingOrderView(orderId: string, saga: OrderProgress | null): O
     userId: null,
     status: 'PENDING',
     totalWon: null,
+    subtotalWon: null,
+    discountWon: null,
+    couponId: null,
     reason: null,
     message: null,
     lines: [],
@@ -162,13 +165,20 @@ export function pendingOrderBody(orderId: string): PendingOrderBody {
   return { orderId, status: 'PENDING', links: { self: orderPath(orderId) } };
 }
 
-/** The view after an outcome: the row when written, with the outcome as the latest word. */
+/**
+ * The view after an outcome: the row when written, with the outcome as the latest word on
+ * the status. The pricing is the row's (the pivot or the close wrote it before the
+ * outcome was known); without a row, the outcome's (sagas from before coupons: its total).
+ */
 export function outcomeView(input: OrderCheckoutInput, outcome: OrderOutcome, record: OrderRecord | null): OrderView {
   const base = record ? toOrderView(record, null) : { ...pendingOrderView(input.orderId, null), userId: input.userId };
+  const pricing = record
+    ? { totalWon: base.totalWon, subtotalWon: base.subtotalWon, discountWon: base.discountWon, couponId: base.couponId }
+    : (outcome.pricing ?? { totalWon: outcome.totalWon, subtotalWon: outcome.totalWon, discountWon: 0, couponId: input.couponId ?? null });
   return {
     ...base,
     status: outcome.status,
-    totalWon: outcome.totalWon,
+    ...pricing,
     reason: outcome.reason ?? base.reason,
     message: outcome.message ?? base.message,
   };
@@ -197,6 +207,9 @@ interface OrderListRow {
   id: string;
   status: OrderStatus;
   totalWon: number;
+  subtotalWon: number;
+  discountWon: number;
+  couponId: number | null;
   createdAt: string;
   /** `created_at` in epoch microseconds, as text (a bigint). */
   createdAtUs: string;
@@ -224,10 +237,11 @@ export async function listUserOrders(orm: Orm, userId: number, limit: number, af
     `select exists (select 1 from app_users where id = ?) as user_known,
             coalesce((select json_agg(json_build_object(
                                'id', page.id, 'status', page.status, 'totalWon', page.total_won,
+                               'subtotalWon', page.subtotal_won, 'discountWon', page.discount_won, 'couponId', page.coupon_id,
                                'createdAt', to_char(page.created_at at time zone 'UTC', ${ISO_8601_UTC}),
                                'createdAtUs', ((extract(epoch from page.created_at) * 1000000)::bigint)::text)
                              order by page.created_at desc, page.id desc)
-                      from (select o.id, o.status, o.total_won, o.created_at from orders o
+                      from (select o.id, o.status, ${PRICING_COLUMNS}, o.created_at from orders o ${REDEMPTION_JOIN}
                             where o.user_id = ? ${keyset}
                             order by o.created_at desc, o.id desc limit ?) page), '[]'::json) as orders`,
     params as never[],
@@ -243,6 +257,9 @@ export async function listUserOrders(orm: Orm, userId: number, limit: number, af
       orderId: order.id,
       status: order.status,
       totalWon: order.totalWon,
+      subtotalWon: order.subtotalWon,
+      discountWon: order.discountWon,
+      couponId: order.couponId,
       createdAt: order.createdAt,
       links: { self: orderPath(order.id) },
     }),

@@ -39,6 +39,14 @@ describe('workflow replay', () => {
         'reservation-unknown-user',
         'order-unknown-user',
         'points-top-up',
+        'order-coupon-confirmed',
+        'order-coupon-not-found',
+        'order-coupon-not-owned',
+        'order-coupon-already-used',
+        'order-coupon-expired',
+        'order-coupon-minimum-not-met',
+        'order-coupon-insufficient-points',
+        'order-coupon-cancelled',
       ]),
     );
   });
