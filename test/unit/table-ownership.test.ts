@@ -27,6 +27,7 @@ const CONTEXTS: Record<string, { file: string; tables: string[] }> = {
   Orders: { file: 'orders.ts', tables: ['orders', 'order_lines'] },
   Reservations: { file: 'seats.ts', tables: ['reservations', 'seats'] },
   'Data platform': { file: 'data-platform.ts', tables: ['data_platform_deliveries'] },
+  Coupons: { file: 'coupons.ts', tables: ['coupon_campaigns', 'coupons', 'coupon_redemptions'] },
   Payments: { file: 'payments.ts', tables: ['payments'] },
 };
 
