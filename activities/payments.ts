@@ -55,7 +55,11 @@ export interface PaymentMethodHandler<Paid, Refunded> {
    * @throws a business failure (non-retryable, common/failures.ts) when the method refuses it; nothing is taken.
    */
   authorize(em: EntityManager, charge: PaymentCharge): Promise<MethodOutcome<Paid>>;
-  /** Makes an authorized payment final (at the pivot); a no-op for a method that takes money at once. */
+  /**
+   * Makes an authorized payment final (at the pivot); a no-op for a method that takes money
+   * at once. Not called yet: POINTS has nothing to capture, and a card's capture step after
+   * the pivot would call it (docs/architecture.md, Payments).
+   */
   capture(em: EntityManager, sagaId: string): Promise<void>;
   /** Gives back what the saga paid (a void before capture, a refund after); `amountWon` 0 when nothing was taken. */
   refund(em: EntityManager, refund: PaymentRefund): Promise<MethodOutcome<Refunded>>;

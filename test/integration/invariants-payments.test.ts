@@ -183,17 +183,18 @@ describe('the payments migration backfills sagas paid before it', () => {
 
     expect((await scratch.migrator.up({ to: PAYMENTS_MIGRATION })).map((m) => m.name)).toEqual([PAYMENTS_MIGRATION]);
 
-    const payments = `select saga_id, user_id, amount_won, method, status, created_at, refunded_at from payments order by saga_id`;
+    const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint as ${column}`;
+    const payments = `select saga_id, user_id, amount_won, method, status, ${epochMs('created_at')}, ${epochMs('refunded_at')} from payments order by saga_id`;
     const expected = [
-      { saga_id: 'order-paid', user_id: userId, amount_won: 3_000, method: 'POINTS', status: 'PAID', created_at: new Date('2026-11-02T10:00:00.000Z'), refunded_at: null },
+      { saga_id: 'order-paid', user_id: userId, amount_won: 3_000, method: 'POINTS', status: 'PAID', created_at: Date.parse('2026-11-02T10:00:00.000Z'), refunded_at: null },
       {
         saga_id: 'reservation-refunded',
         user_id: userId,
         amount_won: 2_000,
         method: 'POINTS',
         status: 'REFUNDED',
-        created_at: new Date('2026-11-03T10:00:00.000Z'),
-        refunded_at: new Date('2026-11-03T10:05:00.000Z'),
+        created_at: Date.parse('2026-11-03T10:00:00.000Z'),
+        refunded_at: Date.parse('2026-11-03T10:05:00.000Z'),
       },
     ];
     expect(await run(payments)).toEqual(expected);
