@@ -47,6 +47,9 @@ const SAMPLES: Record<string, Sample> = {
   'GET /users/:id/points': (w) => ({ method: 'GET', path: `/users/${w.userA}/points` }),
   'GET /users/:id/points/ledger': (w) => ({ method: 'GET', path: `/users/${w.userA}/points/ledger` }),
   'POST /users/:id/points/top-ups': (w) => ({ method: 'POST', path: `/users/${w.userA}/points/top-ups`, body: { amount: 1 } }),
+  'GET /users/:id/coupons': (w) => ({ method: 'GET', path: `/users/${w.userA}/coupons` }),
+  // Issuing has no owner (it acts for the caller): the sample names no campaign, so B's token gets 404 and nothing changes.
+  'POST /coupon-campaigns/:id/issues': () => ({ method: 'POST', path: '/coupon-campaigns/2147483000/issues' }),
   'POST /reservations': (w) => ({ method: 'POST', path: '/reservations', body: { userId: w.userA, performanceId: w.performanceId, seatIds: [w.seatIds[1]], holdSeconds: 60 } }),
   'GET /reservations/:id': (w) => ({ method: 'GET', path: `/reservations/${w.reservationId}` }),
   'POST /reservations/:id/payment': (w) => ({ method: 'POST', path: `/reservations/${w.reservationId}/payment` }),
@@ -63,6 +66,8 @@ const AS_ANOTHER_USER: Record<string, 403 | 404> = {
   'GET /users/:id/points': 404,
   'GET /users/:id/points/ledger': 404,
   'POST /users/:id/points/top-ups': 404,
+  'GET /users/:id/coupons': 404,
+  'POST /coupon-campaigns/:id/issues': 404,
   'POST /reservations': 403,
   'GET /reservations/:id': 404,
   'POST /reservations/:id/payment': 404,
@@ -74,6 +79,7 @@ const AS_ANOTHER_USER: Record<string, 403 | 404> = {
 const PUBLIC_PATHS: Record<string, (w: World) => string> = {
   'GET /products': () => '/products',
   'GET /products/:id': (w) => `/products/${w.productId}`,
+  'GET /coupon-campaigns': () => '/coupon-campaigns',
   'GET /concerts': () => '/concerts',
   'GET /performances/:id/seats': (w) => `/performances/${w.performanceId}/seats`,
   'GET /healthz': () => '/healthz',
@@ -135,6 +141,7 @@ async function snapshot(): Promise<unknown> {
     stock: await q('select stock from products where id = ?', [w.productId]),
     reservations: await q('select id, user_id, status, seat_ids from reservations where user_id in (?, ?) order by id', users),
     seats: await q('select id, status, reservation_id from seats where performance_id = ? order by id', [w.performanceId]),
+    coupons: await q('select campaign_id, user_id, status, order_id from coupons where user_id in (?, ?) order by id', users),
     workflows: await workflows(),
   };
 }
@@ -209,7 +216,7 @@ describe("another user's token, a user's token on operator routes, an operator a
   it('refuses an operator token on the routes that act for a user with 403', async () => {
     const before = await snapshot();
     const token = await operatorToken();
-    for (const name of ['POST /orders', 'POST /reservations', 'POST /reservations/:id/payment', 'DELETE /reservations/:id', 'POST /users/:id/points/top-ups']) {
+    for (const name of ['POST /orders', 'POST /reservations', 'POST /reservations/:id/payment', 'DELETE /reservations/:id', 'POST /users/:id/points/top-ups', 'POST /coupon-campaigns/:id/issues']) {
       expectProblem(await send(SAMPLES[name]!(w), `Bearer ${token}`), 403, ['Forbidden'], name);
     }
     expect(await snapshot()).toEqual(before);
