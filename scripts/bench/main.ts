@@ -15,7 +15,7 @@
  *
  * Options: --quick (a smoke run of a few seconds per system), --levels 1,8,32,128,
  * --rates 145,auto (orders/s of the open loop; auto: half and 80% of the best saga
- * throughput), --duration 20 --warmup 3 (s per level), --fail-share 0.1,
+ * throughput), --duration 20 --warmup 3 (s per level), --fail-share 0.1, --coupon-share 0.2,
  * --env KEY=VALUE (repeatable; settings of the worker and API processes, e.g.
  * WORKER_MAX_CACHED_WORKFLOWS=500), --temporal-flag '<flag>' (repeatable; replaces the
  * dev server's tuning flags), --no-prebuilt-bundle, --skip-baseline, --skip-saga,
@@ -65,6 +65,7 @@ const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'sagas-bench-'));
 const results = newResults(options, startedAt, db.name);
 const levelSettings: LevelSettings = {
   failShare: options.failShare,
+  couponShare: options.couponShare,
   warmupMs: options.warmupMs,
   durationMs: options.durationMs,
   pauseMs: options.quick ? 500 : 2000,

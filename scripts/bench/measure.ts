@@ -27,6 +27,8 @@ export interface SystemUnderTest {
 export interface LevelSettings {
   /** Share of orders that fail on purpose (0..1). */
   failShare: number;
+  /** Share of orders that use a coupon (0..1). */
+  couponShare: number;
   warmupMs: number;
   durationMs: number;
   /** Pause after each level, so the next one starts on a quiet machine. */
@@ -75,7 +77,7 @@ export async function runLevels(target: SystemUnderTest, clientLevels: number[],
   const { system } = target;
   const { warmupMs, durationMs, log } = settings;
   const out: MeasuredLevel[] = [];
-  const base = { url: target.url, path: target.orderPath, next: orderMix(target.fixture, settings.failShare, system === 'saga' ? 1 : 2), warmupMs, durationMs, drainMs: 30_000, progress: log, watch: settings.watch };
+  const base = { url: target.url, path: target.orderPath, next: orderMix(target.fixture, settings.failShare, system === 'saga' ? 1 : 2, settings.couponShare), warmupMs, durationMs, drainMs: 30_000, progress: log, watch: settings.watch };
   for (const clients of clientLevels) {
     log(`${system}: closed loop, ${clients} clients, ${warmupMs / 1000} s warm-up + ${durationMs / 1000} s`);
     out.push(await measure(target, (o) => closedLoop(o, clients), base, settings));

@@ -21,6 +21,8 @@ export interface BenchOptions {
   warmupMs: number;
   /** Share of orders that fail on purpose (0..1). */
   failShare: number;
+  /** Share of orders that use a coupon (0..1; the saga's coupon step). */
+  couponShare: number;
   /** Extra environment of the worker and API processes. */
   extraEnv: Record<string, string>;
   /** Tuning flags of the Temporal dev server, one argv entry each. */
@@ -46,6 +48,7 @@ export interface BenchOptions {
  *   saga throughput;
  * - `--duration 20` [3] and `--warmup 3` [1]: seconds per level;
  * - `--fail-share 0.1`: share of orders failing on purpose;
+ * - `--coupon-share 0.2`: share of orders using a coupon (of the bench's open campaigns);
  * - `--env KEY=VALUE` (repeatable): settings of the worker and API processes;
  * - `--temporal-flag '<flags>'` (repeatable, split at spaces): replaces the dev server's
  *   tuning flags;
@@ -66,6 +69,7 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
       duration: { type: 'string' },
       warmup: { type: 'string' },
       'fail-share': { type: 'string', default: '0.1' },
+      'coupon-share': { type: 'string', default: '0.2' },
       env: { type: 'string', multiple: true, default: [] },
       'temporal-flag': { type: 'string', multiple: true },
       'no-prebuilt-bundle': { type: 'boolean', default: false },
@@ -84,6 +88,7 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
     durationMs: Number(args.duration ?? (quick ? 3 : 20)) * 1000,
     warmupMs: Number(args.warmup ?? (quick ? 1 : 3)) * 1000,
     failShare: Number(args['fail-share']),
+    couponShare: shareOf('--coupon-share', args['coupon-share']),
     extraEnv: parseEnv(args.env),
     temporalFlags: args['temporal-flag'] ? args['temporal-flag'].flatMap((f) => f.split(' ').filter(Boolean)) : [...DEV_SERVER_TUNING_FLAGS],
     prebuiltBundle: !args['no-prebuilt-bundle'],
@@ -93,6 +98,13 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
     label: args.label,
     out: args.out,
   };
+}
+
+/** A share 0..1 given as text; throws on anything else. */
+function shareOf(option: string, text: string): number {
+  const share = Number(text);
+  if (!Number.isFinite(share) || share < 0 || share > 1) throw new Error(`${option} expects a share between 0 and 1, got ${text}`);
+  return share;
 }
 
 /** `KEY=VALUE` pairs as an object; throws on a pair without a key or `=`. */

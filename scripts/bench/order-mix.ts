@@ -1,7 +1,38 @@
 /**
  * The orders a load sends: a deterministic mix of two-line orders, a share of which
- * fails on purpose (insufficient points or out of stock) so that compensations run.
+ * fails on purpose (insufficient points or out of stock) so that compensations run, and
+ * a share of which uses a coupon (the saga's extra coupon step).
  */
+
+/** One issued coupon of the bench's open campaigns and its owner. */
+export interface BenchCoupon {
+  userId: number;
+  couponId: number;
+}
+
+/**
+ * The coupons a run may use, each at most once: a coupon order takes the next one, so
+ * every level, warm-up and system of a run draws from one pool (a coupon used twice would
+ * be refused, `CouponAlreadyUsed`, and count as an unexpected outcome).
+ */
+export class CouponPool {
+  readonly #coupons: readonly BenchCoupon[];
+  #next = 0;
+
+  constructor(coupons: readonly BenchCoupon[]) {
+    this.#coupons = coupons;
+  }
+
+  /** The next unused coupon, or undefined once all were taken. */
+  take(): BenchCoupon | undefined {
+    return this.#coupons[this.#next++];
+  }
+
+  /** How many coupons were taken so far. */
+  get taken(): number {
+    return Math.min(this.#next, this.#coupons.length);
+  }
+}
 
 /** The rows a load draws orders from. */
 export interface OrderMixFixture {
@@ -15,6 +46,8 @@ export interface OrderMixFixture {
   emptyProductIds: number[];
   /** Bearer tokens of the users (tokens.ts), sent with their orders; absent: no Authorization header. */
   tokens?: ReadonlyMap<number, string>;
+  /** Coupons of rich users for the bench's open campaigns; absent: no coupon orders. */
+  coupons?: CouponPool;
 }
 
 /** One order to send and the outcome the mix expects of it. */
@@ -23,6 +56,8 @@ export interface PlannedOrder {
   /** The bearer token of the order's user, when the fixture has tokens. */
   token?: string | undefined;
   expect: 'CONFIRMED' | 'InsufficientPoints' | 'OutOfStock';
+  /** Whether the order names a coupon (expected CONFIRMED with its discount). */
+  coupon?: boolean;
 }
 
 /** The headers of `planned`'s request: JSON, and its user's bearer token when it has one. */
@@ -44,9 +79,11 @@ export function prng(seed: number): () => number {
 
 /**
  * Order mix: two lines per order (two distinct products, one unit each). A share
- * `failShare` fails on purpose, half on insufficient points, half on stock.
+ * `failShare` fails on purpose, half on insufficient points, half on stock; a further
+ * share `couponShare` (0..1) is placed by the owner of the pool's next coupon, naming it
+ * (without coupons left: an order without one).
  */
-export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1): () => PlannedOrder {
+export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1, couponShare = 0): () => PlannedOrder {
   const random = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   return () => {
@@ -63,10 +100,13 @@ export function orderMix(fixture: OrderMixFixture, failShare: number, seed = 1):
       second = pick(fixture.emptyProductIds);
       expect = 'OutOfStock';
     }
+    const coupon = roll >= failShare && roll < failShare + couponShare ? fixture.coupons?.take() : undefined;
+    if (coupon) userId = coupon.userId;
     const items = [
       { productId: first, quantity: 1 },
       { productId: second, quantity: 1 },
     ];
-    return { body: JSON.stringify({ userId, items }), expect, token: fixture.tokens?.get(userId) };
+    const body = coupon ? { userId, items, couponId: coupon.couponId } : { userId, items };
+    return { body: JSON.stringify(body), expect, token: fixture.tokens?.get(userId), ...(coupon && { coupon: true }) };
   };
 }

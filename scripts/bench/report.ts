@@ -77,6 +77,9 @@ export function markdown(r: BenchResults): string {
   out.push(`Load average before the run: ${r.loadAvgBefore.map((v) => v.toFixed(2)).join(' / ')} (1/5/15 min).`);
   out.push('');
   out.push('Orders have two lines; ~' + String(Math.round(Number(r.settings.failShare) * 100)) + '% fail on purpose (half insufficient points, half out of stock) and compensate.');
+  if (Number(r.settings.couponShare ?? 0) > 0) {
+    out.push(`~${Math.round(Number(r.settings.couponShare) * 100)}% use a coupon (the saga's coupon step; the baseline ignores \`couponId\` and charges the full price).`);
+  }
   out.push('Latencies in ms. *HTTP*: until the POST /orders answer; *saga*: until the business outcome (CONFIRMED/CANCELLED; the answer itself unless it was a 202).');
   out.push('CPU in ms per completed order, by process (postgres: the backends serving the bench database).');
   out.push('');

@@ -27,6 +27,7 @@ export function newResults(options: BenchOptions, startedAt: Date, database: str
       durationS: options.durationMs / 1000,
       warmupS: options.warmupMs / 1000,
       failShare: options.failShare,
+      couponShare: options.couponShare,
       env: options.extraEnv,
       temporalFlags: options.temporalFlags,
       prebuiltBundle: options.prebuiltBundle,

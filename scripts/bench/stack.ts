@@ -16,7 +16,8 @@ import { prepareDatabase } from '../../db/orm.ts';
 import { canConnect, SEARCH_ATTRIBUTES } from '../temporal-dev-server.ts';
 import { findTemporalCli, REPO_ROOT } from '../temporal-cli.ts';
 import { waitForHttp } from '../wait.ts';
-import type { OrderMixFixture } from './order-mix.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CouponPool, type BenchCoupon, type OrderMixFixture } from './order-mix.ts';
 
 /** A running child process of the stack. */
 export interface StackPart {
@@ -144,12 +145,15 @@ export const FIXTURE = {
   priceWon: 1000,
   stock: 1_000_000_000,
   balancePoints: 2_000_000_000,
+  /** Open coupon campaigns, each issuing one coupon to every rich user (500 x 20 = 10,000 coupons a run may use). */
+  couponCampaigns: 20,
 } as const;
 
 /**
  * Creates and migrates the bench database, empties every application table and seeds the
  * bench catalog: stocked products 1..200 (1,000 won), empty products, users 1..500 with
- * 2e9 points (one TOP_UP ledger row each), users without points.
+ * 2e9 points (one TOP_UP ledger row each), users without points, and open coupon
+ * campaigns with a coupon for every rich user ({@link seedBenchCoupons}).
  */
 export async function prepareBenchDatabase(url: string): Promise<OrderMixFixture> {
   const { orm } = await prepareDatabase({ url, poolMax: 2 });
@@ -179,6 +183,7 @@ export async function prepareBenchDatabase(url: string): Promise<OrderMixFixture
       `insert into point_ledger (account_user_id, kind, amount_points, reference, idempotency_key, created_at)
        select id, 'TOP_UP', ${f.balancePoints}, 'bench-seed-' || id, 'bench-seed-' || id, now() from app_users where id <= ${f.richUsers}`,
     );
+    const coupons = await seedBenchCoupons(em);
     await em.execute('analyze');
     const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
     return {
@@ -186,10 +191,33 @@ export async function prepareBenchDatabase(url: string): Promise<OrderMixFixture
       emptyProductIds: range(f.stockedProducts + 1, f.emptyProducts),
       richUserIds: range(1, f.richUsers),
       poorUserIds: range(f.richUsers + 1, f.poorUsers),
+      coupons: new CouponPool(coupons),
     };
   } finally {
     await orm.close();
   }
+}
+
+/**
+ * Seeds {@link FIXTURE}.couponCampaigns open campaigns (valid from a day ago for 30 days;
+ * alternately FIXED 300 won and PERCENT 10% capped at 150 won, minimum order 1,000 won,
+ * so every two-line order of 2,000 won qualifies), each fully issued: one AVAILABLE coupon
+ * per rich user. Returns the coupons by campaign, then user.
+ */
+async function seedBenchCoupons(em: EntityManager): Promise<BenchCoupon[]> {
+  const f = FIXTURE;
+  await em.execute(
+    `insert into coupon_campaigns (name, discount_type, discount_value, max_discount_won, min_order_won, valid_from, valid_until, quantity, issued_count, created_at)
+     select 'bench-campaign-' || n, case when n % 2 = 0 then 'FIXED' else 'PERCENT' end, case when n % 2 = 0 then 300 else 10 end,
+            case when n % 2 = 0 then null else 150 end, 1000, now() - interval '1 day', now() + interval '30 days', ${f.richUsers}, ${f.richUsers}, now()
+     from generate_series(1, ${f.couponCampaigns}) n`,
+  );
+  await em.execute(
+    `insert into coupons (campaign_id, user_id, status, issued_at, updated_at)
+     select c.id, u.id, 'AVAILABLE', now(), now() from coupon_campaigns c cross join app_users u where u.id <= ${f.richUsers}`,
+  );
+  const rows = await em.execute<{ id: number; user_id: number }[]>('select id, user_id from coupons order by campaign_id, user_id');
+  return rows.map((r) => ({ couponId: r.id, userId: r.user_id }));
 }
 
 /** Waits until `url` answers 2xx, failing early when `part` exits. */

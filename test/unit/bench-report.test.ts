@@ -7,7 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../config/index.ts';
 import { workerTuning } from '../../worker/worker.ts';
-import { orderMix } from '../../scripts/bench/order-mix.ts';
+import { CouponPool, orderMix } from '../../scripts/bench/order-mix.ts';
 import { chart, markdown, type BenchResults, type MeasuredLevel } from '../../scripts/bench/report.ts';
 import { percentile, summarize } from '../../scripts/bench/stats.ts';
 
@@ -37,6 +37,24 @@ describe('order mix', () => {
     const share = (kind: string) => orders.filter((o) => o.expect === kind).length / orders.length;
     expect(share('InsufficientPoints')).toBeCloseTo(0.1, 1);
     expect(share('OutOfStock')).toBeCloseTo(0.1, 1);
+  });
+
+  test('a coupon share is placed by the owners of the pool\'s coupons, each coupon once, expected CONFIRMED', () => {
+    const coupons = new CouponPool(Array.from({ length: 300 }, (_, i) => ({ couponId: 1_000 + i, userId: 1 + (i % 2) })));
+    const next = orderMix({ ...fixture, coupons }, 0.1, 42, 0.2);
+    const orders = Array.from({ length: 1000 }, next);
+    const withCoupon = orders.filter((o) => o.coupon);
+    expect(withCoupon.length / orders.length).toBeCloseTo(0.2, 1);
+    const bodies = withCoupon.map((o) => JSON.parse(o.body) as { userId: number; couponId: number });
+    expect(new Set(bodies.map((b) => b.couponId)).size).toBe(bodies.length);
+    for (const [i, b] of bodies.entries()) {
+      expect(b.userId).toBe(1 + ((b.couponId - 1_000) % 2));
+      expect(withCoupon[i]!.expect).toBe('CONFIRMED');
+    }
+    expect(coupons.taken).toBe(bodies.length);
+    // A second generator (the next level) goes on with the coupons left.
+    const later = JSON.parse(Array.from({ length: 50 }, orderMix({ ...fixture, coupons }, 0, 1, 1))[0]!.body) as { couponId: number };
+    expect(later.couponId).toBe(1_000 + bodies.length);
   });
 
   test('is the same sequence for the same seed', () => {
