@@ -211,6 +211,9 @@ const OTHER_ROUTES: Record<string, Omit<Route, 'accepts'>> = {
   'POST /orders/:id/compensations/retry': { method: 'POST', pattern: /^\/orders\/[^/]+\/compensations\/retry\/?$/i },
   'POST /reservations/:id/compensations/retry': { method: 'POST', pattern: /^\/reservations\/[^/]+\/compensations\/retry\/?$/i },
   'GET /.well-known/jwks.json': { method: 'GET', pattern: /^\/\.well-known\/jwks\.json\/?$/i },
+  'GET /coupon-campaigns': { method: 'GET', pattern: /^\/coupon-campaigns\/?$/i },
+  'POST /coupon-campaigns/:id/issues': { method: 'POST', pattern: /^\/coupon-campaigns\/[^/]+\/issues\/?$/i },
+  'GET /users/:id/coupons': { method: 'GET', pattern: /^\/users\/[^/]+\/coupons\/?$/i },
 };
 
 const ACCESS = routeAccess();
