@@ -213,7 +213,7 @@ describe('GET /users/:id/orders', () => {
     }
     const first = await get(`/users/${userId}/orders?limit=1`);
     expect(first.body).toEqual({
-      items: [{ orderId: newest, status: 'CANCELLED', totalWon: 1000, createdAt: '2026-03-01T10:00:00.000Z', links: { self: `/orders/${newest}` } }],
+      items: [{ orderId: newest, status: 'CANCELLED', totalWon: 1000, subtotalWon: 1000, discountWon: 0, couponId: null, createdAt: '2026-03-01T10:00:00.000Z', links: { self: `/orders/${newest}` } }],
       next: expect.stringMatching(new RegExp(`^/users/${userId}/orders\\?limit=1&cursor=[A-Za-z0-9_-]+$`)),
     });
   });
