@@ -7,7 +7,8 @@
  *
  * Used by tests (scoped to their own rows, since other suites share the database) and by
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
- * points.ts, payments.ts, sagas.ts, seats.ts, orphans.ts, data-platform.ts; scope.ts resolves a scope.
+ * points.ts, payments.ts, sagas.ts, seats.ts, coupons.ts, orphans.ts, data-platform.ts; scope.ts
+ * resolves a scope.
  */
 import type { Orm } from '../db/orm.ts';
 import { dataPlatformDelivery } from './data-platform.ts';
