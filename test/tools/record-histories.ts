@@ -123,8 +123,10 @@ async function recordCouponOrders(): Promise<void> {
     await save(path, o.workflowId);
   }
   if (wanted('order-coupon-cancelled')) {
-    // Cancelled while paying, after the coupon was reserved: every compensation runs.
-    const o = await couponOrder(10_000);
+    // Cancelled while paying, after the coupon was reserved: every compensation runs. The
+    // steps run as local activities in one workflow task, so the cancellation reaches the
+    // saga only with the task's next heartbeat (about 8 s): the payment waits for it.
+    const o = await couponOrder(10_000, { discountValue: 300 });
     let reached!: () => void;
     const atPayment = new Promise<void>((resolve) => (reached = resolve));
     let release!: () => void;
@@ -132,7 +134,7 @@ async function recordCouponOrders(): Promise<void> {
     await o.start();
     await atPayment;
     await stack.env.client.workflow.getHandle(o.workflowId).cancel();
-    setTimeout(release, 2_000).unref();
+    setTimeout(release, 30_000).unref();
     await save('order-coupon-cancelled', o.workflowId);
     heldPayers.delete(o.userId);
   }
