@@ -108,6 +108,9 @@ describe('GET /orders/:id', () => {
       userId,
       status: 'CANCELLED',
       totalWon: 6_000,
+      subtotalWon: 6_000,
+      discountWon: 0,
+      couponId: null,
       reason: 'OutOfStock',
       message: 'not enough stock',
       lines: [
