@@ -90,7 +90,7 @@ export function createReconciliationActivities({ orm, workflowStates }: Reconcil
         pendingReservationsPastDeadline(input.reservationGraceMs, undefined, input.batchSize),
       );
       const candidates: Omit<OrphanedSaga, 'workflowState'>[] = [
-        ...orders.map((o) => ({ kind: 'order' as SagaKind, id: o.id, workflowId: o.workflow_id, userId: o.user_id, lines: o.lines })),
+        ...orders.map((o) => ({ kind: 'order' as SagaKind, id: o.id, workflowId: o.workflow_id, userId: o.user_id, lines: o.lines, couponId: o.coupon_id })),
         ...reservations.map((r) => ({ kind: 'reservation' as SagaKind, id: r.id, workflowId: r.workflow_id, userId: r.user_id })),
       ];
       const states = await lookup(candidates.map((c) => c.workflowId));

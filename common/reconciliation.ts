@@ -52,6 +52,8 @@ export interface OrphanedSaga {
   userId: number;
   workflowState: Exclude<SagaWorkflowState, 'RUNNING'>;
   lines?: { productId: number; quantity: number }[];
+  /** Orders: the coupon its redemption names (given back by `releaseCoupon`), or null/absent without one. */
+  couponId?: number | null;
 }
 
 /** Result of `findOrphanedSagas`: the orphans, and the candidates left alone because their workflow runs. */

@@ -24,17 +24,21 @@ export interface PendingOrderRow {
   workflow_id: string;
   /** The order's lines, by product id. */
   lines: { productId: number; quantity: number }[];
+  /** The coupon the order's redemption names (RESERVED, or a tombstone), or null without one. */
+  coupon_id: number | null;
 }
 
 /**
- * PENDING orders created more than `graceMs` ms ago, oldest first, with their lines.
+ * PENDING orders created more than `graceMs` ms ago, oldest first, with their lines and
+ * the coupon of their redemption, if any.
  * `where` may name the orders' alias `o`.
  */
 export function pendingOrdersPastDeadline(graceMs: number, where: SqlQuery = EVERY_ROW, limit: number | null = null): SqlQuery {
   return {
     text: `select o.id, o.user_id, o.workflow_id,
                   coalesce((select json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity) order by l.product_id)
-                            from order_lines l where l.order_id = o.id), '[]'::json) as lines
+                            from order_lines l where l.order_id = o.id), '[]'::json) as lines,
+                  (select cr.coupon_id from coupon_redemptions cr where cr.order_id = o.id) as coupon_id
            from orders o
            where o.status = 'PENDING' and o.created_at < now() - ?::double precision * interval '1 millisecond' and (${where.text})
            order by o.created_at, o.id

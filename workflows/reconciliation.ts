@@ -7,13 +7,14 @@
  * An orphan is a PENDING order or reservation past its deadline whose workflow is closed
  * or missing (its first step committed but the saga never saw it, or the workflow was
  * terminated). A run closes each one through the compensations its saga would have run, in
- * the saga's order (refundPoints, then releaseStock or releaseSeats), then closes the row
+ * the saga's order (refundPoints, then releaseCoupon if the order reserved one, then
+ * releaseStock; or refundPoints then releaseSeats), then closes the row
  * CANCELLED (reason `Cancelled`, message "Closed by the reconciliation: ..."). Every one is
  * idempotent and the row is closed last, so a run that stops half way leaves the row
  * PENDING and the next run finishes the repair. A row whose workflow still runs is never
  * touched.
  */
-import { log, proxyActivities } from '@temporalio/workflow';
+import { log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../common/failures.ts';
 import { stepKey } from '../common/ids.ts';
@@ -27,6 +28,9 @@ import {
 } from '../common/reconciliation.ts';
 import { failureOf } from './failures.ts';
 import { reconciliationMetrics } from './observability.ts';
+
+/** Patch id of releasing an orphaned order's coupon (runs recorded before coupons existed did not). */
+export const RECONCILIATION_COUPON_PATCH = 'reconciliation-releases-coupon';
 
 /** The reads: retried a few times, then the run fails and the next firing reads again. */
 const reads = proxyActivities<Activities>({
@@ -89,6 +93,9 @@ async function repairOrphan(orphan: OrphanedSaga): Promise<RepairedSaga> {
   const refund = await repairs.refundPoints({ userId, sagaId: workflowId, idempotencyKey: stepKey(workflowId, 'refund') });
   const base = { kind, id, workflowId, workflowState, refundedPoints: refund.amountPoints };
   if (kind === 'order') {
+    // The coupon, released in the saga's order (after the refund, before the stock); runs
+    // recorded before coupons existed took no such step.
+    if (orphan.couponId != null && patched(RECONCILIATION_COUPON_PATCH)) await repairs.releaseCoupon({ orderId: id, couponId: orphan.couponId });
     const released = await repairs.releaseStock({ orderId: id, lines: orphan.lines ?? [] });
     await repairs.cancelOrder({ orderId: id, reason: FailureType.Cancelled, message });
     return { ...base, releasedStockLines: released.lines };

@@ -30,7 +30,7 @@ export const CreateOrderBody = z
       .meta({ description: '1..50 lines, each product at most once.' }),
     couponId: entityId
       .optional()
-      .meta({ description: 'One of the caller\'s coupons (`GET /users/me/coupons`) to use on this order: the discount comes off the total charged. Refused by the saga (the order is cancelled, 422) when it does not exist, is another user\'s, is used or reserved by another order, is outside its campaign\'s window, or the subtotal is below its minimum.' }),
+      .meta({ description: 'One of the caller\'s coupons (`GET /users/{id}/coupons`) to use on this order: the discount comes off the total charged. Refused by the saga (the order is cancelled, 422) when it does not exist, is another user\'s, is used or reserved by another order, is outside its campaign\'s window, or the subtotal is below its minimum.' }),
   })
   .meta({ id: 'CreateOrder', description: 'An order: the user who pays and the products and quantities to buy.' });
 

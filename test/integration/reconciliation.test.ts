@@ -19,6 +19,7 @@ import { balanceOf, createPerformance, createProduct, createUser, seatStates, st
 import { holdSeats, reservationInput } from '../helpers/reservations.ts';
 import { expectOk, SagaRows, violationsOf, notesOf } from '../helpers/saga-rows.ts';
 import { closeStack, startStack, type TestStack } from '../helpers/stack.ts';
+import { couponFor, couponState, redemptionOf } from '../helpers/order-coupons.ts';
 import { pollUntil } from '../helpers/waiting.ts';
 
 const metrics = new MetricsBuffer();
@@ -132,6 +133,28 @@ describe('reconcileSagas', () => {
       { kind: 'REFUND', amount_points: 3_000 },
     ]);
     await sagas.acts.cancelOrder({ orderId: young.orderId, reason: 'Cancelled', message: 'test cleanup' });
+  });
+
+  it('gives back the coupon an orphaned order reserved, before its stock, and closes the order', async () => {
+    const productId = await createProduct(stack.orm, 10, 10_000);
+    const buyer = await createUser(stack.orm, 100_000);
+    const couponId = await couponFor(stack.orm, buyer);
+    // createOrder, reserveStock and reserveCoupon committed; the workflow never existed.
+    const order = await sagas.newOrder(buyer, productId, 2);
+    await sagas.acts.reserveStock({ orderId: order.orderId, lines: [{ productId, quantity: 2 }] });
+    await sagas.acts.reserveCoupon({ orderId: order.orderId, userId: buyer, couponId, subtotalWon: order.totalWon });
+    await backdateOrder(order.orderId);
+    expect(await couponState(stack.orm, couponId)).toEqual({ status: 'RESERVED', orderId: order.orderId });
+
+    const run = await reconcile();
+
+    expect(run.failed).toEqual([]);
+    expect(run.repaired.map((r) => r.id)).toContain(order.orderId);
+    expect(await couponState(stack.orm, couponId)).toEqual({ status: 'AVAILABLE', orderId: null });
+    expect(await redemptionOf(stack.orm, order.orderId)).toMatchObject({ status: 'RELEASED' });
+    expect(await row('orders', order.orderId)).toMatchObject({ status: 'CANCELLED', reason: 'Cancelled' });
+    expect(await stockOf(stack.orm, productId)).toBe(10);
+    await expectOk(await sagas.check({ orderIds: [order.orderId] }, {}));
   });
 
   it('closes a reservation whose workflow was terminated while PENDING, and leaves a running saga\'s row alone', async () => {

@@ -117,8 +117,10 @@ const ROUTES: Record<string, Route> = {
     accepts(_m, req, world) {
       const body = jsonBody(req, world.bodyLimitBytes);
       // userId is optional (the token's user); the oracle does not check that it is the caller's.
-      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['items'], ['userId'])) return false;
-      const { userId, items } = body;
+      // couponId is optional too: the saga decides on the coupon (a cancelled order is answered 422, not accepted).
+      if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['items'], ['userId', 'couponId'])) return false;
+      const { userId, items, couponId } = body;
+      if (couponId !== undefined && !isId(couponId)) return false;
       if (!actingUserOk(userId, world) || !Array.isArray(items) || items.length < 1 || items.length > 50) return false;
       const seen = new Set<number>();
       return items.every((item) => {

@@ -48,7 +48,8 @@ function orderBodies(kit: EndpointKit, validItems: fc.Arbitrary<string[]>, valid
     validItems.map((items) => ({ text: order(String(fx.userId), `[${items.map((it) => `[${it}]`).join(',')}]`), defect: 'items that are arrays' })),
     // No userId is no defect: the order is placed for the token's user.
     fc.constant({ text: objectText([['userId', String(fx.userId)]]), defect: 'no items' }),
-    fc.tuple(validItems, extraKey(['userId', 'items']), fc.oneof(neverValidValue, fc.constant('1'))).map(([items, k, v]) => ({ text: order(String(fx.userId), `[${items.join(',')}]`, [[k, v]]), defect: `unknown field ${JSON.stringify(k)}` })),
+    fc.tuple(validItems, extraKey(['userId', 'items', 'couponId']), fc.oneof(neverValidValue, fc.constant('1'))).map(([items, k, v]) => ({ text: order(String(fx.userId), `[${items.join(',')}]`, [[k, v]]), defect: `unknown field ${JSON.stringify(k)}` })),
+    fc.tuple(validItems, fc.oneof(neverValidValue, fc.constantFrom('0', '-1', '1.5', '"1"', '2147483648', 'null'))).map(([items, c]) => ({ text: order(String(fx.userId), `[${items.join(',')}]`, [['couponId', c]]), defect: `couponId ${c.slice(0, 40)}` })),
     fc.tuple(validItems, neverValidValue).map(([items, v]) => ({ text: order(String(fx.userId), `[${items.join(',')}]`, [['userId', v]]), defect: 'duplicate userId key, the last bad' })),
     validOrder.map((text) => ({ text: `[${text}]`, defect: 'array body' })),
     fc.tuple(validOrder, fc.constantFrom(...DEPTHS)).map(([text, d]) => ({ text: deepArray(d, text), defect: `body nested ${d} deep` })),
