@@ -1,43 +1,13 @@
 /**
- * Coupon fixtures for the order saga's suites: a campaign with the terms a test needs and
- * a coupon of it issued to a user, written straight into the Coupons tables (issuance
+ * Coupon fixtures for the order saga's suites: a coupon of a campaign (helpers/coupons.ts
+ * `createCampaign`) issued to a user, written straight into the Coupons tables (issuance
  * itself is the coupon routes' business, tested with them), and readers of a coupon's and
  * an order's redemption state.
  */
-import { randomUUID } from 'node:crypto';
 import type { Orm } from '../../db/orm.ts';
+import { createCampaign, type TestCampaign } from './coupons.ts';
 
-/** Terms of a test campaign; by default FIXED 1,000 won, no minimum, valid from a day ago for a day. */
-export interface CampaignTerms {
-  discountType?: 'FIXED' | 'PERCENT';
-  /** Won for FIXED, percent 1..100 for PERCENT. */
-  discountValue?: number;
-  maxDiscountWon?: number | null;
-  minOrderWon?: number;
-  /** Offsets from now, in seconds (negative: in the past). */
-  validFromS?: number;
-  validUntilS?: number;
-  quantity?: number;
-}
-
-/** Creates a campaign with `terms` (its issued count left at 0); returns its id. */
-export async function createCampaign(orm: Orm, terms: CampaignTerms = {}): Promise<number> {
-  const [row] = await orm.em.fork().execute<{ id: number }[]>(
-    `insert into coupon_campaigns (name, discount_type, discount_value, max_discount_won, min_order_won, valid_from, valid_until, quantity, created_at)
-     values (?, ?, ?, ?, ?, now() + ? * interval '1 second', now() + ? * interval '1 second', ?, now()) returning id`,
-    [
-      `test-${randomUUID()}`,
-      terms.discountType ?? 'FIXED',
-      terms.discountValue ?? 1_000,
-      terms.maxDiscountWon ?? null,
-      terms.minOrderWon ?? 0,
-      terms.validFromS ?? -86_400,
-      terms.validUntilS ?? 86_400,
-      terms.quantity ?? 1_000,
-    ],
-  );
-  return row!.id;
-}
+export { createCampaign, type TestCampaign } from './coupons.ts';
 
 /** Issues a coupon of `campaignId` to `userId` (AVAILABLE, the campaign's issued count + 1); returns its id. */
 export async function issueCoupon(orm: Orm, campaignId: number, userId: number): Promise<number> {
@@ -52,7 +22,7 @@ export async function issueCoupon(orm: Orm, campaignId: number, userId: number):
 }
 
 /** A campaign with `terms` and one coupon of it issued to `userId`; returns the coupon id. */
-export async function couponFor(orm: Orm, userId: number, terms: CampaignTerms = {}): Promise<number> {
+export async function couponFor(orm: Orm, userId: number, terms: TestCampaign = {}): Promise<number> {
   return issueCoupon(orm, await createCampaign(orm, terms), userId);
 }
 

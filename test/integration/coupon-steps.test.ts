@@ -68,8 +68,8 @@ describe('reserveCoupon', () => {
     const userId = await createUser(orm, 0);
     const other = await createUser(orm, 0);
     const terms =
-      situation.includes('ended') ? { validFromS: -7_200, validUntilS: -3_600 }
-      : situation.includes('begun') ? { validFromS: 3_600, validUntilS: 7_200 }
+      situation.includes('ended') ? { opensInS: -7_200, closesInS: -3_600 }
+      : situation.includes('begun') ? { opensInS: 3_600, closesInS: 7_200 }
       : situation.includes('minimum') ? { minOrderWon: 50_000 }
       : {};
     let couponId = await couponFor(orm, situation.includes('another user') ? other : userId, terms);

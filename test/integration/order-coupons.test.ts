@@ -122,7 +122,7 @@ describe('a coupon the saga refuses cancels the order: 422, stock released, noth
   ] as const)('%s', async (code, situation) => {
     const { productId, userId } = await buyer(1_000, 10_000);
     const owner = situation === 'other' ? await createUser(stack.orm, 0) : userId;
-    const terms = situation === 'expired' ? { validFromS: -7_200, validUntilS: -60 } : situation === 'minimum' ? { minOrderWon: 5_000 } : {};
+    const terms = situation === 'expired' ? { opensInS: -7_200, closesInS: -60 } : situation === 'minimum' ? { minOrderWon: 5_000 } : {};
     const couponId = situation === 'missing' ? 2_000_000_000 : await couponFor(stack.orm, owner, terms);
     if (situation === 'used') await stack.orm.em.fork().execute(`update coupons set status = 'USED', order_id = ? where id = ?`, [randomUUID(), couponId]);
     const before = situation === 'missing' ? null : await couponState(stack.orm, couponId);

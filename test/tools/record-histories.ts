@@ -27,7 +27,7 @@ import {
   retryReservationCompensationsUpdate,
 } from '../../common/reservations.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
-import { couponFor, type CampaignTerms } from '../helpers/order-coupons.ts';
+import { couponFor, type TestCampaign } from '../helpers/order-coupons.ts';
 import { holdSeats, reservationInput } from '../helpers/reservations.ts';
 import { callApi, refundFailsFor, startStack, type TestStack } from '../helpers/stack.ts';
 import { testTemporalCli } from '../helpers/temporal.ts';
@@ -88,7 +88,7 @@ async function order(name: string, userBalance: number, stock: number, quantity:
  * campaign with `terms` issued to its owner (`other`: another user's; `missing`: an id no
  * coupon has), started through the client as the API starts it.
  */
-async function couponOrder(balance: number, terms: CampaignTerms & { owner?: 'other' | 'missing'; used?: boolean } = {}) {
+async function couponOrder(balance: number, terms: TestCampaign & { owner?: 'other' | 'missing'; used?: boolean } = {}) {
   const productId = await createProduct(stack.orm, 10, 1_000);
   const userId = await createUser(stack.orm, balance);
   const owner = terms.owner === 'other' ? await createUser(stack.orm, 0) : userId;
@@ -111,7 +111,7 @@ async function recordCouponOrders(): Promise<void> {
     ['order-coupon-not-found', 10_000, { owner: 'missing' }],
     ['order-coupon-not-owned', 10_000, { owner: 'other' }],
     ['order-coupon-already-used', 10_000, { used: true }],
-    ['order-coupon-expired', 10_000, { validFromS: -7_200, validUntilS: -60 }],
+    ['order-coupon-expired', 10_000, { opensInS: -7_200, closesInS: -60 }],
     ['order-coupon-minimum-not-met', 10_000, { minOrderWon: 5_000 }],
     // The coupon is reserved, then the payment is refused: refund tombstone, coupon released, stock released.
     ['order-coupon-insufficient-points', 500, { discountValue: 100 }],
