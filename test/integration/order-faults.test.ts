@@ -7,52 +7,21 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
-import { Context } from '@temporalio/activity';
 import { orderIdFor } from '../../api/idempotency.ts';
-import type { Activities } from '../../activities/index.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
+import { OrderFaults } from '../helpers/order-faults.ts';
 import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
 
 type StepName = 'createOrder' | 'reserveStock' | 'payWithPoints' | 'confirmOrder';
 type Fault = { step: StepName; kind: 'business' | 'ambiguous' };
 
 let stack: TestStack;
-const faults = new Map<string, Fault>();
-const calls = new Map<string, string[]>();
-
-/** The order id an activity input belongs to. */
-function orderIdOf(input: { orderId?: string; sagaId?: string }): string {
-  return input.orderId ?? input.sagaId!.replace(/^order-/, '');
-}
-
-function instrumented<K extends keyof Activities>(real: Activities, name: K): Activities[K] {
-  const run = real[name] as (input: { orderId?: string; sagaId?: string }) => Promise<unknown>;
-  return (async (input: { orderId?: string; sagaId?: string }) => {
-    const orderId = orderIdOf(input);
-    calls.set(orderId, [...(calls.get(orderId) ?? []), name]);
-    const fault = faults.get(orderId);
-    if (fault?.step === name && fault.kind === 'business') {
-      throw ApplicationFailure.nonRetryable(`injected failure at ${name}`, 'InjectedFailure');
-    }
-    const result = await run(input);
-    if (fault?.step === name && fault.kind === 'ambiguous' && Context.current().info.attempt === 1) {
-      throw new Error(`reply of ${name} lost after commit`);
-    }
-    return result;
-  }) as Activities[K];
-}
+const injected = new OrderFaults();
+const { faults, calls } = injected;
 
 beforeAll(async () => {
   stack = await startStack({
-    activityOverrides: (real) => ({
-      createOrder: instrumented(real, 'createOrder'),
-      reserveStock: instrumented(real, 'reserveStock'),
-      releaseStock: instrumented(real, 'releaseStock'),
-      payWithPoints: instrumented(real, 'payWithPoints'),
-      refundPoints: instrumented(real, 'refundPoints'),
-      confirmOrder: instrumented(real, 'confirmOrder'),
-    }),
+    activityOverrides: injected.overrides(['createOrder', 'reserveStock', 'releaseStock', 'payWithPoints', 'refundPoints', 'confirmOrder']),
   });
 });
 
