@@ -191,11 +191,17 @@ export const RETRY_AFTER_SECONDS = 2;
 
 /**
  * A 503 error with `code` and a `Retry-After` header (RFC 9110, section 10.2.3) of
- * `retryAfterSeconds`: a service we depend on (Temporal, PostgreSQL) failed or was too
+ * `options.retryAfterSeconds` (default {@link RETRY_AFTER_SECONDS}), plus `options.details`
+ * and `options.headers`: a service we depend on (Temporal, PostgreSQL) failed or was too
  * slow, the request changed nothing that a retry would repeat, and retrying is safe.
  */
-export function serviceUnavailable(code: ErrorCodeValue, message: string, retryAfterSeconds = RETRY_AFTER_SECONDS): ApiError {
-  return new ApiError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+export function serviceUnavailable(
+  code: ErrorCodeValue,
+  message: string,
+  options: { retryAfterSeconds?: number; details?: ProblemExtensions; headers?: Record<string, string> } = {},
+): ApiError {
+  const headers = { ...options.headers, 'Retry-After': String(options.retryAfterSeconds ?? RETRY_AFTER_SECONDS) };
+  return new ApiError(503, code, message, { headers, ...(options.details && { details: options.details }) });
 }
 
 /** A 404 `NotFound` error for `what` (e.g. "product 7"). */

@@ -111,7 +111,7 @@ const JWKS_RETRY_AFTER_SECONDS = 5;
  */
 function refusal(err: unknown): unknown {
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isFetchFailure(err)) {
-    return serviceUnavailable(ErrorCode.IdentityProviderUnavailable, 'The identity provider did not answer; retry later', JWKS_RETRY_AFTER_SECONDS);
+    return serviceUnavailable(ErrorCode.IdentityProviderUnavailable, 'The identity provider did not answer; retry later', { retryAfterSeconds: JWKS_RETRY_AFTER_SECONDS });
   }
   if (err instanceof errors.JWTExpired) return invalidToken('token expired');
   if (err instanceof errors.JWTClaimValidationFailed) {

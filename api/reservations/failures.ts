@@ -12,7 +12,7 @@
  * statement) is a bug of ours: 500 `UnexpectedError`. Never a made-up 4xx.
  */
 import { FailureType } from '../../common/index.ts';
-import { ApiError, ReservationErrorCode, RETRY_AFTER_SECONDS, type ProblemExtensions } from '../errors.ts';
+import { ApiError, ReservationErrorCode, serviceUnavailable, type ProblemExtensions } from '../errors.ts';
 import { reservationFailure, reservationPath } from './views.ts';
 
 /** The answer to a failure type: HTTP status, problem code, and whether `Retry-After` is sent (503). */
@@ -158,10 +158,9 @@ export function refusalError(
   reservationId: string,
   options: { message?: string | null; details?: ProblemExtensions | undefined } = {},
 ): ApiError {
-  const headers: Record<string, string> = { Location: reservationPath(reservationId) };
+  const headers = { Location: reservationPath(reservationId) };
   if (answer.status === 503) {
-    headers['Retry-After'] = String(RETRY_AFTER_SECONDS);
-    return new ApiError(503, answer.code, `The reservation could not be completed just now (${type}); retry later`, { details: { reservationId }, headers });
+    return serviceUnavailable(answer.code, `The reservation could not be completed just now (${type}); retry later`, { details: { reservationId }, headers });
   }
   if (answer.status >= 500) {
     return new ApiError(answer.status, answer.code, `The reservation saga failed unexpectedly (${type})`, { details: { reservationId }, headers });
@@ -176,8 +175,8 @@ export function refusalError(
  * neither paid nor cancelled.
  */
 export function pendingWithoutSaga(reservationId: string): ApiError {
-  return new ApiError(503, ReservationErrorCode.SagaUnavailable, `Reservation ${reservationId} is PENDING without a running saga; it will be closed shortly, retry later`, {
+  return serviceUnavailable(ReservationErrorCode.SagaUnavailable, `Reservation ${reservationId} is PENDING without a running saga; it will be closed shortly, retry later`, {
     details: { reservationId },
-    headers: { Location: reservationPath(reservationId), 'Retry-After': String(RETRY_AFTER_SECONDS) },
+    headers: { Location: reservationPath(reservationId) },
   });
 }
