@@ -16,8 +16,9 @@
  *   Points `point_ledger` (read: one PAYMENT, no REFUND); with a coupon, Coupons'
  *   `coupon_redemptions` (the order's row locked, RESERVED -> USED) and `coupons`
  *   (RESERVED by this order -> USED), through activities/coupons.ts.
- * - `confirmReservation`: Reservations `reservations` (locked, PENDING -> CONFIRMED) and
- *   `seats` (locked, HELD -> RESERVED); Points `point_ledger` (read: one PAYMENT, no REFUND).
+ * - `confirmReservation`: Reservations `reservations` (locked, PENDING -> CONFIRMED),
+ *   `seats` (locked, HELD -> RESERVED) and `queue_tokens` (the reservation's token ACTIVE
+ *   -> EXPIRED); Points `point_ledger` (read: one PAYMENT, no REFUND).
  *
  * Concurrency: `confirmOrder` locks the order row, then the order's stock_reservations
  * rows in product-id order, before it checks them. releaseStock (activities/inventory.ts)
@@ -28,7 +29,9 @@
  * `confirmReservation` locks the reservation row, then its seats in id order, like every
  * seat step (activities/seats.ts).
  */
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
+import { QUEUE_SLOT_FREED_CHANNEL } from '../common/queue.ts';
 import { FailureType } from '../common/failures.ts';
 import type { OrderStatus } from '../common/orders.ts';
 import type { ReservationStatus } from '../common/reservations.ts';
@@ -112,7 +115,8 @@ export function createPivotActivities({ orm }: PivotDeps) {
     /**
      * The pivot of the reservation saga: seats HELD by this reservation become RESERVED
      * and the reservation CONFIRMED, in one transaction, after checking that the payment
-     * exists. Idempotent.
+     * exists; the queue token that admitted it ends in the same transaction
+     * ({@link expireQueueToken}). Idempotent.
      *
      * @throws HoldExpired (non-retryable) when any seat is no longer held by this
      *   reservation (its hold expired and another reservation took it); nothing changes.
@@ -136,8 +140,27 @@ export function createPivotActivities({ orm }: PivotDeps) {
         if (paid.length !== 1 || ledger.some((m) => m.kind === 'REFUND')) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
         await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
         await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
+        await expireQueueToken(em, reservationId);
         return { reservationId, status: 'CONFIRMED' };
       });
     },
   };
+}
+
+/**
+ * Ends the ACTIVE queue token of the reservation being confirmed (EXPIRED, PAID), in the
+ * pivot's transaction, so a CONFIRMED reservation's token is always EXPIRED, and announces
+ * the freed slot (NOTIFY `queue_slot_freed`, delivered at commit) to the admission driver
+ * (worker/queue-admission.ts). `ended_at` is now, or the token's `active_until` when that
+ * passed already. It takes no counter lock: ending a token only lowers the ACTIVE count
+ * (db/queue.ts). A no-op for a reservation without a token or whose token already ended.
+ */
+async function expireQueueToken(em: EntityManager, reservationId: string): Promise<void> {
+  const [ended] = await sql<{ performance_id: number }>(
+    em,
+    `update queue_tokens set status = 'EXPIRED', end_reason = 'PAID', ended_at = least(clock_timestamp(), active_until)
+     where id = (select queue_token_id from reservations where id = ?) and status = 'ACTIVE' returning performance_id`,
+    [reservationId],
+  );
+  if (ended) await sql(em, 'select pg_notify(?, ?)', [QUEUE_SLOT_FREED_CHANNEL, String(ended.performance_id)]);
 }

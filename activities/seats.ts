@@ -32,6 +32,8 @@ export interface CreateReservationInput {
   holdExpiresAt: string;
   workflowId: string;
   requestHash: string;
+  /** The caller's queue token that admits the hold (absent in sagas started before the waiting queue). */
+  queueTokenId?: string | undefined;
 }
 
 /** A reservation as created or found: total in won. */
@@ -99,6 +101,8 @@ export function createSeatActivities({ orm, holdLimits = DEFAULT_HOLD_LIMITS }: 
      * @throws HoldLimitExceeded (non-retryable, details `{ userId, liveHolds, heldSeats,
      *   requestedSeats, maxLiveHolds, maxHeldSeats }`) when the user's live holds are at
      *   `maxLiveHolds` or their seats would exceed `maxHeldSeats`; nothing is written.
+     * @throws QueueTokenRequired / QueueTokenNotActive / QueueTokenExpired /
+     *   QueueTokenInUse (non-retryable) from {@link checkQueueToken}; nothing is written.
      */
     async createReservation(input: CreateReservationInput): Promise<CreatedReservation> {
       return insertOnce(() => inTransaction(orm, async (em) => {
@@ -122,13 +126,17 @@ export function createSeatActivities({ orm, holdLimits = DEFAULT_HOLD_LIMITS }: 
           });
         }
         await checkHoldLimits(em, holdLimits, input);
+        await checkQueueToken(em, input);
         const totalWon = seats.reduce((sum, s) => sum + s.price_won, 0);
         await sql(
           em,
           `insert into reservations (id, user_id, performance_id, seat_ids, status, total_won, hold_expires_at,
-             workflow_id, request_hash, created_at, updated_at)
-           values (?, ?, ?, ?::jsonb, 'PENDING', ?, ?, ?, ?, now(), now())`,
-          [input.reservationId, input.userId, input.performanceId, JSON.stringify(input.seatIds), totalWon, input.holdExpiresAt, input.workflowId, input.requestHash],
+             workflow_id, request_hash, queue_token_id, created_at, updated_at)
+           values (?, ?, ?, ?::jsonb, 'PENDING', ?, ?, ?, ?, ?, now(), now())`,
+          [
+            input.reservationId, input.userId, input.performanceId, JSON.stringify(input.seatIds), totalWon, input.holdExpiresAt, input.workflowId,
+            input.requestHash, input.queueTokenId ?? null,
+          ],
         );
         return { reservationId: input.reservationId, status: 'PENDING', totalWon, seatIds: input.seatIds };
       }));
@@ -272,4 +280,37 @@ async function checkHoldLimits(em: EntityManager, limits: HoldLimits, input: Cre
     `User ${userId} has ${liveHolds} live holds of ${heldSeats} seats; at most ${limits.maxLiveHolds} holds and ${limits.maxHeldSeats} seats (asked for ${requestedSeats} more)`,
     { userId, liveHolds, heldSeats, requestedSeats, maxLiveHolds: limits.maxLiveHolds, maxHeldSeats: limits.maxHeldSeats },
   );
+}
+
+/**
+ * With `input.queueTokenId`, the waiting queue's admission of the hold, decided under the
+ * token's row lock (the API checked first, without it): the token must be the user's for
+ * this performance, ACTIVE and within its `activeUntil`, and admit no other PENDING
+ * reservation (a token admits one at a time; a partial unique index backs this). The
+ * reservation row then records the token, and the pivot ends it (activities/pivots.ts).
+ *
+ * @throws QueueTokenRequired, QueueTokenNotActive (details `{ tokenId }`),
+ *   QueueTokenExpired, QueueTokenInUse (details `{ tokenId, reservationId }`), all non-retryable.
+ */
+async function checkQueueToken(em: EntityManager, input: CreateReservationInput): Promise<void> {
+  const tokenId = input.queueTokenId;
+  if (tokenId === undefined) return;
+  const [token] = await sql<{ user_id: number; performance_id: number; status: string; lapsed: boolean }>(
+    em,
+    'select user_id, performance_id, status, active_until <= clock_timestamp() as lapsed from queue_tokens where id = ? for update',
+    [tokenId],
+  );
+  if (!token || token.user_id !== input.userId || token.performance_id !== input.performanceId) {
+    throw businessFailure(FailureType.QueueTokenRequired, `Queue token ${tokenId} does not admit user ${input.userId} to performance ${input.performanceId}`, { tokenId });
+  }
+  if (token.status === 'WAITING') throw businessFailure(FailureType.QueueTokenNotActive, `Queue token ${tokenId} is still waiting`, { tokenId });
+  if (token.status !== 'ACTIVE' || token.lapsed) throw businessFailure(FailureType.QueueTokenExpired, `Queue token ${tokenId} has ended`, { tokenId });
+  const [pending] = await sql<{ id: string }>(
+    em,
+    `select id from reservations where queue_token_id = ? and status = 'PENDING' and id <> ?`,
+    [tokenId, input.reservationId],
+  );
+  if (pending) {
+    throw businessFailure(FailureType.QueueTokenInUse, `Queue token ${tokenId} already admits reservation ${pending.id}`, { tokenId, reservationId: pending.id });
+  }
 }

@@ -98,6 +98,22 @@ export const ReservationErrorCode = {
    * PENDING while no saga runs for it (the reconciliation closes it).
    */
   SagaUnavailable: 'SagaUnavailable',
+  /**
+   * 403: holding seats or paying needs the caller's queue token for the performance
+   * (header `Queue-Token`), and none was sent, or the one sent is unknown, not the
+   * caller's, for another performance, or (paying) not the token the reservation was held with; nothing changed.
+   */
+  QueueTokenRequired: FailureType.QueueTokenRequired,
+  /** 403: the caller's queue token is still WAITING; nothing changed. Members `tokenId, position`. */
+  QueueTokenNotActive: FailureType.QueueTokenNotActive,
+  /** 403: the caller's queue token has ended (paid, timed out or cancelled): join the queue again; nothing changed. Member `tokenId`. */
+  QueueTokenExpired: FailureType.QueueTokenExpired,
+  /**
+   * 409: the queue token already admits a PENDING reservation (one at a time), on `POST
+   * /reservations`; or, on `DELETE /queue/tokens/:id`, it cannot be cancelled while that
+   * reservation is PENDING (cancel the reservation first). Members `tokenId, reservationId`.
+   */
+  QueueTokenInUse: FailureType.QueueTokenInUse,
 } as const;
 
 /** Stable error codes of coupon issuance (`POST /coupon-campaigns/:id/issues`), on top of {@link ErrorCode}. */

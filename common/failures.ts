@@ -55,6 +55,18 @@ export const FailureType = {
    * reserved. `details[0]`: `{ orderId, couponId, subtotalWon, minOrderWon }`.
    */
   CouponMinimumNotMet: 'CouponMinimumNotMet',
+  /**
+   * Holding seats or paying needs the caller's queue token for the performance, and none
+   * was given, or the one given is unknown, not the caller's or for another performance
+   * (or, when paying, not the one the reservation was held with); nothing changed.
+   */
+  QueueTokenRequired: 'QueueTokenRequired',
+  /** The caller's queue token is still WAITING for its turn; nothing changed. `details[0]`: `{ tokenId, position }`. */
+  QueueTokenNotActive: 'QueueTokenNotActive',
+  /** The caller's queue token has ended (paid, timed out or cancelled); join the queue again. `details[0]`: `{ tokenId }`. */
+  QueueTokenExpired: 'QueueTokenExpired',
+  /** The queue token already admits a live (PENDING) reservation; a token admits one at a time. `details[0]`: `{ tokenId, reservationId }`. */
+  QueueTokenInUse: 'QueueTokenInUse',
   /** A step arrived after its saga had already compensated it (a late retry). */
   SagaAlreadyCompensated: 'SagaAlreadyCompensated',
   /** The saga was cancelled (workflow cancellation) before its pivot step. */

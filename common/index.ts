@@ -5,3 +5,4 @@ export * from './saga.ts';
 export * from './orders.ts';
 export * from './points.ts';
 export * from './reservations.ts';
+export * from './queue.ts';

@@ -17,6 +17,9 @@ export const MAX_HOLD_SECONDS = 1800;
  * - `seatIds`: distinct seat ids of performance `performanceId`, sorted ascending.
  * - `holdMs`: how long the seats stay held waiting for payment, in ms.
  * - `requestHash`: hex SHA-256 of the normalized request (Idempotency-Key reuse check).
+ * - `queueTokenId`: the caller's ACTIVE queue token for the performance (common/queue.ts),
+ *   re-checked by createReservation under its row lock; absent in sagas started before
+ *   the waiting queue. The workflow passes it on unchanged, so it needs no version.
  */
 export interface SeatReservationInput {
   reservationId: string;
@@ -25,6 +28,7 @@ export interface SeatReservationInput {
   seatIds: number[];
   holdMs: number;
   requestHash: string;
+  queueTokenId?: string;
 }
 
 /**

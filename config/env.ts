@@ -174,6 +174,20 @@ export const EnvSchema = z.object({
     .string()
     .optional()
     .refine((v) => !v || v.length >= 32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)'),
+  /**
+   * Waiting queue (issue 15): most ACTIVE queue tokens per performance at any instant. A
+   * token becomes ACTIVE in arrival order when a slot is free; holding seats and paying
+   * need an ACTIVE token.
+   */
+  QUEUE_ACTIVE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** Waiting queue: how long an ACTIVE token stays active, in seconds, unless its reservation is paid or it is cancelled first. */
+  QUEUE_ACTIVE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /**
+   * Worker: the admission driver's safety poll, in ms. It wakes on every freed slot
+   * (PostgreSQL NOTIFY) and at the next token's `activeUntil`; this poll only bounds how
+   * late it notices anything else.
+   */
+  QUEUE_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Most live seat holds (PENDING reservations whose hold has not expired) one user may have at once (409 `HoldLimitExceeded`). */
   RESERVATION_MAX_LIVE_HOLDS: z.coerce.number().int().min(1).max(10_000).default(4),
   /** Most seats one user may hold at once over all of their live holds (409 `HoldLimitExceeded`). */

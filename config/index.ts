@@ -4,6 +4,7 @@
  * the environment with zod and returns one frozen, typed object with local defaults, so
  * `npm start` works on a fresh machine without any variable set.
  */
+import type { QueueSettings } from '../common/queue.ts';
 import { DEV_IDEMPOTENCY_SECRET, EnvSchema, type Env } from './env.ts';
 
 /** Every environment variable {@link loadConfig} reads (for checks of deployment files). */
@@ -29,6 +30,11 @@ export type AppConfig = Readonly<{
   limits: Readonly<{ balancePoints: number; orderTotalWon: number }>;
   /** Per-user caps on live seat holds (PENDING reservations not yet expired) and the seats they hold. */
   holdLimits: Readonly<{ maxLiveHolds: number; maxHeldSeats: number }>;
+  /**
+   * The waiting queue: at most `activeLimit` ACTIVE tokens per performance, each active
+   * for `activeMs` (ms); the admission driver's safety poll every `pollMs` (ms).
+   */
+  queue: QueueSettings & Readonly<{ pollMs: number }>;
   /**
    * The server secret of the ids derived from Idempotency-Keys (api/idempotency.ts);
    * `developmentDefault`: IDEMPOTENCY_SECRET was unset and the public development secret is used.
@@ -211,6 +217,7 @@ export function loadConfig(
     },
     limits: { balancePoints: e.POINTS_BALANCE_LIMIT, orderTotalWon: e.ORDER_TOTAL_LIMIT_WON },
     holdLimits: { maxLiveHolds: e.RESERVATION_MAX_LIVE_HOLDS, maxHeldSeats: e.RESERVATION_MAX_HELD_SEATS },
+    queue: { activeLimit: e.QUEUE_ACTIVE_LIMIT, activeMs: e.QUEUE_ACTIVE_SECONDS * 1000, pollMs: e.QUEUE_POLL_MS },
     idempotency: { secret: e.IDEMPOTENCY_SECRET || DEV_IDEMPOTENCY_SECRET, developmentDefault: !e.IDEMPOTENCY_SECRET },
     rateLimit: { writesPerMinute: e.RATE_LIMIT_WRITES_PER_MINUTE },
     temporal: {

@@ -5,15 +5,17 @@
  * replicas as needed; they share the task queue. Its Prometheus metrics (the SDK's and
  * the sagas') are served at `http://<WORKER_METRICS_ADDRESS>/metrics`, see worker/metrics.ts.
  * At start-up it creates or updates the reconciliation Schedule (worker/schedule.ts;
- * RECONCILIATION_INTERVAL_MS=0 deletes it).
+ * RECONCILIATION_INTERVAL_MS=0 deletes it). It also runs the waiting queue's admission
+ * driver (worker/queue-admission.ts) until it stops.
  */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { installWorkerRuntime } from './metrics.ts';
+import { startQueueAdmission } from './queue-admission.ts';
 import { ensureReconciliationSchedule } from './schedule.ts';
 import { createConfiguredSagaWorker } from './worker.ts';
 
@@ -43,9 +45,16 @@ log.info(
   { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, address: config.temporal.address, metricsUrl: metricsUrl ?? null },
   'worker started',
 );
+const queueAdmission = startQueueAdmission(
+  orm,
+  log.child({ component: 'queue-admission' }),
+  { settings: config.queue, pollMs: config.queue.pollMs, databaseUrl: config.database.url },
+  Runtime.instance().metricMeter,
+);
 try {
   await worker.run();
 } finally {
+  await queueAdmission.stop();
   await connection.close();
   await orm.close();
   log.info('worker stopped');

@@ -56,6 +56,11 @@ const ORDER_CANCELLATION_ANSWERS: Readonly<Record<FailureType, FailureAnswer>> =
   [FailureType.BalanceLimitExceeded]: serverFailure,
   [FailureType.HoldLimitExceeded]: serverFailure,
   [FailureType.PaymentInProgress]: serverFailure,
+  // The waiting queue guards seat reservations only.
+  [FailureType.QueueTokenRequired]: serverFailure,
+  [FailureType.QueueTokenNotActive]: serverFailure,
+  [FailureType.QueueTokenExpired]: serverFailure,
+  [FailureType.QueueTokenInUse]: serverFailure,
 };
 
 /**

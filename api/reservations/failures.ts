@@ -62,6 +62,11 @@ const PAYMENT_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> =
   [FailureType.CouponAlreadyUsed]: bug,
   [FailureType.CouponExpired]: bug,
   [FailureType.CouponMinimumNotMet]: bug,
+  // The API checks the queue token before it sends the pay Update.
+  [FailureType.QueueTokenRequired]: bug,
+  [FailureType.QueueTokenNotActive]: bug,
+  [FailureType.QueueTokenExpired]: bug,
+  [FailureType.QueueTokenInUse]: bug,
 };
 
 /**
@@ -99,6 +104,12 @@ const HOLD_ANSWERS: Readonly<Record<FailureType, ReservationFailureAnswer>> = {
   [FailureType.CouponAlreadyUsed]: bug,
   [FailureType.CouponExpired]: bug,
   [FailureType.CouponMinimumNotMet]: bug,
+  // createReservation re-checks the queue token under its row lock: it ended, or another
+  // reservation took it, after the API's check.
+  [FailureType.QueueTokenRequired]: rejection(403, FailureType.QueueTokenRequired),
+  [FailureType.QueueTokenNotActive]: rejection(403, FailureType.QueueTokenNotActive),
+  [FailureType.QueueTokenExpired]: rejection(403, FailureType.QueueTokenExpired),
+  [FailureType.QueueTokenInUse]: rejection(409, FailureType.QueueTokenInUse),
 };
 
 /**

@@ -81,5 +81,7 @@ export const Reservation = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     confirmedAt: p.datetime().nullable(),
+    /** The queue token that admitted the hold (null for reservations from before the queue); a token has at most one PENDING reservation. */
+    queueTokenId: p.uuid().nullable(),
   },
 });

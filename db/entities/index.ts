@@ -5,12 +5,14 @@ export * from './deliveries.ts';
 export * from './concerts.ts';
 export * from './coupons.ts';
 export * from './payments.ts';
+export * from './queue.ts';
 import { AppUser, PointAccount, PointLedgerEntry, Product } from './catalog.ts';
 import { DataPlatformDelivery } from './deliveries.ts';
 import { Concert, Performance, Reservation, Seat } from './concerts.ts';
 import { Coupon, CouponCampaign, CouponRedemption } from './coupons.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
 import { Payment } from './payments.ts';
+import { QueueCounter, QueueToken } from './queue.ts';
 
 export const ALL_ENTITIES = [
   Product,
@@ -29,4 +31,6 @@ export const ALL_ENTITIES = [
   Coupon,
   CouponRedemption,
   Payment,
+  QueueCounter,
+  QueueToken,
 ];

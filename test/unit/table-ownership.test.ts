@@ -25,7 +25,7 @@ const CONTEXTS: Record<string, { file: string; tables: string[] }> = {
   Inventory: { file: 'inventory.ts', tables: ['products', 'stock_reservations'] },
   Points: { file: 'points.ts', tables: ['point_accounts', 'point_ledger'] },
   Orders: { file: 'orders.ts', tables: ['orders', 'order_lines'] },
-  Reservations: { file: 'seats.ts', tables: ['reservations', 'seats'] },
+  Reservations: { file: 'seats.ts', tables: ['reservations', 'seats', 'queue_tokens'] },
   'Data platform': { file: 'data-platform.ts', tables: ['data_platform_deliveries'] },
   Coupons: { file: 'coupons.ts', tables: ['coupon_campaigns', 'coupons', 'coupon_redemptions'] },
   Payments: { file: 'payments.ts', tables: ['payments'] },
@@ -36,6 +36,7 @@ const NOT_OWNED_BY_ACTIVITIES: Record<string, string> = {
   app_users: 'Identity: users come from the seed; a saga knows its user by id',
   concerts: 'the concert catalog, read by the API',
   performances: 'the concert catalog, read by the API',
+  queue_counters: "the waiting queue's per-performance counter: joins (the API) and admissions (the worker's driver) through db/queue.ts; a saga step only reads and ends its own token",
 };
 
 /** Activity files of no context: plumbing, naming no table at all. */
@@ -68,6 +69,7 @@ const PIVOT_REASON =
 const EXCEPTIONS: Exception[] = [
   { file: 'pivots.ts', fn: 'confirmOrder', tables: ['orders', 'order_lines', 'stock_reservations', 'point_ledger'], reason: PIVOT_REASON },
   { file: 'pivots.ts', fn: 'confirmReservation', tables: ['reservations', 'seats', 'point_ledger'], reason: PIVOT_REASON },
+  { file: 'pivots.ts', fn: 'expireQueueToken', tables: ['reservations', 'queue_tokens'], reason: PIVOT_REASON },
   {
     file: 'inventory.ts',
     fn: 'legacyOrderLines',
