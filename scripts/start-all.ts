@@ -43,11 +43,19 @@ function loggerOptions(name: string): CreateLoggerOptions {
 }
 
 const log = createLogger(config, 'start-all', loggerOptions('start-all'));
+
+/** The demo's cap on ACTIVE queue tokens per performance (production default: 50). */
+const DEMO_QUEUE_ACTIVE_LIMIT = '3';
 // The dev server's own output is forwarded to this logger (scripts/temporal-dev-server.ts).
 const temporalLog = createLogger(config, 'temporal', loggerOptions('temporal'));
 
-/** The children's environment: ours, plus the log format (and colours) they cannot detect behind a pipe. */
+/**
+ * The children's environment: ours, plus the log format (and colours) they cannot detect
+ * behind a pipe, and a waiting queue of 3 ACTIVE tokens per performance unless
+ * QUEUE_ACTIVE_LIMIT says otherwise, so the demo's queue is visible with a few users.
+ */
 const childEnv: NodeJS.ProcessEnv = {
+  QUEUE_ACTIVE_LIMIT: DEMO_QUEUE_ACTIVE_LIMIT,
   ...process.env,
   LOG_FORMAT: config.logFormat,
   ...(colour ? { FORCE_COLOR: '1' } : {}),
