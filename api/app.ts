@@ -18,6 +18,7 @@
  *   `POST /users/:id/points/top-ups`;
  * - coupons: `GET /coupon-campaigns`, `POST /coupon-campaigns/:id/issues`,
  *   `GET /users/:id/coupons`;
+ * - waiting queue: `POST /queue/tokens`, `GET /queue/tokens/:id`, `DELETE /queue/tokens/:id`;
  * - service: `GET /healthz`, `GET /openapi.json`, `GET /docs` and `GET /docs/:asset`
  *   (Swagger UI), `GET /problems/:code`. Prometheus metrics are not on this router: the
  *   server serves the app's registry on a listener of its own (metrics/listener.ts).
@@ -42,6 +43,7 @@ import { registerOrderRoutes } from './orders/routes.ts';
 import { registerPointRoutes } from './points/routes.ts';
 import { registerProblemRoutes } from './problems/routes.ts';
 import { registerProductRoutes } from './products/routes.ts';
+import { registerQueueRoutes } from './queue/routes.ts';
 import { registerReservationRoutes } from './reservations/routes.ts';
 
 export type { AppDeps, AppState } from './context.ts';
@@ -59,6 +61,7 @@ export function createRouter(deps: AppDeps): AppRouter {
   registerCouponRoutes(router, deps);
   registerConcertRoutes(router, deps);
   registerReservationRoutes(router, deps);
+  registerQueueRoutes(router, deps);
   registerProblemRoutes(router);
   registerDocsRoutes(router);
   registerAuthRoutes(router, deps);

@@ -88,6 +88,28 @@ export const failureProblemTypes = {
     title: 'Payment in progress',
     description: 'The reservation cannot be cancelled while its payment is under way; nothing changed. Read the reservation: if the payment failed, cancel again.',
   },
+  [FailureType.QueueTokenRequired]: {
+    statuses: [403],
+    title: 'Queue token required',
+    description:
+      'Holding seats or paying needs the caller\'s queue token for the performance in the `Queue-Token` header (`POST /queue/tokens`), and none was sent, or the one sent is unknown, another user\'s, for another performance, or (paying) not the token the reservation was held with; nothing changed.',
+  },
+  [FailureType.QueueTokenNotActive]: {
+    statuses: [403],
+    title: 'Queue token not active',
+    description: 'The caller\'s queue token is still WAITING in line; nothing changed. Follow its `position` (`GET /queue/tokens/{id}`) and try again once it is ACTIVE. Members `tokenId`, `position` when known.',
+  },
+  [FailureType.QueueTokenExpired]: {
+    statuses: [403],
+    title: 'Queue token expired',
+    description: 'The caller\'s queue token has ended (its reservation was paid, its `activeUntil` passed, or it was cancelled); nothing changed. Join the queue again. Member `tokenId`.',
+  },
+  [FailureType.QueueTokenInUse]: {
+    statuses: [409],
+    title: 'Queue token in use',
+    description:
+      'The queue token already admits a PENDING reservation (one at a time): pay or cancel it before holding again; and a token cannot be cancelled while that reservation is PENDING. Nothing changed. Members `tokenId`, `reservationId`.',
+  },
   [FailureType.SagaAlreadyCompensated]: {
     statuses: [409],
     title: 'Saga already compensated',

@@ -103,7 +103,7 @@ export const problemTypes = {
   [ErrorCode.UnknownUser]: {
     statuses: [422, 409],
     title: 'Unknown user',
-    description: 'The user has no point account (422 when checked before the saga starts, 409 when an order was cancelled for it).',
+    description: 'The user does not exist or has no point account (422 when checked before the saga starts or the queue is joined, 409 when an order was cancelled for it).',
   },
   [ErrorCode.UnknownProduct]: {
     statuses: [422, 409],
@@ -156,7 +156,7 @@ export const problemTypes = {
   UnknownPerformance: {
     statuses: [422],
     title: 'Unknown performance',
-    description: 'The performance of the reservation request does not exist; `performanceId` names it.',
+    description: 'The performance of the reservation request or of the queue join does not exist; `performanceId` names it.',
   },
   // Coupon issuance codes (errors.ts `CouponErrorCode`).
   CouponSoldOut: {

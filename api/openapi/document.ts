@@ -21,6 +21,7 @@ import { orderRoutes } from '../orders/openapi.ts';
 import { pointRoutes } from '../points/openapi.ts';
 import { problemRoutes } from '../problems/openapi.ts';
 import { productRoutes } from '../products/openapi.ts';
+import { queueRoutes } from '../queue/openapi.ts';
 import { reservationRoutes } from '../reservations/openapi.ts';
 import { BEARER_SCHEME, openApiPath, type DocumentedRoute } from './operation.ts';
 
@@ -31,6 +32,7 @@ export type OpenApiDocument = ReturnType<typeof createDocument>;
 export const DOCUMENTED_ROUTES: readonly DocumentedRoute[] = [
   ...orderRoutes,
   ...reservationRoutes,
+  ...queueRoutes,
   ...productRoutes,
   ...concertRoutes,
   ...pointRoutes,
@@ -100,6 +102,7 @@ export function buildOpenApiDocument(): OpenApiDocument {
     tags: [
       { name: 'Orders', description: 'Checkout sagas: reserve stock, pay with points, confirm; a user\'s orders.' },
       { name: 'Reservations', description: 'Seat reservation sagas: hold seats, pay before the hold expires, or cancel.' },
+      { name: 'Queue', description: 'The waiting queue of a performance: tokens admitted in arrival order, a bounded number ACTIVE at once; holding seats and paying need an ACTIVE one.' },
       { name: 'Products', description: 'The catalog (Inventory read model).' },
       { name: 'Concerts', description: 'Concerts, performances and seat maps (Reservations read model).' },
       { name: 'Points', description: 'Point balances, their ledger and top-ups. One point pays one won.' },
