@@ -7,7 +7,7 @@
  *
  * Used by tests (scoped to their own rows, since other suites share the database) and by
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
- * points.ts, payments.ts, sagas.ts, seats.ts, coupons.ts, orphans.ts, data-platform.ts; scope.ts
+ * points.ts, payments.ts, sagas.ts, seats.ts, coupons.ts, queue.ts, orphans.ts, data-platform.ts; scope.ts
  * resolves a scope.
  */
 import type { Orm } from '../db/orm.ts';
@@ -17,6 +17,7 @@ import { paymentsBelongToLiveOrConfirmedSagas, pointConservation } from './point
 import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts';
 import { pendingSagasHaveLiveWorkflows } from './orphans.ts';
 import { couponRedemptionsMatchCoupons, couponsWithinCampaignQuantity, reservedCouponsBelongToPendingOrders, usedCouponsBelongToConfirmedOrders } from './coupons.ts';
+import { queueChecks } from './queue.ts';
 import { resolveScope } from './scope.ts';
 import { seatsHaveOneLiveHolder } from './seats.ts';
 import { stockConservation, stockLinesMatchOrders } from './stock.ts';
@@ -25,6 +26,7 @@ import type { InvariantOptions, InvariantReport } from './types.ts';
 export { formatInvariantReport } from './report.ts';
 export {
   CHECK_NAMES,
+  QUEUE_CHECK_NAMES,
   type CheckName,
   type CheckResult,
   type InvariantIds,
@@ -32,6 +34,7 @@ export {
   type InvariantOptions,
   type InvariantReport,
   type InvariantScope,
+  type QueueCheckOptions,
   type ReceivedEventLike,
   type Violation,
 } from './types.ts';
@@ -45,7 +48,7 @@ export {
  * check is complete for its own rule.
  *
  * @param orm an open ORM; the check forks its own EntityManager.
- * @param options scope, data-platform events and in-flight tolerance; see {@link InvariantOptions}.
+ * @param options scope, data-platform events, in-flight tolerance and the queue's limit; see {@link InvariantOptions}.
  * @returns the checks in `CHECK_NAMES` order and whether all passed.
  */
 export async function checkInvariants(orm: Orm, options: InvariantOptions = {}): Promise<InvariantReport> {
@@ -65,6 +68,7 @@ export async function checkInvariants(orm: Orm, options: InvariantOptions = {}):
         await usedCouponsBelongToConfirmedOrders(em, scope),
         await reservedCouponsBelongToPendingOrders(em, scope),
         await couponRedemptionsMatchCoupons(em, scope),
+        ...(await queueChecks(em, scope, options)),
         await pendingSagasHaveLiveWorkflows(em, scope, options),
         await dataPlatformDelivery(em, scope, options),
       ];

@@ -1,10 +1,11 @@
 /**
  * Resolving an {@link InvariantScope} to the concrete rows the checks look at: the orders
- * and reservations it names or reaches, then their products, users and performances.
+ * and reservations it names or reaches, then their products, users and performances, and
+ * the performances of the users' queue tokens.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InvariantScope } from './types.ts';
-import { json, rows, sql, unique } from './sql.ts';
+import { json, rows, sql, tableExists, unique } from './sql.ts';
 
 /** A scope resolved to concrete ids; `undefined` (no scope at all) means "every row". */
 export interface ResolvedScope {
@@ -14,6 +15,7 @@ export interface ResolvedScope {
   users: number[];
   /** Coupon campaigns: those named, and those of the coupons of the scope's users and orders. */
   campaigns: number[];
+  /** Those named, of the reservations, and of the users' queue tokens. */
   performances: number[];
   workflowIds: string[];
 }
@@ -66,12 +68,18 @@ export async function resolveScope(em: EntityManager, scope: InvariantScope): Pr
         where user_id in (select jsonb_array_elements_text(${json(users)}::jsonb)::int)
            or order_id::text in (select jsonb_array_elements_text(${json(orders.map((o) => o.id))}::jsonb))`,
   );
+  const queuePerformances = (await tableExists(em, 'queue_tokens'))
+    ? await rows<{ performance_id: number }>(
+        em,
+        sql`select distinct performance_id from queue_tokens where user_id in (select jsonb_array_elements_text(${json(users)}::jsonb)::int)`,
+      )
+    : [];
   return {
     orders: orders.map((o) => o.id),
     reservations: reservations.map((r) => r.id),
     products: unique([...(scope.productIds ?? []), ...lineProducts.map((l) => l.product_id)]),
     users,
-    performances: unique([...(scope.performanceIds ?? []), ...reservations.map((r) => r.performance_id)]),
+    performances: unique([...(scope.performanceIds ?? []), ...reservations.map((r) => r.performance_id), ...queuePerformances.map((q) => q.performance_id)]),
     workflowIds: [...orders.map((o) => o.workflow_id), ...reservations.map((r) => r.workflow_id)],
     campaigns: unique([...(scope.campaignIds ?? []), ...couponCampaigns.map((c) => c.campaign_id)]),
   };

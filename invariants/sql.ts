@@ -41,6 +41,15 @@ export function rows<Row extends object>(em: EntityManager, query: Fragment): Pr
   return em.execute<Row[]>(query.text, query.params as never[], 'all');
 }
 
+/**
+ * Whether table `name` exists: a database migrated only part of the way (a migration's own
+ * test) lacks the newer tables, and a query naming one would abort the check's transaction.
+ */
+export async function tableExists(em: EntityManager, name: string): Promise<boolean> {
+  const [row] = await rows<{ present: boolean }>(em, sql`select to_regclass(${name}) is not null as present`);
+  return row?.present ?? false;
+}
+
 /** `values` as a JSON array, for `jsonb_array_elements_text(?::jsonb)`. */
 export function json(values: readonly unknown[]): string {
   return JSON.stringify(values);

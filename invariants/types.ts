@@ -5,7 +5,7 @@
 import type { SagaWorkflowState } from '../common/reconciliation.ts';
 
 /** Ids of the rows a violation or note is about, e.g. `{ orderId, productId }`. */
-export type InvariantIds = Record<string, string | number | number[]>;
+export type InvariantIds = Record<string, string | number | number[] | string[]>;
 
 /**
  * One broken rule: which rows (`ids`), the rule (`rule`), what the rule expects and what
@@ -55,8 +55,9 @@ export interface InvariantReport {
  * Restricts the check to some rows, so a test can check its own while other suites use the
  * same database. Related rows join the scope: the orders and reservations of `userIds`,
  * the orders with a line on `productIds`, the reservations of `performanceIds`; then the
- * products, users and performances of those orders and reservations. Per-product and
- * per-user sums always count every row of that product or user.
+ * products, users and performances of those orders and reservations, and the performances
+ * of the users' queue tokens. Per-product, per-user and per-performance checks (sums, the
+ * queue's cap and order) always count every row of that product, user or performance.
  */
 export interface InvariantScope {
   productIds?: readonly number[];
@@ -99,6 +100,22 @@ export interface InvariantOptions {
   workflowStates?: (workflowIds: string[]) => Promise<ReadonlyMap<string, SagaWorkflowState>>;
   /** Deadlines of the orphan check in ms (defaults: common/reconciliation.ts, as the reconciliation's). */
   orphanGraceMs?: { order?: number; reservation?: number };
+  /** The waiting queue's rules as the service runs them (config.queue); see {@link QueueCheckOptions}. */
+  queue?: QueueCheckOptions;
+}
+
+/** What the queue checks need to know of the service's settings. */
+export interface QueueCheckOptions {
+  /**
+   * QUEUE_ACTIVE_LIMIT: most ACTIVE tokens per performance at any instant. Without it the
+   * cap check is skipped (suites sharing one database run different limits).
+   */
+  activeLimit?: number;
+  /**
+   * How long (ms) a token may stay ACTIVE past its `activeUntil` before that is a violation:
+   * the admission driver ends it within its poll. Default 6,000 (5 s + QUEUE_POLL_MS's default).
+   */
+  overdueGraceMs?: number;
 }
 
 /** Names of the checks, in the order they run and are reported. */
@@ -115,12 +132,26 @@ export const CHECK_NAMES = [
   'used-coupons-belong-to-confirmed-orders',
   'reserved-coupons-belong-to-pending-orders',
   'coupon-redemptions-match-coupons',
+  'queue-tokens-within-active-limit',
+  'queue-tokens-admitted-in-ticket-order',
+  'queue-counters-count-waiting',
+  'queue-tokens-active-within-deadline',
+  'confirmed-reservations-expire-their-tokens',
   'pending-sagas-have-live-workflows',
   'data-platform-delivery',
 ] as const;
 
 /** One of {@link CHECK_NAMES}. */
 export type CheckName = (typeof CHECK_NAMES)[number];
+
+/** The waiting queue's checks (invariants/queue.ts), in {@link CHECK_NAMES} order. */
+export const QUEUE_CHECK_NAMES = [
+  'queue-tokens-within-active-limit',
+  'queue-tokens-admitted-in-ticket-order',
+  'queue-counters-count-waiting',
+  'queue-tokens-active-within-deadline',
+  'confirmed-reservations-expire-their-tokens',
+] as const satisfies readonly CheckName[];
 
 const DESCRIPTIONS: Record<CheckName, string> = {
   'stock-conservation':
@@ -145,6 +176,14 @@ const DESCRIPTIONS: Record<CheckName, string> = {
     'a RESERVED coupon is held by a PENDING order, never by a closed one (COMPENSATION_FAILED: needs operator)',
   'coupon-redemptions-match-coupons':
     'a RESERVED or USED redemption has its coupon in that status held by its order, a RELEASED one\'s coupon is not held by its order, and a held coupon has its order\'s redemption',
+  'queue-tokens-within-active-limit':
+    'for each performance: at no instant more than the active limit of tokens active, a token being active over [admitted_at, ended_at) (skipped without a limit)',
+  'queue-tokens-admitted-in-ticket-order':
+    'no queue token is admitted while a token of its performance with a smaller ticket is still WAITING (cancelled while WAITING: until its ended_at)',
+  'queue-counters-count-waiting': 'for each performance: queue_counters.waiting = its WAITING queue tokens',
+  'queue-tokens-active-within-deadline': 'no queue token is still ACTIVE longer than the grace after its active_until',
+  'confirmed-reservations-expire-their-tokens':
+    'a CONFIRMED reservation\'s queue token is its user\'s for its performance and EXPIRED (PAID or TIMED_OUT), never live nor CANCELLED',
   'pending-sagas-have-live-workflows':
     'a PENDING order created more than the order grace ago, or a PENDING reservation whose hold expired more than the reservation grace ago, has a running workflow (asked of Temporal when the checker can, else judged by age alone)',
   'data-platform-delivery':

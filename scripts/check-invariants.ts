@@ -7,7 +7,8 @@
  * saga whose delivery is still PENDING is reported as in flight, not as a violation. The
  * orphan check asks Temporal (`TEMPORAL_ADDRESS`) whether the workflow of each PENDING saga
  * past its deadline (the reconciliation's `RECONCILIATION_*_GRACE_MS`) still runs, and
- * judges by age alone when Temporal does not answer or with `--no-temporal`.
+ * judges by age alone when Temporal does not answer or with `--no-temporal`. The queue's cap
+ * is `QUEUE_ACTIVE_LIMIT` and its overdue grace 5 s plus `QUEUE_POLL_MS`, as the service runs.
  *
  * Exit status: 0 when every invariant holds, 1 on any violation, 2 when the check could
  * not run (database unreachable, migrations pending, bad arguments).
@@ -17,7 +18,7 @@ import { Client, Connection } from '@temporalio/client';
 import { sagaWorkflowStates } from '../activities/reconciliation.ts';
 import { loadConfig, type AppConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
-import { checkInvariants, formatInvariantReport, type InvariantOptions, type ReceivedEventLike } from '../invariants/index.ts';
+import { checkInvariants, formatInvariantReport, type InvariantOptions, type QueueCheckOptions, type ReceivedEventLike } from '../invariants/index.ts';
 import { openOrm } from '../db/orm.ts';
 
 /** Flags of the command. */
@@ -61,6 +62,15 @@ export async function fetchReceivedEvents(baseUrl: string, timeoutMs = 5_000): P
 }
 
 /**
+ * The queue checks' settings from `config.queue`: the cap is QUEUE_ACTIVE_LIMIT, and a token
+ * may stay ACTIVE past its `activeUntil` for 5 s plus QUEUE_POLL_MS (the admission driver
+ * ends it within its poll).
+ */
+export function queueCheckOptions(config: AppConfig): QueueCheckOptions {
+  return { activeLimit: config.queue.activeLimit, overdueGraceMs: 5_000 + config.queue.pollMs };
+}
+
+/**
  * Runs the check against `config`'s database and data platform, writing the report to
  * `write`. Resolves to the exit status (0 ok, 1 violations, 2 could not check).
  */
@@ -91,6 +101,7 @@ export async function runInvariantCheck(config: AppConfig, flags: CheckFlags, wr
         receivedEvents,
         allowInFlight: flags.allowInFlight,
         orphanGraceMs: { order: config.reconciliation.orderGraceMs, reservation: config.reconciliation.reservationGraceMs },
+        queue: queueCheckOptions(config),
         ...('lookup' in temporal ? { workflowStates: temporal.lookup } : {}),
       });
       write(formatInvariantReport(report));
