@@ -32,6 +32,7 @@ import { checkPendingStart, startSaga } from '../saga-start.ts';
 import { applicationFailureIn, executeUpdate } from '../temporal.ts';
 import { cancelFailureAnswer, holdFailureAnswer, paymentFailureAnswer, pendingWithoutSaga, refusalError } from './failures.ts';
 import { checkHoldLimits } from './hold-limits.ts';
+import { checkHoldQueueToken } from './queue-token.ts';
 import type { CancellingReservationBody, CreateReservationRequest, HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
 import {
   checkReferences,
@@ -49,28 +50,33 @@ import {
 } from './views.ts';
 
 /**
- * The saga input of a reservation request, after checking its references and the user's
- * hold caps: seats sorted ascending, the hold in ms (`RESERVATION_HOLD_SECONDS` when not
- * given), the id from the Idempotency-Key keyed with the server secret (random without
- * one) and the request's fingerprint.
+ * The saga input of a reservation request, after checking its references, the caller's
+ * queue token (`queueTokenId`, from header `Queue-Token`) and the user's hold caps: seats
+ * sorted ascending, the hold in ms (`RESERVATION_HOLD_SECONDS` when not given), the id from
+ * the Idempotency-Key keyed with the server secret (random without one), the request's
+ * fingerprint (without the token: a retry with a new token is the same request) and the
+ * token, which the saga's first step checks again under its row lock.
  *
  * @throws ApiError 422 UnknownUser / UnknownPerformance / UnknownSeat ({@link checkReferences});
- *   409 HoldLimitExceeded ({@link checkHoldLimits}); nothing starts.
+ *   403 QueueTokenRequired / QueueTokenNotActive / QueueTokenExpired, 409 QueueTokenInUse
+ *   ({@link checkHoldQueueToken}); 409 HoldLimitExceeded ({@link checkHoldLimits}); nothing starts.
  */
 export async function reservationInput(
   deps: Pick<AppDeps, 'orm' | 'config'>,
   body: CreateReservationRequest & { userId: number },
-  idempotencyKey: string | undefined,
+  request: { idempotencyKey: string | undefined; queueTokenId: string | undefined },
 ): Promise<SeatReservationInput> {
   const { orm, config } = deps;
   const { userId, performanceId } = body;
+  const { idempotencyKey, queueTokenId } = request;
   const seatIds = [...body.seatIds].sort((a, b) => a - b);
   const holdMs = (body.holdSeconds ?? config.api.reservationHoldSeconds) * 1000;
   const reservationId = reservationIdFor(config.idempotency.secret, userId, idempotencyKey);
   const requestHash = reservationRequestHash({ userId, performanceId, seatIds, holdMs });
   await checkReferences(orm, userId, performanceId, seatIds);
+  await checkHoldQueueToken(orm, { reservationId, userId, performanceId, tokenId: queueTokenId });
   await checkHoldLimits(orm, config.holdLimits, { reservationId, userId, seatIds });
-  return { reservationId, userId, performanceId, seatIds, holdMs, requestHash };
+  return { reservationId, userId, performanceId, seatIds, holdMs, requestHash, ...(queueTokenId === undefined ? {} : { queueTokenId }) };
 }
 
 /** The answer of `POST /reservations`: 201 with the hold, or 202 while it is not known. */

@@ -2,9 +2,16 @@
  * Seat reservation routes. Every reservation is a `seatReservation` saga with workflow id
  * `reservation-<reservationId>`; the routes start it, pay it, cancel it and read it.
  *
+ * Holding seats and paying need the caller's ACTIVE queue token for the performance in
+ * header `Queue-Token` (reservations/queue-token.ts): 403 `QueueTokenRequired` /
+ * `QueueTokenNotActive` / `QueueTokenExpired`, 409 `QueueTokenInUse` (holds), 400 for a
+ * header that is not a UUID; checked before anything starts.
+ *
  * `POST /reservations` body `{ userId, performanceId, seatIds: [1..10 distinct ids],
- * holdSeconds? (1..1800, default RESERVATION_HOLD_SECONDS) }`, optional `Idempotency-Key`
- * header. Starts (or rejoins) the saga and waits up to `ORDER_OUTCOME_WAIT_MS` for the hold:
+ * holdSeconds? (1..1800, default RESERVATION_HOLD_SECONDS) }`, header `Queue-Token`,
+ * optional `Idempotency-Key` header (a repeated request whose reservation exists is not
+ * checked against the queue). Starts (or rejoins) the saga and waits up to
+ * `ORDER_OUTCOME_WAIT_MS` for the hold:
  * - 201 {@link HoldView} (PENDING: the seats are held until `holdExpiresAt`; pay before it),
  *   `Location: /reservations/<id>`;
  * - 202 `{ reservationId, status: 'PENDING', links: { self } }` when the hold is not known yet;
@@ -16,7 +23,8 @@
  *   `UnknownSeat` (`details.seatIds`: not seats of this performance), 422
  *   `IdempotencyKeyReused`, 503 `TemporalUnavailable`. Nothing starts on a 4xx before the saga.
  *
- * `POST /reservations/:id/payment` (no body, or `{}`): pays with points and confirms.
+ * `POST /reservations/:id/payment` (no body, or `{}`), header `Queue-Token` (the token the
+ * seats were held with; not checked once the reservation has ended): pays with points and confirms.
  * 200 {@link ReservationView} (CONFIRMED); 202 pending body when the payment has not
  * finished within the wait; 402 `InsufficientPoints` (the hold is kept: top up and pay
  * again; `details`: `reservationId, userId, balancePoints, requiredPoints`); 410
@@ -45,6 +53,7 @@ import { readIdempotencyKey } from '../idempotency.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { cancelAnswer, paymentAnswer, reservationInput, reserveAnswer } from './commands.ts';
 import { registerReservationOperatorRoutes } from './operator.ts';
+import { checkPaymentQueueToken, readQueueTokenHeader } from './queue-token.ts';
 import {
   CreateReservationBody,
   PayReservationBody,
@@ -62,9 +71,10 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
 
   router.post<object, object, HoldView | PendingReservationBody>('/reservations', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const idempotencyKey = readIdempotencyKey(ctx.headers);
+    const queueTokenId = readQueueTokenHeader(ctx.headers);
     const parsed = CreateReservationBody.parse(ctx.request.body);
     const body = { ...parsed, userId: actingUserId(callerOf(ctx), parsed.userId) };
-    const input = await reservationInput(deps, body, idempotencyKey);
+    const input = await reservationInput(deps, body, { idempotencyKey, queueTokenId });
     const { reservationId } = input;
     const log = ctx.state.log.child({ reservationId, workflowId: reservationWorkflowId(reservationId), idempotencyKey });
     const answer = await reserveAnswer(deps, log, input);
@@ -78,8 +88,12 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
     jsonBody(api.bodyLimitBytes),
     async (ctx) => {
       const { id } = ReservationIdParams.parse(ctx.params);
+      const queueTokenId = readQueueTokenHeader(ctx.headers);
       PayReservationBody.parse(ctx.request.body);
-      assertActsOn(callerOf(ctx), await reservationOwner(deps, id), `reservation ${id}`);
+      const caller = callerOf(ctx);
+      const owner = await reservationOwner(deps, id);
+      assertActsOn(caller, owner, `reservation ${id}`);
+      await checkPaymentQueueToken(deps.orm, { reservationId: id, userId: owner!, tokenId: queueTokenId });
       const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
       const answer = await paymentAnswer(deps, log, id);
       ctx.set('Location', reservationPath(id));

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../../common/index.ts';
+import { QUEUE_TOKEN_HEADER } from '../../common/queue.ts';
 import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
@@ -35,6 +36,17 @@ export const CreateReservationBody = z
 
 /** A validated `POST /reservations` body: seats of one performance, the hold in seconds if given. */
 export type CreateReservationRequest = z.output<typeof CreateReservationBody>;
+
+/**
+ * The `Queue-Token` request header of `POST /reservations` and `POST
+ * /reservations/:id/payment` (required): the caller's ACTIVE queue token for the
+ * performance, a UUID (reservations/queue-token.ts reads and checks it).
+ */
+export const QueueTokenParam = z.uuid().meta({
+  description:
+    'The `tokenId` of the caller\'s ACTIVE queue token for the performance (`POST /queue/tokens`); paying needs the token the seats were held with. Missing, unknown, someone else\'s or for another performance: 403 `QueueTokenRequired`; still WAITING: 403 `QueueTokenNotActive`; ended: 403 `QueueTokenExpired`. Not checked for a repeated request whose reservation exists, nor for paying a reservation that has ended (its row answers).',
+  param: { id: 'QueueToken', in: 'header', name: QUEUE_TOKEN_HEADER, required: true },
+});
 
 /** Body of `POST /reservations/:id/payment`: none, or an empty JSON object. */
 export const PayReservationBody = z.strictObject({}).optional();

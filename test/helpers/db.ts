@@ -18,6 +18,8 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
     // cut those waits and change the scene. db-silent-connection.test.ts sets its own.
     DATABASE_STATEMENT_TIMEOUT_MS: '120000',
     DATABASE_QUERY_TIMEOUT_MS: '125000',
+    // Suites hold many seats at once: no one waits in the queue unless a suite sets a cap.
+    QUEUE_ACTIVE_LIMIT: '100000',
     ...overrides,
     NODE_ENV: 'test',
     LOG_LEVEL: overrides.LOG_LEVEL ?? 'warn',

@@ -45,6 +45,10 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     RESERVATION_MAX_LIVE_HOLDS: String(config.holdLimits.maxLiveHolds),
     RESERVATION_MAX_HELD_SEATS: String(config.holdLimits.maxHeldSeats),
     RATE_LIMIT_WRITES_PER_MINUTE: String(config.rateLimit.writesPerMinute),
+    // The suite's waiting queue (testConfig: a cap no suite reaches unless it sets one).
+    QUEUE_ACTIVE_LIMIT: String(config.queue.activeLimit),
+    QUEUE_ACTIVE_SECONDS: String(config.queue.activeMs / 1000),
+    QUEUE_POLL_MS: String(config.queue.pollMs),
     // The suite predicts the ids the API derives from Idempotency-Keys (api/idempotency.ts).
     IDEMPOTENCY_SECRET: config.idempotency.secret,
     ...overrides,

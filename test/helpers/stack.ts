@@ -15,10 +15,12 @@ import { createDataPlatformServer, type DataPlatformServer } from '../../data-pl
 import { createDataPlatformClient } from '../../activities/data-platform.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
+import { startQueueAdmission, type QueueAdmissionDriver } from '../../worker/queue-admission.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { authHeader, operatorToken, tokenFor } from './auth.ts';
 import { openTestOrm, testConfig } from './db.ts';
 import { expectNoContractViolations, recordContract, type ContractRecorder } from './openapi-check.ts';
+import { queueTokenHeader } from './queue-tokens.ts';
 import { bundleWorkflows, startTestTemporal, uniqueTaskQueue } from './temporal.ts';
 
 /** A running stack and the handles a test needs. */
@@ -30,9 +32,9 @@ export interface TestStack {
   apiUrl: string;
   /** What the API answered, checked against the OpenAPI document. */
   contract: ContractRecorder;
-  /** Stops the worker (e.g. to test a restart); resolves once it has shut down. */
+  /** Stops the worker and its queue admission driver (e.g. to test a restart); resolves once both have stopped. */
   stopWorker(): Promise<void>;
-  /** Starts a new worker on the same task queue. */
+  /** Starts a new worker on the same task queue, with the queue admission driver as worker/main.ts runs it. */
   startWorker(): Promise<void>;
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
+  let admission: QueueAdmissionDriver | undefined;
   const startWorker = async () => {
     const deps = {
       orm: workerOrm,
@@ -99,10 +102,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       activityOverrides: options.activityOverrides?.(createActivities(deps)),
     });
     running = worker.run();
+    // LISTEN on the direct database (a fault-injecting worker URL would leave a hanging connect behind).
+    const { queue } = config;
+    admission = startQueueAdmission(workerOrm, logger, { settings: queue, pollMs: queue.pollMs, databaseUrl: config.database.url });
   };
   const stopWorker = async () => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running;
+    await admission?.stop();
+    admission = undefined;
   };
   await startWorker();
 
@@ -193,10 +201,13 @@ async function authorizationFor(as: CallAs): Promise<Record<string, string>> {
 /**
  * Sends a JSON request to the stack's API, with a bearer token of `options.as` (default: the
  * request's natural actor, {@link naturalActor}, read with `stack.orm` when there is one),
- * unless `headers` has an `authorization` of its own.
+ * unless `headers` has an `authorization` of its own. A user's `POST /reservations` and
+ * `POST /reservations/:id/payment` without a `Queue-Token` header get the user's queue
+ * token (queue-tokens.ts `queueTokenHeader`: joined with `stack.orm` under
+ * `stack.config`'s admission rules and awaited until ACTIVE).
  */
 export async function callApi<T = any>(
-  stack: Pick<TestStack, 'apiUrl'> & { orm?: Orm },
+  stack: Pick<TestStack, 'apiUrl'> & { orm?: Orm; config?: AppConfig },
   method: string,
   path: string,
   body?: unknown,
@@ -204,10 +215,12 @@ export async function callApi<T = any>(
   options: CallOptions = {},
 ): Promise<ApiAnswer<T>> {
   const ownAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
-  const auth = ownAuthorization ? {} : await authorizationFor(options.as ?? (await naturalActor(stack.orm, path, body)));
+  const actor = ownAuthorization ? undefined : (options.as ?? (await naturalActor(stack.orm, path, body)));
+  const auth = actor === undefined ? {} : await authorizationFor(actor);
+  const queueToken = typeof actor === 'number' ? await queueTokenHeader(stack, { method, path, body, headers }, actor) : {};
   const res = await fetch(new URL(path, stack.apiUrl), {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth, ...headers },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth, ...queueToken, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

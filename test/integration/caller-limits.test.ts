@@ -53,6 +53,17 @@ function reserve(userId: number, performanceId: number, seatIds: number[], key: 
   return callApi(stack, 'POST', '/reservations', { userId, performanceId, seatIds, holdSeconds: 600 }, { 'Idempotency-Key': key });
 }
 
+/**
+ * `count` performances of `seats` seats each. A queue token admits one PENDING reservation
+ * at a time, and a user has one live token per performance: a user's concurrent holds are
+ * holds of different performances.
+ */
+async function performances(count: number, seats = 3): Promise<{ performanceId: number; seatIds: number[] }[]> {
+  const made = [];
+  for (let i = 0; i < count; i++) made.push(await createPerformance(stack.orm, seats));
+  return made;
+}
+
 async function reservationRows(userId: number) {
   return stack.orm.em.fork().execute<{ id: string; status: string; reason: string | null }[]>(
     'select id, status, reason from reservations where user_id = ? order by created_at',
@@ -79,11 +90,11 @@ describe('Idempotency-Keys scoped to the caller', () => {
 describe('the hold caps', () => {
   it('refuses a hold past the live-hold cap with 409 at once; nothing starts', async () => {
     const userId = await createUser(stack.orm, 0);
-    const { performanceId, seatIds } = await createPerformance(stack.orm, 6);
-    for (let i = 0; i < MAX_HOLDS; i++) expect((await reserve(userId, performanceId, [seatIds[i]!])).status).toBe(201);
+    const shows = await performances(MAX_HOLDS + 1, 1);
+    for (const { performanceId, seatIds } of shows.slice(0, MAX_HOLDS)) expect((await reserve(userId, performanceId, seatIds)).status).toBe(201);
 
     const key = randomUUID();
-    const over = await reserve(userId, performanceId, [seatIds[5]!], key);
+    const over = await reserve(userId, shows[MAX_HOLDS]!.performanceId, shows[MAX_HOLDS]!.seatIds, key);
     expect(over.status).toBe(409);
     expect(over.body).toMatchObject({ code: 'HoldLimitExceeded', userId, liveHolds: MAX_HOLDS, heldSeats: 2, requestedSeats: 1, maxLiveHolds: MAX_HOLDS, maxHeldSeats: MAX_SEATS });
     expect(await reservationRows(userId)).toHaveLength(MAX_HOLDS);
@@ -93,37 +104,38 @@ describe('the hold caps', () => {
 
   it('refuses a hold that would take the held seats past the cap, and counts a cancelled hold no more', async () => {
     const userId = await createUser(stack.orm, 0);
-    const { performanceId, seatIds } = await createPerformance(stack.orm, 6);
-    const first = await reserve(userId, performanceId, seatIds.slice(0, 2));
+    const [a, b] = await performances(2);
+    const first = await reserve(userId, a!.performanceId, a!.seatIds.slice(0, 2));
     expect(first.status).toBe(201);
-    const over = await reserve(userId, performanceId, seatIds.slice(2, 4));
+    const over = await reserve(userId, b!.performanceId, b!.seatIds.slice(0, 2));
     expect(over.status).toBe(409);
     expect(over.body).toMatchObject({ code: 'HoldLimitExceeded', liveHolds: 1, heldSeats: 2, requestedSeats: 2 });
 
     expect((await callApi(stack, 'DELETE', `/reservations/${first.body.reservationId}`, undefined, {}, { as: userId })).status).toBe(200);
-    expect((await reserve(userId, performanceId, seatIds.slice(2, 5))).status).toBe(201);
+    expect((await reserve(userId, b!.performanceId, b!.seatIds)).status).toBe(201);
   });
 
   it('answers a repeated request of a hold at the cap with its hold, not a refusal', async () => {
     const userId = await createUser(stack.orm, 0);
-    const { performanceId, seatIds } = await createPerformance(stack.orm, 4);
+    const [a, b] = await performances(2);
     const key = randomUUID();
-    const first = await reserve(userId, performanceId, [seatIds[0]!], key);
-    expect((await reserve(userId, performanceId, [seatIds[1]!])).status).toBe(201);
-    const again = await reserve(userId, performanceId, [seatIds[0]!], key);
+    const first = await reserve(userId, a!.performanceId, [a!.seatIds[0]!], key);
+    expect((await reserve(userId, b!.performanceId, [b!.seatIds[0]!])).status).toBe(201);
+    // At the cap, and the first hold's token admits it: the repeat is answered from the reservation.
+    const again = await reserve(userId, a!.performanceId, [a!.seatIds[0]!], key);
     expect([again.status, again.body.reservationId]).toEqual([201, first.body.reservationId]);
   });
 
   it('lets exactly one of two requests racing for the last slot past the API check hold seats', async () => {
     const userId = await createUser(stack.orm, 0);
-    const { performanceId, seatIds } = await createPerformance(stack.orm, 4);
-    expect((await reserve(userId, performanceId, [seatIds[0]!])).status).toBe(201);
+    const [a, b, c] = await performances(3);
+    expect((await reserve(userId, a!.performanceId, [a!.seatIds[0]!])).status).toBe(201);
     let release!: () => void;
     const both = new Promise<void>((resolve) => (release = resolve));
     racing.set(userId, { arrived: 0, release, both });
 
     // Both pass the API's check: neither saga has written its row before both activities run.
-    const answers = await Promise.all([reserve(userId, performanceId, [seatIds[1]!]), reserve(userId, performanceId, [seatIds[2]!])]);
+    const answers = await Promise.all([reserve(userId, b!.performanceId, [b!.seatIds[0]!]), reserve(userId, c!.performanceId, [c!.seatIds[0]!])]);
     racing.delete(userId);
     expect(answers.map((a) => a.status).sort()).toEqual([201, 409]);
     const refused = answers.find((a) => a.status === 409)!;

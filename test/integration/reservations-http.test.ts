@@ -25,7 +25,8 @@ describe('reservations over HTTP', () => {
     expect(held.body).toMatchObject({ status: 'PENDING', totalWon: 20_000, seatIds: seatIds.slice(0, 2) });
     const id = held.body.reservationId;
 
-    const taken = await callApi(stack, 'POST', '/reservations', { userId, performanceId, seatIds: seatIds.slice(1, 3) });
+    const other = await createUser(stack.orm, 0);
+    const taken = await callApi(stack, 'POST', '/reservations', { userId: other, performanceId, seatIds: seatIds.slice(1, 3) });
     expect(taken.status).toBe(409);
     expect(taken.body).toMatchObject({ code: 'SeatUnavailable', seatIds: [seatIds[1]] });
 

@@ -154,7 +154,7 @@ async function restartRound(signal: NodeJS.Signals): Promise<void> {
     // The holds last: they must still run when the server dies.
     const holdAnswers = await Promise.all(
       holders.map((userId, i) =>
-        callApi({ apiUrl: api.url }, 'POST', '/reservations', { userId, performanceId, seatIds: seatIds.slice(2 * i, 2 * i + 2), holdSeconds: i < 2 ? 2 : 3 }),
+        callApi({ apiUrl: api.url, orm, config }, 'POST', '/reservations', { userId, performanceId, seatIds: seatIds.slice(2 * i, 2 * i + 2), holdSeconds: i < 2 ? 2 : 3 }),
       ),
     );
     for (const res of holdAnswers) expect([res.status, res.body.status]).toEqual([res.status === 202 ? 202 : 201, 'PENDING']);
