@@ -4,6 +4,7 @@
  * database at the same time, so only a private one can show that *nothing* changed: its
  * snapshot fingerprints every row of every table.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { prepareDatabase, type Orm } from '../../../db/orm.ts';
 import { createPerformance, createProduct, createUser } from '../../helpers/db.ts';
@@ -44,7 +45,8 @@ const ABSENT_FROM = 2_147_483_000;
 /**
  * The fixtures: a user with 50,000 points, a user without a point account, two products,
  * a performance A with three AVAILABLE seats, one HELD and one RESERVED (by reservations
- * that do not exist), and a performance B with two seats.
+ * that do not exist), a performance B with two seats, and their queue tokens
+ * ({@link createQueueTokens}).
  */
 export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>> {
   const userId = await createUser(orm, 50_000);
@@ -60,6 +62,7 @@ export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>
     [a.seatIds[3]],
   );
   await orm.em.fork().execute(`update seats set status = 'RESERVED', reservation_id = gen_random_uuid() where id = ?`, [a.seatIds[4]]);
+  const queueTokens = await createQueueTokens(orm, { userId, otherUserId: noAccount!.id, performanceA: a.performanceId, performanceB: b.performanceId });
   return {
     userId,
     userWithoutAccount: noAccount!.id,
@@ -70,7 +73,38 @@ export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>
     seatsA: a.seatIds,
     seatsB: b.seatIds,
     absentIds: Array.from({ length: 16 }, (_, i) => ABSENT_FROM + i * 41),
+    queueTokens,
   };
+}
+
+/**
+ * The queue tokens of the fixtures, written as the queue would have left them: user
+ * `userId`'s EXPIRED (paid) and CANCELLED tokens and its ACTIVE one (for a day) for
+ * performance A, its WAITING one for performance B, and the other user's ACTIVE one for A.
+ */
+async function createQueueTokens(
+  orm: Orm,
+  { userId, otherUserId, performanceA, performanceB }: { userId: number; otherUserId: number; performanceA: number; performanceB: number },
+): Promise<Fixtures['queueTokens']> {
+  const [expired, cancelled, active, othersActive, waiting] = Array.from({ length: 5 }, () => randomUUID());
+  const em = orm.em.fork();
+  await em.execute('insert into queue_counters (performance_id, last_ticket, waiting) values (?, 4, 0), (?, 1, 1)', [performanceA, performanceB]);
+  await em.execute(
+    `insert into queue_tokens (id, performance_id, user_id, ticket, status, joined_at, admitted_at, active_until, ended_at, end_reason) values
+       (?, ?, ?, 1, 'EXPIRED', now() - interval '3 hours', now() - interval '3 hours', now() - interval '170 minutes', now() - interval '175 minutes', 'PAID'),
+       (?, ?, ?, 2, 'CANCELLED', now() - interval '2 hours', null, null, now() - interval '1 hour', 'CANCELLED'),
+       (?, ?, ?, 3, 'ACTIVE', now() - interval '1 minute', now(), now() + interval '1 day', null, null),
+       (?, ?, ?, 4, 'ACTIVE', now() - interval '1 minute', now(), now() + interval '1 day', null, null),
+       (?, ?, ?, 1, 'WAITING', now(), null, null, null, null)`,
+    [
+      expired, performanceA, userId,
+      cancelled, performanceA, userId,
+      active, performanceA, userId,
+      othersActive, performanceA, otherUserId,
+      waiting, performanceB, userId,
+    ],
+  );
+  return { active: active!, waiting: waiting!, ended: [expired!, cancelled!], othersActive: othersActive! };
 }
 
 /** What exists, read back from the database, the contract's problem types and the accepted tokens, for the oracle. */
@@ -78,6 +112,9 @@ export async function readWorld(orm: Orm, bodyLimitBytes: number, validTokens: R
   const em = orm.em.fork();
   const ids = async (sql: string) => (await em.execute<{ id: number }[]>(sql)).map((r) => Number(r.id));
   const seats = await em.execute<{ id: number; performance_id: number }[]>('select id, performance_id from seats');
+  const tokens = await em.execute<{ id: string; user_id: number; performance_id: number; status: string }[]>(
+    'select id, user_id, performance_id, status from queue_tokens',
+  );
   const world: World = {
     bodyLimitBytes,
     users: new Set(await ids('select id from app_users')),
@@ -87,10 +124,20 @@ export async function readWorld(orm: Orm, bodyLimitBytes: number, validTokens: R
     seatPerformance: new Map(seats.map((s) => [Number(s.id), Number(s.performance_id)])),
     problemTypes: problemTypes(),
     validTokens,
+    callers: new Map([...validTokens].map((token) => [token, bearerSubject(token)])),
+    queueTokens: new Map(tokens.map((t) => [t.id, { userId: Number(t.user_id), performanceId: Number(t.performance_id), status: t.status }])),
   };
   const highest = Math.max(0, ...(await ids(`select max(id) as id from app_users union all select max(id) from products union all select max(id) from seats union all select max(id) from performances`)).filter(Number.isFinite));
   if (highest >= ABSENT_FROM) throw new Error(`ids reach ${highest}: the absent ids of the fixtures exist`);
   return world;
+}
+
+/** The user a bearer token (a JWT the development issuer signed) names in its `sub`. */
+function bearerSubject(token: string): number {
+  const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub?: unknown };
+  const userId = Number(claims.sub);
+  if (!Number.isSafeInteger(userId)) throw new Error(`a fixture token names no user: sub ${String(claims.sub)}`);
+  return userId;
 }
 
 /** Per table of the public schema: row count and an md5 of all its rows; and the fixtures' state in clear. */

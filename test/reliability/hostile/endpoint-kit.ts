@@ -29,6 +29,12 @@ export interface Fixtures {
   seatsB: number[];
   /** Well-formed ids that are no row of any table. */
   absentIds: number[];
+  /**
+   * Queue tokens: `userId`'s ACTIVE one for performance A (the one its holds and payments
+   * carry), its WAITING one for performance B, its ended ones (EXPIRED, CANCELLED) for A,
+   * and `userWithoutAccount`'s ACTIVE one for A.
+   */
+  queueTokens: { active: string; waiting: string; ended: string[]; othersActive: string };
   /** A valid bearer token of each user above (`userId`, `userWithoutAccount`), by user id. */
   tokens: ReadonlyMap<number, string>;
 }

@@ -35,6 +35,7 @@ import { orderEndpoints } from './routes/orders.ts';
 import { pointEndpoints } from './routes/points.ts';
 import { problemEndpoints } from './routes/problems.ts';
 import { productEndpoints } from './routes/products.ts';
+import { queueEndpoints } from './routes/queue.ts';
 import { reservationEndpoints } from './routes/reservations.ts';
 
 /** Builds the generator of every endpoint for the fixtures `fx` and the server at `host`. */
@@ -45,6 +46,10 @@ export function endpointGenerators(fx: Fixtures, host: string): EndpointGenerato
   const { getPoints, getLedger, topUps } = pointEndpoints(kit);
   const { concerts, getSeats } = concertEndpoints(kit);
   const { reservations, payment, deleteReservation, getReservation } = reservationEndpoints(kit);
+  const { joinQueue, getQueueToken, cancelQueueToken } = queueEndpoints(kit);
   const { getProblem } = problemEndpoints(kit);
-  return [orders, getOrder, userOrders, products, getProduct, getPoints, getLedger, topUps, concerts, getSeats, reservations, payment, deleteReservation, getReservation, getProblem];
+  return [
+    orders, getOrder, userOrders, products, getProduct, getPoints, getLedger, topUps, concerts, getSeats,
+    reservations, payment, deleteReservation, getReservation, joinQueue, getQueueToken, cancelQueueToken, getProblem,
+  ];
 }

@@ -36,6 +36,10 @@ export interface World {
   problemTypes: ReadonlyMap<string, ProblemTypeDocument>;
   /** The bearer tokens the API accepts (the fixtures' users'). */
   validTokens: ReadonlySet<string>;
+  /** The user each of {@link validTokens} acts as. */
+  callers: ReadonlyMap<string, number>;
+  /** Every queue token, by id (lower case). */
+  queueTokens: ReadonlyMap<string, { userId: number; performanceId: number; status: string }>;
 }
 
 const FIRST_WINS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'authorization', 'from', 'referer', 'expect']);
@@ -102,6 +106,18 @@ function jsonBody(req: HostileRequest, limit: number): unknown {
 
 /** A body's optional `userId`: absent (the caller, whose token names a user with an account), or a user with a point account. */
 const actingUserOk = (userId: unknown, world: World) => userId === undefined || (isId(userId) && world.accountUsers.has(userId));
+
+/** The user the request's bearer token acts as, when it carries one of the fixtures' valid tokens. */
+function callerOf(req: HostileRequest, world: World): number | undefined {
+  const match = /^bearer +(\S+)$/i.exec(headerValue(req, 'authorization') ?? '');
+  return match ? world.callers.get(match[1]!) : undefined;
+}
+
+/** Whether the path id `raw` names a queue token of the request's caller (another user's is a 404). */
+function callersQueueToken(raw: string, req: HostileRequest, world: World): boolean {
+  const owner = pathUuid(raw) ? world.queueTokens.get(decodeParam(raw).toLowerCase())?.userId : undefined;
+  return owner !== undefined && owner === callerOf(req, world);
+}
 
 interface Route {
   method: string;
@@ -197,6 +213,17 @@ const ROUTES: Record<string, Route> = {
     pattern: /^\/users\/([^/]+)\/orders\/?$/i,
     accepts: (m, _req, world, query) => world.users.has(pathEntityId(m[1]!) ?? 0) && pageQueryErrors('orders', query).length === 0,
   },
+  // Joins for the caller; reads no Idempotency-Key.
+  'POST /queue/tokens': {
+    method: 'POST',
+    pattern: /^\/queue\/tokens\/?$/i,
+    accepts(_m, req, world) {
+      const body = jsonBody(req, world.bodyLimitBytes);
+      return isObject(body) && keysWithin(body, ['performanceId']) && isId(body.performanceId) && world.performances.has(body.performanceId);
+    },
+  },
+  'GET /queue/tokens/:id': { method: 'GET', pattern: /^\/queue\/tokens\/([^/]+)\/?$/i, accepts: (m, req, world) => callersQueueToken(m[1]!, req, world) },
+  'DELETE /queue/tokens/:id': { method: 'DELETE', pattern: /^\/queue\/tokens\/([^/]+)\/?$/i, accepts: (m, req, world) => callersQueueToken(m[1]!, req, world) },
   // Reads no query; the code is case-sensitive.
   'GET /problems/:code': { method: 'GET', pattern: /^\/problems\/([^/]+)\/?$/i, accepts: (m, _req, world) => world.problemTypes.has(decodeParam(m[1]!)) },
 };
