@@ -8,8 +8,9 @@
  *   problem format, and nothing changes: user A's and B's rows, the fixtures' stock and
  *   seats, and the namespace's workflows are the same before and after;
  * - user B's token on user A's resources: 404 for reads and actions (no existence leak),
- *   403 for a body naming A; a user's token on operator routes: 403; an operator's token
- *   on the routes that act for a user: 403; nothing changes;
+ *   403 for a body naming A, 422 for joining a queue that does not exist (joining acts
+ *   for the caller); a user's token on operator routes: 403; an operator's token on the
+ *   routes that act for a user: 403; nothing changes;
  * - every public route answers without a token, and ignores a garbage one.
  * The requests are valid but for the token: A's own token gets 200 on every read, and the
  * snapshot sees A's own top-up (so "nothing changed" is not vacuous).
@@ -23,7 +24,7 @@ import { oddTokens, type OddToken } from '../helpers/odd-tokens.ts';
 import { callApi, closeStack, startStack, type ApiAnswer, type TestStack } from '../helpers/stack.ts';
 import { pollUntil } from '../helpers/waiting.ts';
 
-/** The fixtures: user A owns an order and a held reservation; user B owns nothing. */
+/** The fixtures: user A owns an order, an ACTIVE queue token and a reservation held with it; user B owns nothing. */
 interface World {
   userA: number;
   userB: number;
@@ -33,10 +34,15 @@ interface World {
   seatIds: number[];
   orderId: string;
   reservationId: string;
+  /** A's ACTIVE queue token for the performance, which holds and pays carry. */
+  queueTokenId: string;
 }
 
-/** A request of one route on A's resources, valid in everything but (possibly) its token. */
-type Sample = (w: World) => { method: string; path: string; body?: unknown };
+/** A request of one route on A's resources, valid in everything but (possibly) its bearer token. */
+type Sample = (w: World) => { method: string; path: string; body?: unknown; headers?: Record<string, string> };
+
+/** The `Queue-Token` header of A's holds and payments. */
+const queueToken = (w: World) => ({ 'Queue-Token': w.queueTokenId });
 
 /** One sample per route that needs a token; a test checks that this covers exactly the documented ones. */
 const SAMPLES: Record<string, Sample> = {
@@ -50,15 +56,27 @@ const SAMPLES: Record<string, Sample> = {
   'GET /users/:id/coupons': (w) => ({ method: 'GET', path: `/users/${w.userA}/coupons` }),
   // Issuing has no owner (it acts for the caller): the sample names no campaign, so B's token gets 404 and nothing changes.
   'POST /coupon-campaigns/:id/issues': () => ({ method: 'POST', path: '/coupon-campaigns/2147483000/issues' }),
-  'POST /reservations': (w) => ({ method: 'POST', path: '/reservations', body: { userId: w.userA, performanceId: w.performanceId, seatIds: [w.seatIds[1]], holdSeconds: 60 } }),
+  'POST /reservations': (w) => ({
+    method: 'POST',
+    path: '/reservations',
+    body: { userId: w.userA, performanceId: w.performanceId, seatIds: [w.seatIds[1]], holdSeconds: 60 },
+    headers: queueToken(w),
+  }),
   'GET /reservations/:id': (w) => ({ method: 'GET', path: `/reservations/${w.reservationId}` }),
-  'POST /reservations/:id/payment': (w) => ({ method: 'POST', path: `/reservations/${w.reservationId}/payment` }),
+  'POST /reservations/:id/payment': (w) => ({ method: 'POST', path: `/reservations/${w.reservationId}/payment`, headers: queueToken(w) }),
   'DELETE /reservations/:id': (w) => ({ method: 'DELETE', path: `/reservations/${w.reservationId}` }),
   'POST /reservations/:id/compensations/retry': (w) => ({ method: 'POST', path: `/reservations/${w.reservationId}/compensations/retry` }),
+  // Joining acts for the caller: the sample names no performance, so B's token gets 422 and nothing changes.
+  'POST /queue/tokens': () => ({ method: 'POST', path: '/queue/tokens', body: { performanceId: 2147483000 } }),
+  'GET /queue/tokens/:id': (w) => ({ method: 'GET', path: `/queue/tokens/${w.queueTokenId}` }),
+  'DELETE /queue/tokens/:id': (w) => ({ method: 'DELETE', path: `/queue/tokens/${w.queueTokenId}` }),
 };
 
-/** What user B's token gets on A's resources: 404 where the route reads or acts on them, 403 where a body names A or the route is for operators. */
-const AS_ANOTHER_USER: Record<string, 403 | 404> = {
+/**
+ * What user B's token gets on A's resources: 404 where the route reads or acts on them,
+ * 403 where a body names A or the route is for operators, 422 for a queue that does not exist.
+ */
+const AS_ANOTHER_USER: Record<string, 403 | 404 | 422> = {
   'POST /orders': 403,
   'GET /orders/:id': 404,
   'POST /orders/:id/compensations/retry': 403,
@@ -73,7 +91,13 @@ const AS_ANOTHER_USER: Record<string, 403 | 404> = {
   'POST /reservations/:id/payment': 404,
   'DELETE /reservations/:id': 404,
   'POST /reservations/:id/compensations/retry': 403,
+  'POST /queue/tokens': 422,
+  'GET /queue/tokens/:id': 404,
+  'DELETE /queue/tokens/:id': 404,
 };
+
+/** The problem code of each status {@link AS_ANOTHER_USER} expects. */
+const CODE_OF: Record<403 | 404 | 422, string> = { 403: 'Forbidden', 404: 'NotFound', 422: 'UnknownPerformance' };
 
 /** A sample path for each public route. */
 const PUBLIC_PATHS: Record<string, (w: World) => string> = {
@@ -109,9 +133,12 @@ beforeAll(async () => {
   const order = await callApi(stack, 'POST', '/orders', { userId: userA, items: [{ productId, quantity: 1 }] });
   expect(order.status).toBe(201);
   await stack.env.client.workflow.getHandle(orderWorkflowId(order.body.orderId)).result();
-  const reservation = await callApi(stack, 'POST', '/reservations', { userId: userA, performanceId, seatIds: [seatIds[0]], holdSeconds: 1800 });
+  const joined = await callApi(stack, 'POST', '/queue/tokens', { performanceId }, {}, { as: userA });
+  expect(joined.body).toMatchObject({ status: 'ACTIVE' });
+  const queueTokenId: string = joined.body.tokenId;
+  const reservation = await callApi(stack, 'POST', '/reservations', { userId: userA, performanceId, seatIds: [seatIds[0]], holdSeconds: 1800 }, { 'Queue-Token': queueTokenId });
   expect(reservation.status).toBe(201);
-  w = { userA, userB, productId, performanceId, seatIds, orderId: order.body.orderId, reservationId: reservation.body.reservationId };
+  w = { userA, userB, productId, performanceId, seatIds, orderId: order.body.orderId, reservationId: reservation.body.reservationId, queueTokenId };
   odd = await oddTokens(userA, 2_147_483_000);
   // Visibility lags: the snapshots compare workflow lists only once both sagas are listed.
   await pollUntil('both sagas to be listed', async () => (await workflows()).length === 2, { timeoutMs: 15_000, intervalMs: 100 });
@@ -142,13 +169,15 @@ async function snapshot(): Promise<unknown> {
     reservations: await q('select id, user_id, status, seat_ids from reservations where user_id in (?, ?) order by id', users),
     seats: await q('select id, status, reservation_id from seats where performance_id = ? order by id', [w.performanceId]),
     coupons: await q('select campaign_id, user_id, status, order_id from coupons where user_id in (?, ?) order by id', users),
+    queueTokens: await q('select id, user_id, performance_id, ticket, status, admitted_at, active_until, ended_at from queue_tokens where user_id in (?, ?) order by id', users),
+    queueCounter: await q('select last_ticket, waiting from queue_counters where performance_id = ?', [w.performanceId]),
     workflows: await workflows(),
   };
 }
 
-/** Sends `sample` with exactly `authorization` (undefined: no Authorization header). */
+/** Sends `sample` with its headers and exactly `authorization` (undefined: no Authorization header). */
 function send(sample: ReturnType<Sample>, authorization: string | undefined): Promise<ApiAnswer> {
-  const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+  const headers: Record<string, string> = { ...sample.headers, ...(authorization === undefined ? {} : { authorization }) };
   // callApi adds no token of its own when the headers carry one; 'anonymous' covers "none".
   return callApi(stack, sample.method, sample.path, sample.body, headers, { as: 'anonymous' });
 }
@@ -202,7 +231,7 @@ describe("another user's token, a user's token on operator routes, an operator a
     const before = await snapshot();
     const answer = await send(SAMPLES[name]!(w), `Bearer ${await tokenFor(w.userB)}`);
     const status = AS_ANOTHER_USER[name]!;
-    expectProblem(answer, status, [status === 404 ? 'NotFound' : 'Forbidden'], name);
+    expectProblem(answer, status, [CODE_OF[status]], name);
     expect(await snapshot()).toEqual(before);
   });
 
@@ -216,7 +245,11 @@ describe("another user's token, a user's token on operator routes, an operator a
   it('refuses an operator token on the routes that act for a user with 403', async () => {
     const before = await snapshot();
     const token = await operatorToken();
-    for (const name of ['POST /orders', 'POST /reservations', 'POST /reservations/:id/payment', 'DELETE /reservations/:id', 'POST /users/:id/points/top-ups', 'POST /coupon-campaigns/:id/issues']) {
+    const actingForAUser = [
+      'POST /orders', 'POST /reservations', 'POST /reservations/:id/payment', 'DELETE /reservations/:id', 'POST /users/:id/points/top-ups',
+      'POST /coupon-campaigns/:id/issues', 'POST /queue/tokens', 'DELETE /queue/tokens/:id',
+    ];
+    for (const name of actingForAUser) {
       expectProblem(await send(SAMPLES[name]!(w), `Bearer ${token}`), 403, ['Forbidden'], name);
     }
     expect(await snapshot()).toEqual(before);
