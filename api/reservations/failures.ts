@@ -176,7 +176,7 @@ export function refusalError(
   if (answer.status >= 500) {
     return new ApiError(answer.status, answer.code, `The reservation saga failed unexpectedly (${type})`, { details: { reservationId }, headers });
   }
-  return reservationFailure(answer.code, reservationId, { message: options.message, ...(options.details && { details: options.details }) });
+  return reservationFailure(answer.code, reservationId, { status: answer.status, message: options.message, ...(options.details && { details: options.details }) });
 }
 
 /**

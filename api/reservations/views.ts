@@ -211,14 +211,18 @@ const FAILURES: Readonly<Record<string, { status: number; message: string }>> = 
 };
 
 /**
- * The {@link ApiError} for a reservation failure of type `type` (its status from
- * {@link FAILURES}, the type as the code), with `Location` pointing at the reservation;
- * `reservationId` and `details` become extension members of the answer.
+ * The {@link ApiError} for a reservation failure of type `type` (its status `options.status`,
+ * else from {@link FAILURES}, else 409; the type as the code), with `Location` pointing at
+ * the reservation; `reservationId` and `details` become extension members of the answer.
  */
-export function reservationFailure(type: string, reservationId: string, options: { message?: string | null; details?: ProblemExtensions } = {}): ApiError {
+export function reservationFailure(
+  type: string,
+  reservationId: string,
+  options: { message?: string | null; details?: ProblemExtensions; status?: number } = {},
+): ApiError {
   const code = type === FailureType.CompensationFailed ? ErrorCode.CompensationFailed : type;
   const known = isReservationFailure(type) ? FAILURES[type] : undefined;
-  return new ApiError(known?.status ?? 409, code, options.message ?? known?.message ?? `The reservation failed: ${type}`, {
+  return new ApiError(options.status ?? known?.status ?? 409, code, options.message ?? known?.message ?? `The reservation failed: ${type}`, {
     details: { reservationId, ...options.details },
     headers: { Location: reservationPath(reservationId) },
   });

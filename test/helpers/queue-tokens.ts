@@ -60,10 +60,18 @@ export async function joinTestQueue(orm: Orm, settings: QueueSettings, userId: n
   }
 }
 
-/** The queue token `tokenId` as it is now, or undefined. */
+/** The queue token `tokenId` as it is now (instants as `Date`), or undefined. */
 export async function readQueueToken(orm: Orm, tokenId: string): Promise<QueueTokenRow | undefined> {
   const [row] = await orm.em.fork().execute<QueueTokenRow[]>(`select ${QUEUE_TOKEN_COLUMNS} from queue_tokens where id = ?`, [tokenId]);
-  return row;
+  if (!row) return undefined;
+  const instant = (value: Date | string | null) => (value === null ? null : new Date(value));
+  return {
+    ...row,
+    joined_at: new Date(row.joined_at),
+    admitted_at: instant(row.admitted_at),
+    active_until: instant(row.active_until),
+    ended_at: instant(row.ended_at),
+  };
 }
 
 /**

@@ -163,6 +163,8 @@ export type CallAs = number | 'operator' | 'anonymous' | (string & {});
 export interface CallOptions {
   /** Who to send the request as; default the request's natural actor ({@link naturalActor}). */
   as?: CallAs;
+  /** `false`: send no `Queue-Token` on the suite's behalf (a request that tests its absence). */
+  queueToken?: false;
 }
 
 /**
@@ -204,7 +206,7 @@ async function authorizationFor(as: CallAs): Promise<Record<string, string>> {
  * unless `headers` has an `authorization` of its own. A user's `POST /reservations` and
  * `POST /reservations/:id/payment` without a `Queue-Token` header get the user's queue
  * token (queue-tokens.ts `queueTokenHeader`: joined with `stack.orm` under
- * `stack.config`'s admission rules and awaited until ACTIVE).
+ * `stack.config`'s admission rules and awaited until ACTIVE), unless `options.queueToken` is false.
  */
 export async function callApi<T = any>(
   stack: Pick<TestStack, 'apiUrl'> & { orm?: Orm; config?: AppConfig },
@@ -217,7 +219,7 @@ export async function callApi<T = any>(
   const ownAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   const actor = ownAuthorization ? undefined : (options.as ?? (await naturalActor(stack.orm, path, body)));
   const auth = actor === undefined ? {} : await authorizationFor(actor);
-  const queueToken = typeof actor === 'number' ? await queueTokenHeader(stack, { method, path, body, headers }, actor) : {};
+  const queueToken = typeof actor === 'number' && options.queueToken !== false ? await queueTokenHeader(stack, { method, path, body, headers }, actor) : {};
   const res = await fetch(new URL(path, stack.apiUrl), {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...auth, ...queueToken, ...headers },
