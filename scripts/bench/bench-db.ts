@@ -1,7 +1,8 @@
 /**
  * The benchmark's own PostgreSQL connections, apart from the pools of the stack it
  * measures: one to the `postgres` database (server version, the backends serving the
- * bench database) and one to the bench database (outcomes of orders answered 202).
+ * bench database) and one to the bench database (outcomes of orders answered 202, the
+ * waiting queue's token table).
  * Each is opened on first use and reopened after an error, so both survive a database
  * restart.
  */
@@ -84,6 +85,15 @@ export class BenchDatabase {
       this.#admin.forget();
       throw err;
     }
+  }
+
+  /**
+   * Rows of `sql` ($1-style parameters) run on the bench database. Rejects with the
+   * connection or query error; the next call reconnects after a lost connection.
+   */
+  async query<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
+    const client = await this.#bench.get();
+    return (await client.query<Row>(sql, params)).rows;
   }
 
   /**

@@ -21,35 +21,38 @@
  * dev server's tuning flags), --no-prebuilt-bundle, --skip-baseline, --skip-saga,
  * --combined update|eager (bench-only: API and worker in one process, see
  * combined-server.ts), --label <name>.
+ * `--queue` runs the waiting-queue benchmark instead (queue.ts; --queue-limit 50,
+ * --queue-users 10000, --queue-rate 1000, --queue-drain-users 1000).
  * All load goes to 127.0.0.1, is bounded in time and stops by itself.
  */
-import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../../config/index.ts';
 import { findTemporalCli } from '../temporal-cli.ts';
-import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { BenchDatabase, withDatabase } from './bench-db.ts';
 import { sagaBreakdown } from './breakdown.ts';
 import { runLevels, warmUp, type LevelSettings, type SystemUnderTest } from './measure.ts';
 import type { OrderMixFixture } from './order-mix.ts';
-import { benchAuthEnv, withUserTokens } from './tokens.ts';
+import { withUserTokens } from './tokens.ts';
 import { parseBenchOptions } from './options.ts';
-import { BASELINE_ORDERS_PATH, COMBINED_ORDERS_PATH } from './paths.ts';
+import { BASELINE_ORDERS_PATH } from './paths.ts';
 import type { ProcessGroup } from './proc.ts';
 import { markdown, writeReport } from './report.ts';
 import { computeRatios, newResults } from './results.ts';
-import { freePort, prepareBenchDatabase, spawnNodePart, startTemporal, waitForPart, type StackPart } from './stack.ts';
+import { BENCH_NAMESPACE, commonEnv, startSagaStack, type StackContext } from './saga-stack.ts';
+import { freePort, prepareBenchDatabase, spawnNodePart, waitForPart, type StackPart } from './stack.ts';
 
 const options = parseBenchOptions();
 const config = loadConfig();
 const benchDbUrl = process.env.BENCH_DATABASE_URL ?? withDatabase(config.database.url, 'sagas_bench');
+if (options.queue) {
+  // The waiting-queue benchmark is a run of its own (queue.ts).
+  const { runQueueBench } = await import('./queue.ts');
+  process.exit(await runQueueBench(options, options.queue, config, benchDbUrl));
+}
 const db = new BenchDatabase(benchDbUrl);
-const NAMESPACE = 'sagas';
-const TASK_QUEUE = 'bench';
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -61,6 +64,7 @@ const runDir = path.join(options.out, runName);
 const logDir = path.join(runDir, 'logs');
 await mkdir(logDir, { recursive: true });
 const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'sagas-bench-'));
+const stackContext: StackContext = { options, cliPath: config.temporal.cliPath, benchDbUrl, db, logDir, tmpDir, log };
 
 const results = newResults(options, startedAt, db.name);
 const levelSettings: LevelSettings = {
@@ -72,105 +76,6 @@ const levelSettings: LevelSettings = {
   watch: db.watcher.watch,
   log,
 };
-
-/** A fresh idempotency secret for the run's API (NODE_ENV=production requires one). */
-const BENCH_IDEMPOTENCY_SECRET = randomBytes(32).toString('hex');
-
-function commonEnv(): Record<string, string> {
-  return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: benchDbUrl,
-    TEMPORAL_NAMESPACE: NAMESPACE,
-    TASK_QUEUE: TASK_QUEUE,
-    API_HOST: '127.0.0.1',
-    WORKER_METRICS_ADDRESS: '',
-    // The load sends thousands of writes per user; production requires a secret for the ids derived from Idempotency-Keys.
-    RATE_LIMIT_WRITES_PER_MINUTE: '0',
-    IDEMPOTENCY_SECRET: BENCH_IDEMPOTENCY_SECRET,
-    // Orders carry tokens of the bench's own development issuer; the API's metrics listener stays off.
-    ...benchAuthEnv(),
-    API_METRICS_ADDRESS: '',
-    ...(config.temporal.cliPath ? { TEMPORAL_CLI_PATH: config.temporal.cliPath } : {}),
-    ...options.extraEnv,
-  };
-}
-
-/** The saga stack once its API answers. */
-interface SagaStack {
-  temporalAddress: string;
-  apiUrl: string;
-  orderPath: string;
-  /** Its processes (PostgreSQL and this one included), in the order of the report. */
-  groups: ProcessGroup[];
-  /** When the worker (or the combined process) was spawned, Date.now() ms. */
-  workerSpawned: number;
-}
-
-/** Starts the Temporal dev server, data platform, worker and API; each part joins `parts` as it is spawned. */
-async function startSagaStack(parts: StackPart[]): Promise<SagaStack> {
-  log('saga: starting the Temporal dev server, data platform, worker and API');
-  const temporal = await startTemporal({ dbFile: path.join(tmpDir, 'temporal.db'), namespace: NAMESPACE, logDir, flags: options.temporalFlags, cliPath: config.temporal.cliPath });
-  parts.push(temporal.part);
-  const env = { ...commonEnv(), TEMPORAL_ADDRESS: temporal.address };
-  const dataPlatform = await startDataPlatform(env, parts);
-  const workerEnv = await workerEnvironment(env, dataPlatform.url);
-  const api = await startApiAndWorker(env, workerEnv, parts);
-  const groups: ProcessGroup[] = [
-    ...api.groups,
-    { name: 'temporal', pids: () => [temporal.part.pid], trackMemory: true },
-    { name: 'postgres', pids: db.postgresPids },
-    { name: 'data-platform', pids: () => [dataPlatform.part.pid] },
-    { name: 'loadgen', pids: () => [process.pid] },
-  ];
-  return { temporalAddress: temporal.address, apiUrl: api.url, orderPath: api.orderPath, groups, workerSpawned: api.workerSpawned };
-}
-
-async function startDataPlatform(env: Record<string, string>, parts: StackPart[]): Promise<{ part: StackPart; url: string }> {
-  const port = await freePort();
-  const part = spawnNodePart('data-platform', 'data-platform/main.ts', { ...env, DATA_PLATFORM_HOST: '127.0.0.1', DATA_PLATFORM_PORT: String(port) }, logDir);
-  parts.push(part);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForPart(part, `${url}/healthz`);
-  return { part, url };
-}
-
-const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error(m: string) { process.stderr.write(`${m}\n`); } };
-
-/** The worker's environment; with a workflow bundle built beforehand unless --no-prebuilt-bundle. */
-async function workerEnvironment(env: Record<string, string>, dataPlatformUrl: string): Promise<Record<string, string>> {
-  const workerEnv: Record<string, string> = { ...env, DATA_PLATFORM_URL: dataPlatformUrl };
-  if (options.prebuiltBundle) {
-    const bundleFile = path.join(tmpDir, 'workflow-bundle.js');
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
-    await writeFile(bundleFile, code);
-    workerEnv.WORKFLOW_BUNDLE_PATH = bundleFile;
-  }
-  return workerEnv;
-}
-
-/** Spawns the worker and the API (or both in one process with --combined); resolves once the API answers. */
-async function startApiAndWorker(env: Record<string, string>, workerEnv: Record<string, string>, parts: StackPart[]): Promise<{ url: string; orderPath: string; groups: ProcessGroup[]; workerSpawned: number }> {
-  const apiPort = await freePort();
-  const workerSpawned = Date.now();
-  const url = `http://127.0.0.1:${apiPort}`;
-  if (options.combined) {
-    // Bench-only: API and worker in one process (eager workflow start needs it).
-    if (options.combined !== 'update' && options.combined !== 'eager') throw new Error('--combined expects update or eager');
-    const combined = spawnNodePart('api+worker', 'scripts/bench/combined-server.ts', { ...workerEnv, API_PORT: String(apiPort) }, logDir);
-    parts.push(combined);
-    await waitForPart(combined, `${url}/healthz`);
-    const groups = [{ name: 'api+worker', pids: () => [combined.pid], trackMemory: true }];
-    return { url, orderPath: `${COMBINED_ORDERS_PATH}?start=${options.combined}`, groups, workerSpawned };
-  }
-  const worker = spawnNodePart('worker', 'worker/main.ts', workerEnv, logDir);
-  parts.push(worker);
-  const api = spawnNodePart('api', 'api/server.ts', { ...env, API_PORT: String(apiPort) }, logDir);
-  parts.push(api);
-  await waitForPart(api, `${url}/healthz`);
-  const groups = [{ name: 'api', pids: () => [api.pid], trackMemory: true }, { name: 'worker', pids: () => [worker.pid], trackMemory: true }];
-  return { url, orderPath: '/orders', groups, workerSpawned };
-}
 
 /** Closed-loop levels, then the open-loop rates (`auto` ones derived from the best closed-loop throughput). */
 async function measureSaga(target: SystemUnderTest): Promise<void> {
@@ -189,7 +94,7 @@ async function addBreakdowns(temporalAddress: string): Promise<void> {
   for (const level of [results.saga.find((l) => l.mode === 'closed' && l.concurrency === 1), results.saga.find((l) => l.mode === 'open')]) {
     if (!level || level.sampleOrders.length === 0) continue;
     const name = level.mode === 'closed' ? `${level.concurrency} clients` : `${level.targetRate}/s open loop`;
-    results.breakdowns.push(await sagaBreakdown(temporalAddress, NAMESPACE, name, level.sampleOrders));
+    results.breakdowns.push(await sagaBreakdown(temporalAddress, BENCH_NAMESPACE, name, level.sampleOrders));
   }
 }
 
@@ -203,7 +108,7 @@ async function readEagerCounts(apiUrl: string): Promise<void> {
 async function runSaga(fixture: OrderMixFixture): Promise<void> {
   const parts: StackPart[] = [];
   try {
-    const stack = await startSagaStack(parts);
+    const stack = await startSagaStack(stackContext, parts);
     results.startup.apiReadyMs = Date.now() - stack.workerSpawned;
     await warmUp(stack.apiUrl, stack.orderPath, fixture, 3, 120_000);
     results.startup.firstOrdersConfirmedMs = Date.now() - stack.workerSpawned;
@@ -219,7 +124,7 @@ async function runSaga(fixture: OrderMixFixture): Promise<void> {
 async function runBaseline(fixture: OrderMixFixture): Promise<void> {
   log('baseline: starting the single-transaction server');
   const port = await freePort();
-  const server = spawnNodePart('baseline', 'scripts/bench/baseline-server.ts', { ...commonEnv(), API_PORT: String(port) }, logDir);
+  const server = spawnNodePart('baseline', 'scripts/bench/baseline-server.ts', { ...commonEnv(stackContext), API_PORT: String(port) }, logDir);
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitForPart(server, `${url}/products`);

@@ -37,6 +37,20 @@ export interface BenchOptions {
   label: string;
   /** Folder of all runs (each in `<out>/<run>/`, the latest copied to `<out>/latest.*`). */
   out: string;
+  /** The waiting-queue benchmark (`--queue`) instead of the order checkout one; undefined without it. */
+  queue: QueueBenchOptions | undefined;
+}
+
+/** The settings of a waiting-queue run (`--queue`, scripts/bench/queue.ts). */
+export interface QueueBenchOptions {
+  /** Most ACTIVE tokens per performance (the API's and worker's QUEUE_ACTIVE_LIMIT). */
+  activeLimit: number;
+  /** Users of the join storm, each joining once. */
+  users: number;
+  /** Arrival rate of the storm's joins (open loop), joins/s; also of the drain's joins. */
+  rate: number;
+  /** Users of the drain phase (each joins, waits, holds one seat and pays). */
+  drainUsers: number;
 }
 
 /**
@@ -55,9 +69,13 @@ export interface BenchOptions {
  * - `--no-prebuilt-bundle`, `--skip-saga`, `--skip-baseline`;
  * - `--combined update|eager`: API and worker in one process (bench-only);
  * - `--label default`: name suffix of the run's folder;
- * - `--out bench-results`: folder of the runs.
+ * - `--out bench-results`: folder of the runs;
+ * - `--queue`: the waiting-queue benchmark instead (queue.ts), with `--queue-limit 50`
+ *   (ACTIVE tokens per performance), `--queue-users 10000` and `--queue-rate 1000` (the
+ *   join storm: users, joins/s), `--queue-drain-users 1000` (the drain phase).
  *
- * Throws on an unknown option (node:util parseArgs) and on an `--env` without `=`.
+ * Throws on an unknown option (node:util parseArgs), on an `--env` without `=`, and on a
+ * queue setting that is not a positive integer.
  */
 export function parseBenchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values: args } = parseArgs({
@@ -78,6 +96,11 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
       combined: { type: 'string' },
       label: { type: 'string', default: 'default' },
       out: { type: 'string', default: path.join(REPO_ROOT, 'bench-results') },
+      queue: { type: 'boolean', default: false },
+      'queue-limit': { type: 'string', default: '50' },
+      'queue-users': { type: 'string', default: '10000' },
+      'queue-rate': { type: 'string', default: '1000' },
+      'queue-drain-users': { type: 'string', default: '1000' },
     },
   });
   const quick = args.quick;
@@ -97,7 +120,22 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
     combined: args.combined,
     label: args.label,
     out: args.out,
+    queue: args.queue
+      ? {
+          activeLimit: positiveInt('--queue-limit', args['queue-limit']),
+          users: positiveInt('--queue-users', args['queue-users']),
+          rate: positiveInt('--queue-rate', args['queue-rate']),
+          drainUsers: positiveInt('--queue-drain-users', args['queue-drain-users']),
+        }
+      : undefined,
   };
+}
+
+/** A positive integer given as text; throws on anything else. */
+function positiveInt(option: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${option} expects a positive integer, got ${text}`);
+  return n;
 }
 
 /** A share 0..1 given as text; throws on anything else. */

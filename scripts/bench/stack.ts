@@ -159,10 +159,7 @@ export async function prepareBenchDatabase(url: string): Promise<OrderMixFixture
   const { orm } = await prepareDatabase({ url, poolMax: 2 });
   try {
     const em = orm.em.fork();
-    const tables = await em.execute<{ tablename: string }[]>(
-      "select tablename from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations'",
-    );
-    await em.execute(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} restart identity cascade`);
+    await emptyApplicationTables(em);
     const f = FIXTURE;
     await em.execute(
       `insert into products (sku, name, price_won, stock, initial_stock, created_at)
@@ -196,6 +193,14 @@ export async function prepareBenchDatabase(url: string): Promise<OrderMixFixture
   } finally {
     await orm.close();
   }
+}
+
+/** Empties every application table of the database (all but the migrations' own), identities restarted. */
+export async function emptyApplicationTables(em: EntityManager): Promise<void> {
+  const tables = await em.execute<{ tablename: string }[]>(
+    "select tablename from pg_tables where schemaname = 'public' and tablename <> 'mikro_orm_migrations'",
+  );
+  await em.execute(`truncate ${tables.map((t) => `"${t.tablename}"`).join(', ')} restart identity cascade`);
 }
 
 /**

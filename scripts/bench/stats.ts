@@ -34,3 +34,25 @@ export function summarize(values: readonly number[]): LatencySummary {
     max: round(sorted.at(-1) ?? 0),
   };
 }
+
+/** The percentiles the waiting-queue benchmark reports, in ms (rounded to 0.1 ms); zeros when empty. */
+export interface QueueLatency {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Summarizes `values` (ms) as p50 / p90 / p99 / max. */
+export function queueLatency(values: readonly number[]): QueueLatency {
+  const sorted = [...values].sort((a, b) => a - b);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    count: sorted.length,
+    p50: round(percentile(sorted, 0.5)),
+    p90: round(percentile(sorted, 0.9)),
+    p99: round(percentile(sorted, 0.99)),
+    max: round(sorted.at(-1) ?? 0),
+  };
+}

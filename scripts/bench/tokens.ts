@@ -24,10 +24,19 @@ export function benchAuthEnv(): Record<string, string> {
  * for `auth`'s audience and roles claim.
  */
 export async function withUserTokens(fixture: OrderMixFixture, auth: AuthSettings, ttl = '12h'): Promise<OrderMixFixture> {
+  return { ...fixture, tokens: await mintUserTokens([...fixture.richUserIds, ...fixture.poorUserIds], auth, ttl) };
+}
+
+/**
+ * A bearer token (compact JWS, ES256) for each of `userIds`, valid for `ttl` (default 12 h),
+ * signed with the bench's key pair (made on first use) for `auth`'s audience and roles
+ * claim; keyed by user id. Signing takes some 0.1 ms per user.
+ */
+export async function mintUserTokens(userIds: readonly number[], auth: AuthSettings, ttl = '12h'): Promise<Map<number, string>> {
   const keys = await loadDevKeys(BENCH_KEYS_DIR);
   const tokens = new Map<number, string>();
-  for (const userId of [...fixture.richUserIds, ...fixture.poorUserIds]) {
+  for (const userId of userIds) {
     tokens.set(userId, await signDevToken(keys, devTokenClaims(auth, { userId }), { ttl, audience: auth.audience }));
   }
-  return { ...fixture, tokens };
+  return tokens;
 }
