@@ -90,9 +90,9 @@ export function registerReservationRoutes(router: AppRouter, deps: AppDeps): voi
       const { id } = ReservationIdParams.parse(ctx.params);
       const queueTokenId = readQueueTokenHeader(ctx.headers);
       PayReservationBody.parse(ctx.request.body);
-      const caller = callerOf(ctx);
       const owner = await reservationOwner(deps, id);
-      assertActsOn(caller, owner, `reservation ${id}`);
+      assertActsOn(callerOf(ctx), owner, `reservation ${id}`);
+      // assertActsOn refused a reservation without an owner: the owner is the caller.
       await checkPaymentQueueToken(deps.orm, { reservationId: id, userId: owner!, tokenId: queueTokenId });
       const log = ctx.state.log.child({ reservationId: id, workflowId: reservationWorkflowId(id) });
       const answer = await paymentAnswer(deps, log, id);
