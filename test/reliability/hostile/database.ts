@@ -44,9 +44,10 @@ const ABSENT_FROM = 2_147_483_000;
 
 /**
  * The fixtures: a user with 50,000 points, a user without a point account, two products,
- * a performance A with three AVAILABLE seats, one HELD and one RESERVED (by reservations
- * that do not exist), a performance B with two seats, and their queue tokens
- * ({@link createQueueTokens}).
+ * a performance A with three AVAILABLE seats, one HELD by the user's PENDING reservation
+ * (a row without a saga, held before the queue: it records no queue token) and one
+ * RESERVED (by a reservation that does not exist), a performance B with two seats, and
+ * their queue tokens ({@link createQueueTokens}).
  */
 export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>> {
   const userId = await createUser(orm, 50_000);
@@ -57,9 +58,15 @@ export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>
   const productB = await createProduct(orm, 5, 2_500);
   const a = await createPerformance(orm, 5, 10_000);
   const b = await createPerformance(orm, 2, 20_000);
+  const reservationId = randomUUID();
   await orm.em.fork().execute(
-    `update seats set status = 'HELD', reservation_id = gen_random_uuid(), hold_expires_at = now() + interval '1 hour' where id = ?`,
-    [a.seatIds[3]],
+    `insert into reservations (id, user_id, performance_id, seat_ids, status, total_won, hold_expires_at, workflow_id, request_hash, created_at, updated_at)
+     values (?, ?, ?, ?, 'PENDING', 10000, now() + interval '1 hour', ?, 'hostile-fixture', now(), now())`,
+    [reservationId, userId, a.performanceId, JSON.stringify([a.seatIds[3]]), `reservation-${reservationId}`],
+  );
+  await orm.em.fork().execute(
+    `update seats set status = 'HELD', reservation_id = ?, hold_expires_at = now() + interval '1 hour' where id = ?`,
+    [reservationId, a.seatIds[3]],
   );
   await orm.em.fork().execute(`update seats set status = 'RESERVED', reservation_id = gen_random_uuid() where id = ?`, [a.seatIds[4]]);
   const queueTokens = await createQueueTokens(orm, { userId, otherUserId: noAccount!.id, performanceA: a.performanceId, performanceB: b.performanceId });
@@ -73,6 +80,7 @@ export async function createFixtures(orm: Orm): Promise<Omit<Fixtures, 'tokens'>
     seatsA: a.seatIds,
     seatsB: b.seatIds,
     absentIds: Array.from({ length: 16 }, (_, i) => ABSENT_FROM + i * 41),
+    reservationId,
     queueTokens,
   };
 }

@@ -29,6 +29,8 @@ export interface Fixtures {
   seatsB: number[];
   /** Well-formed ids that are no row of any table. */
   absentIds: number[];
+  /** `userId`'s PENDING reservation (of performance A, holding `seatsA[3]`; no saga runs for it, and it records no queue token). */
+  reservationId: string;
   /**
    * Queue tokens: `userId`'s ACTIVE one for performance A (the one its holds and payments
    * carry), its WAITING one for performance B, its ended ones (EXPIRED, CANCELLED) for A,

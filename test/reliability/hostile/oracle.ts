@@ -119,6 +119,14 @@ function callersQueueToken(raw: string, req: HostileRequest, world: World): bool
   return owner !== undefined && owner === callerOf(req, world);
 }
 
+/** The caller's queue token the `Queue-Token` header names (one UUID, any case), if it names one of the caller's. */
+function callersQueueTokenHeader(req: HostileRequest, world: World): { performanceId: number; status: string } | undefined {
+  const value = headerValue(req, 'queue-token');
+  if (value === undefined || !pathUuid(value)) return undefined;
+  const token = world.queueTokens.get(value.toLowerCase());
+  return token !== undefined && token.userId === callerOf(req, world) ? token : undefined;
+}
+
 interface Route {
   method: string;
   pattern: RegExp;
@@ -188,6 +196,9 @@ const ROUTES: Record<string, Route> = {
       if (!keyOk(req) || !isObject(body) || !keysWithin(body, ['performanceId', 'seatIds'], ['userId', 'holdSeconds'])) return false;
       const { userId, performanceId, seatIds, holdSeconds } = body;
       if (!actingUserOk(userId, world) || !isId(performanceId) || !world.performances.has(performanceId)) return false;
+      // Holding needs the caller's ACTIVE queue token for the performance.
+      const token = callersQueueTokenHeader(req, world);
+      if (token?.status !== 'ACTIVE' || token.performanceId !== performanceId) return false;
       if (holdSeconds !== undefined && !isInt(holdSeconds, 1, 1800)) return false;
       if (!Array.isArray(seatIds) || seatIds.length < 1 || seatIds.length > 10 || new Set(seatIds).size !== seatIds.length) return false;
       return seatIds.every((seat) => isId(seat) && world.seatPerformance.get(seat) === performanceId);
@@ -198,7 +209,8 @@ const ROUTES: Record<string, Route> = {
     pattern: /^\/reservations\/([^/]+)\/payment\/?$/i,
     accepts(m, req, world) {
       const body = jsonBody(req, world.bodyLimitBytes);
-      return pathUuid(m[1]!) && isObject(body) && Object.keys(body).length === 0;
+      // Paying needs one of the caller's ACTIVE queue tokens (the reservation's performance is not the oracle's to know).
+      return pathUuid(m[1]!) && isObject(body) && Object.keys(body).length === 0 && callersQueueTokenHeader(req, world)?.status === 'ACTIVE';
     },
   },
   'DELETE /reservations/:id': { method: 'DELETE', pattern: /^\/reservations\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },

@@ -1,10 +1,13 @@
 /**
  * Generators of the reservation routes (api/reservations/routes.ts): POST /reservations,
- * POST /reservations/:id/payment, and GET and DELETE /reservations/:id.
+ * POST /reservations/:id/payment, and GET and DELETE /reservations/:id. Holds and
+ * payments carry the fixtures' user's ACTIVE queue token (header `Queue-Token`), unless
+ * the queue-token family (routes/queue-token.ts) takes it away or replaces it.
  */
 import fc from 'fast-check';
 import type { EndpointGenerator, EndpointKit, Fixtures } from '../endpoint-kit.ts';
-import { bodyEnvelopeFamilies, jsonTypes, jsonBodyFamilies, withJson } from '../families.ts';
+import { bodyEnvelopeFamilies, jsonTypes, jsonBodyFamilies, withJson, type Parts, type WeightedFamily } from '../families.ts';
+import { carryingQueueToken, queueTokenFamily, withQueueToken } from './queue-token.ts';
 import { notAUuid, pathFamilies } from '../paths.ts';
 import { DEPTHS, deepArray, deepObject, extraKey, neverValidValue, objectText, pastMax } from '../values.ts';
 
@@ -28,7 +31,16 @@ function postReservations(kit: EndpointKit): EndpointGenerator {
   const validReservationFields = validReservationFieldsOf(kit.fx);
   const validReservation = validReservationFields.map((f) => reservation(f));
   const { families, validParts } = jsonBodyFamilies('/reservations', reservationBodies(kit, validReservationFields, validReservation), validReservation);
-  return kit.make('POST /reservations', families, validParts, kit.others('POST'));
+  const { fx } = kit;
+  // A hold of performance B's seats: what the user's WAITING token (for B) is refused for.
+  const validHoldOfB = fc.subarray(fx.seatsB, { minLength: 1 }).map((seats) => reservation({ performanceId: String(fx.performanceB), seatIds: JSON.stringify(seats) }));
+  const holdsOfB = fc.tuple(validHoldOfB, jsonTypes).map(([text, type]) => withJson('POST', '/reservations', text, type, []));
+  return kit.make(
+    'POST /reservations',
+    [...withQueueToken(families, fx), [queueTokenFamily(fc.oneof(validParts, holdsOfB), fx), 2]],
+    carryingQueueToken(validParts, fx),
+    kit.others('POST'),
+  );
 }
 
 /** Reservation bodies with one defect, built on valid fields and `validReservation`, a whole valid body. */
@@ -62,18 +74,22 @@ function reservationBodies(
 function postPayment(kit: EndpointKit): EndpointGenerator {
   const { uuid, noBody } = kit;
   const paymentPath = uuid.map((id) => `/reservations/${id}/payment`);
+  const validPayment = paymentPath.map((target): Parts => ({ method: 'POST', target, headers: [], defects: [] }));
+  // The queue token is checked after the owner, whom a reservation without a row is looked up in Temporal for: the user's PENDING one.
+  const payingTheHold: fc.Arbitrary<Parts> = fc.constant({ method: 'POST', target: `/reservations/${kit.fx.reservationId}/payment`, headers: [], defects: [] });
   const paymentBodies: fc.Arbitrary<{ text: string; defect: string }> = fc.oneof(
     fc.tuple(extraKey([]), fc.oneof(neverValidValue, fc.constantFrom('1', '1000', '"card"'))).map(([k, v]) => ({ text: objectText([[k, v]]), defect: `body field ${JSON.stringify(k)}` })),
     fc.constantFrom('[]', '[{}]', deepArray(10_000), deepObject(10_000), '{"amount":1000}', '{"":null}').map((text) => ({ text, defect: `body ${text.slice(0, 30)}` })),
   );
+  const families: WeightedFamily[] = [
+    [fc.tuple(paymentPath, paymentBodies, jsonTypes).map(([path, b, type]) => withJson('POST', path, b.text, type, [b.defect])), 3],
+    ...bodyEnvelopeFamilies('POST', paymentPath, fc.constant('{}')),
+    ...pathFamilies('POST', '/reservations/:id/payment', uuid, notAUuid, undefined, noBody),
+  ];
   return kit.make(
     'POST /reservations/:id/payment',
-    [
-      [fc.tuple(paymentPath, paymentBodies, jsonTypes).map(([path, b, type]) => withJson('POST', path, b.text, type, [b.defect])), 3],
-      ...bodyEnvelopeFamilies('POST', paymentPath, fc.constant('{}')),
-      ...pathFamilies('POST', '/reservations/:id/payment', uuid, notAUuid, undefined, noBody),
-    ],
-    paymentPath.map((target) => ({ method: 'POST', target, headers: [], defects: [] })),
+    [...withQueueToken(families, kit.fx), queueTokenFamily(payingTheHold, kit.fx)],
+    carryingQueueToken(validPayment, kit.fx),
     ['GET', 'PUT', 'PATCH', 'DELETE'],
   );
 }
