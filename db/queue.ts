@@ -25,17 +25,21 @@ function sql<Row extends object>(em: EntityManager, query: string, params: unkno
   return em.execute<Row[]>(query, params as never[], 'all');
 }
 
-/** A queue token row as the API and the steps read it; instants as `Date`. */
+/**
+ * A queue token row as raw SQL returns it. Instants are `timestamptz` values as the
+ * connection gives them: strings through MikroORM's `execute`, `Date`s through pg itself;
+ * read them with `new Date(value)`.
+ */
 export interface QueueTokenRow {
   id: string;
   performance_id: number;
   user_id: number;
   ticket: number;
   status: 'WAITING' | 'ACTIVE' | 'EXPIRED' | 'CANCELLED';
-  joined_at: Date;
-  admitted_at: Date | null;
-  active_until: Date | null;
-  ended_at: Date | null;
+  joined_at: Date | string;
+  admitted_at: Date | string | null;
+  active_until: Date | string | null;
+  ended_at: Date | string | null;
   end_reason: 'PAID' | 'TIMED_OUT' | 'CANCELLED' | null;
 }
 
@@ -146,7 +150,7 @@ export async function performancesNeedingAdmission(em: EntityManager, settings: 
 
 /** The earliest `activeUntil` of any ACTIVE token (when the next one times out), or null. */
 export async function nextActiveDeadline(em: EntityManager): Promise<Date | null> {
-  const [row] = await sql<{ at: Date | null }>(em, `select min(active_until) as at from queue_tokens where status = 'ACTIVE'`);
+  const [row] = await sql<{ at: Date | string | null }>(em, `select min(active_until) as at from queue_tokens where status = 'ACTIVE'`);
   return row?.at ? new Date(row.at) : null;
 }
 

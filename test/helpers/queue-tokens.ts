@@ -60,8 +60,16 @@ export async function joinTestQueue(orm: Orm, settings: QueueSettings, userId: n
   }
 }
 
+/** A queue token row with its instants as `Date`s. */
+export type QueueTokenState = Omit<QueueTokenRow, 'joined_at' | 'admitted_at' | 'active_until' | 'ended_at'> & {
+  joined_at: Date;
+  admitted_at: Date | null;
+  active_until: Date | null;
+  ended_at: Date | null;
+};
+
 /** The queue token `tokenId` as it is now (instants as `Date`), or undefined. */
-export async function readQueueToken(orm: Orm, tokenId: string): Promise<QueueTokenRow | undefined> {
+export async function readQueueToken(orm: Orm, tokenId: string): Promise<QueueTokenState | undefined> {
   const [row] = await orm.em.fork().execute<QueueTokenRow[]>(`select ${QUEUE_TOKEN_COLUMNS} from queue_tokens where id = ?`, [tokenId]);
   if (!row) return undefined;
   const instant = (value: Date | string | null) => (value === null ? null : new Date(value));
