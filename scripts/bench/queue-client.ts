@@ -103,15 +103,16 @@ export async function cancelReservation(pool: Pool, bearer: string, reservationI
 
 /**
  * Holds `seatId` of `performanceId` admitted by queue token `queueToken`: resolves with the
- * reservation id once the seats are held (201, or a 202 followed until the reservation is
- * PENDING with a hold expiry), else a failure.
+ * reservation id once the seats are held (201, or a 202 followed until the saga's
+ * `holdSeats` step completed: the reservation's row and its hold expiry exist before
+ * that, and a payment then is refused `SeatUnavailable`), else a failure.
  */
 export async function holdSeat(pool: Pool, bearer: string, queueToken: string, performanceId: number, seatId: number): Promise<{ reservationId: string } | HttpFailure> {
   const answer = await send(pool, bearer, 'POST', '/reservations', { performanceId, seatIds: [seatId] }, queueToken);
   if (answer.failed || (answer.status !== 201 && answer.status !== 202)) return failure(answer);
   const reservationId = String(answer.body.reservationId);
   if (answer.status === 201) return { reservationId };
-  const held = await followReservation(pool, bearer, reservationId, (v) => v.status === 'PENDING' && v.holdExpiresAt !== null && v.holdExpiresAt !== undefined);
+  const held = await followReservation(pool, bearer, reservationId, (v) => v.status === 'PENDING' && seatsHeld(v.saga));
   return isFailure(held) ? held : { reservationId };
 }
 
@@ -124,8 +125,14 @@ export async function payReservation(pool: Pool, bearer: string, queueToken: str
   return isFailure(done) ? done : { confirmed: true };
 }
 
+/** Whether a reservation's saga progress shows its `holdSeats` step completed. */
+function seatsHeld(saga: unknown): boolean {
+  const steps = (saga as { steps?: { name?: string; state?: string }[] } | null | undefined)?.steps ?? [];
+  return steps.some((step) => step.name === 'holdSeats' && step.state === 'completed');
+}
+
 /** Reads `GET /reservations/:id` until `reached` holds; a status that ended otherwise, or the timeout, is a failure. */
-async function followReservation(pool: Pool, bearer: string, reservationId: string, reached: (view: { status?: unknown; holdExpiresAt?: unknown }) => boolean): Promise<true | HttpFailure> {
+async function followReservation(pool: Pool, bearer: string, reservationId: string, reached: (view: { status?: unknown; saga?: unknown }) => boolean): Promise<true | HttpFailure> {
   const deadline = performance.now() + PENDING_TIMEOUT_MS;
   while (performance.now() < deadline) {
     await sleep(PENDING_POLL_MS);

@@ -18,6 +18,14 @@ function counts(c: Record<string, number>): string {
   return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k}: ${v}`).join(', ');
 }
 
+/** The CPU ms per unit summed over all process groups, and how many units/s that much CPU allows on this machine's cores. */
+function cpuPerUnit(cpu: PhaseCpu, cores: number): string {
+  const values = Object.values(cpu.perUnit);
+  if (values.some((v) => v === null)) return 'n/a';
+  const sum = values.reduce<number>((n, v) => n + (v ?? 0), 0);
+  return `${sum.toFixed(2)} ms (${sum > 0 ? Math.round((cores * 1000) / sum) : 'n/a'}/s on ${cores} cores)`;
+}
+
 /** Rows: phases; columns: process groups, each cell `total ms (ms per unit of work)`. */
 function cpuTable(phases: { name: string; cpu: PhaseCpu }[]): string[] {
   const groups = GROUP_ORDER.filter((g) => phases.some((p) => g in p.cpu.cpuMs));
@@ -29,7 +37,7 @@ function cpuTable(phases: { name: string; cpu: PhaseCpu }[]): string[] {
   return out;
 }
 
-function stormSection(s: StormFigures): string[] {
+function stormSection(s: StormFigures, cores: number): string[] {
   return [
     `## Join storm: ${s.users} users join performance ${s.performanceId} at ${s.rate}/s (open loop)`,
     '',
@@ -40,6 +48,8 @@ function stormSection(s: StormFigures): string[] {
     `| token status in the answers | ${counts(s.tokenStatuses)} |`,
     `| failures | ${counts(s.failures)} |`,
     `| HTTP latency from due, ms, p50 / p90 / p99 / max | ${lat(s.http)} |`,
+    `| joins served per s (first due to last answer) | ${s.servedPerS} |`,
+    `| CPU per join, all processes (the 2 cores' capacity at that cost) | ${cpuPerUnit(s.cpu, cores)} |`,
     `| FIFO: duplicate tickets / position inversions (WAITING answers) | ${s.fifo.duplicateTickets} / ${s.fifo.positionInversions} (${s.fifo.waitingAnswers}) |`,
     `| token table: tokens, statuses | ${s.table.tokens}, ${counts(s.table.statuses)} |`,
     `| token table: most ACTIVE at once / admissions out of ticket order | ${s.table.maxActive} / ${s.table.admissionOrderViolations} |`,
@@ -47,7 +57,7 @@ function stormSection(s: StormFigures): string[] {
   ];
 }
 
-function drainSection(d: DrainFigures): string[] {
+function drainSection(d: DrainFigures, cores: number): string[] {
   return [
     `## Drain: ${d.users} users join performance ${d.performanceId}, wait, hold one seat and pay`,
     '',
@@ -63,6 +73,7 @@ function drainSection(d: DrainFigures): string[] {
     `| pay (POST /reservations/:id/payment), ms | ${lat(d.payMs)} |`,
     `| hold + pay, ms | ${lat(d.holdPayMs)} |`,
     `| slot held (admitted -> paid), ms | ${lat(d.slotMs)} |`,
+    `| CPU per confirmed reservation, all processes (the cores' capacity at that cost) | ${cpuPerUnit(d.cpu, cores)} |`,
     `| token reads (GET /queue/tokens/:id) | ${d.polls} (${d.pollsPerS}/s) |`,
     `| token table: most ACTIVE at once / admissions out of ticket order | ${d.table.maxActive} / ${d.table.admissionOrderViolations} |`,
     '',
@@ -81,8 +92,8 @@ export function queueMarkdown(r: QueueBenchResults): string {
   );
   out.push(`Load average before the run: ${r.loadAvgBefore.map((v) => v.toFixed(2)).join(' / ')} (1/5/15 min).`);
   out.push('');
-  if (r.storm) out.push(...stormSection(r.storm));
-  if (r.drain) out.push(...drainSection(r.drain));
+  if (r.storm) out.push(...stormSection(r.storm, r.machine.cpus));
+  if (r.drain) out.push(...drainSection(r.drain, r.machine.cpus));
   const phases = [
     ...(r.storm ? [{ name: 'join storm', cpu: r.storm.cpu, diagnostics: r.storm.diagnostics }] : []),
     ...(r.drain ? [{ name: 'drain', cpu: r.drain.cpu, diagnostics: r.drain.diagnostics }] : []),

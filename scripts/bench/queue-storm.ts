@@ -92,6 +92,8 @@ export interface JoinAnswers {
   failures: Record<string, number>;
   /** From due to answer, ms, every answer (failures included). */
   http: QueueLatency;
+  /** Answers per second from the first join due to the last answer (below the arrival rate: the server fell behind). */
+  servedPerS: number;
   fifo: FifoCheck;
 }
 
@@ -116,8 +118,17 @@ export function analyzeJoins(samples: readonly JoinSample[], unanswered: number)
     tokenStatuses: tallies(tokens.map((t) => t.status)),
     failures: tallies(samples.filter((s) => s.failure).map((s) => s.failure!)),
     http: queueLatency(samples.map((s) => s.answeredMs - s.dueMs)),
+    servedPerS: servedPerSecond(samples),
     fifo: fifoCheck(tokens),
   };
+}
+
+/** Answers per second over the span from the first due join to the last answer; 0 without answers. */
+function servedPerSecond(samples: readonly JoinSample[]): number {
+  if (samples.length === 0) return 0;
+  const first = samples.reduce((m, s) => Math.min(m, s.dueMs), Infinity);
+  const last = samples.reduce((m, s) => Math.max(m, s.answeredMs), -Infinity);
+  return Math.round(samples.length / Math.max(0.001, (last - first) / 1000));
 }
 
 /** Tickets unique per token; among WAITING answers in ticket order, positions strictly growing. */

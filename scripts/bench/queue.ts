@@ -40,6 +40,9 @@ import { startSagaStack, type StackContext } from './saga-stack.ts';
 import type { StackPart } from './stack.ts';
 import { mintUserTokens } from './tokens.ts';
 
+/** How long the storm waits for its last answers after the last join was due, ms (a server far behind needs long). */
+const STORM_DRAIN_MS = 120_000;
+
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
@@ -94,7 +97,7 @@ async function joinStorm(run: QueueRun): Promise<StormFigures> {
   const userIds = fixture.userIds.slice(0, q.users);
   log(`queue: join storm, ${userIds.length} users at ${q.rate}/s on performance ${fixture.stormPerformanceId}`);
   const { result, usage, diagnostics, wallS } = await metered(run, () =>
-    joinInOpenLoop(pool, { performanceId: fixture.stormPerformanceId, userIds, tokens, rate: q.rate, drainMs: 30_000, progress: log }),
+    joinInOpenLoop(pool, { performanceId: fixture.stormPerformanceId, userIds, tokens, rate: q.rate, drainMs: STORM_DRAIN_MS, progress: log }),
   );
   const answers = analyzeJoins(result.samples, result.unanswered);
   const table = tableChecks(await loadTokenTimeline(run.db, fixture.stormPerformanceId));
