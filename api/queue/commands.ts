@@ -16,7 +16,7 @@ import type { Orm } from '../../db/orm.ts';
 import { cancelQueueToken, joinQueue, type JoinResult } from '../../db/queue.ts';
 import { ApiError, ErrorCode, ReservationErrorCode, notFound } from '../errors.ts';
 import type { QueueTokenView } from './schemas.ts';
-import { joinedTokenView, toQueueTokenView } from './views.ts';
+import { joinedTokenView, toQueueTokenView, type AdmissionRates } from './views.ts';
 
 /** SQLSTATE of a foreign-key violation. */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -59,10 +59,16 @@ export interface JoinAnswer {
  * performance when there is one (idempotent per user and performance; the transaction is
  * rolled back then, so a repeated join changes nothing).
  *
+ * The wait estimate of a WAITING token comes from `rates`.
+ *
  * @throws ApiError 422 `UnknownPerformance` (member `performanceId`) or `UnknownUser`
  *   (member `userId`), nothing written; database errors as they are (503 or 500).
  */
-export async function joinQueueAnswer(orm: Orm, settings: QueueSettings, request: { performanceId: number; userId: number }): Promise<JoinAnswer> {
+export async function joinQueueAnswer(
+  deps: { orm: Orm; rates: AdmissionRates; settings: QueueSettings },
+  request: { performanceId: number; userId: number },
+): Promise<JoinAnswer> {
+  const { orm, rates, settings } = deps;
   let result: JoinResult;
   try {
     result = await orm.em.fork().transactional(async (em) => {
@@ -74,7 +80,7 @@ export async function joinQueueAnswer(orm: Orm, settings: QueueSettings, request
     if (!(err instanceof KeptLiveToken)) throw unknownReference(err, request) ?? err;
     result = err.result;
   }
-  return { status: result.created ? 201 : 200, view: await joinedTokenView(orm, result.token, result.position, settings) };
+  return { status: result.created ? 201 : 200, view: await joinedTokenView(rates, result.token, result.position, settings) };
 }
 
 /**

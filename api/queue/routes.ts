@@ -25,16 +25,17 @@ import { notFound } from '../errors.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { cancelQueueAnswer, joinQueueAnswer } from './commands.ts';
 import { JoinQueueBody, QueueTokenIdParams, type QueueTokenView } from './schemas.ts';
-import { findQueueTokenView, queueTokenOwner, queueTokenPath } from './views.ts';
+import { AdmissionRates, findQueueTokenView, queueTokenOwner, queueTokenPath } from './views.ts';
 
 /** Registers `POST /queue/tokens`, `GET /queue/tokens/:id` and `DELETE /queue/tokens/:id`. */
 export function registerQueueRoutes(router: AppRouter, deps: AppDeps): void {
   const { api, queue } = deps.config;
+  const rates = new AdmissionRates(deps.orm);
 
   router.post<object, object, QueueTokenView>('/queue/tokens', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const { performanceId } = JoinQueueBody.parse(ctx.request.body);
     const userId = actingUserId(callerOf(ctx), undefined);
-    const { status, view } = await joinQueueAnswer(deps.orm, queue, { performanceId, userId });
+    const { status, view } = await joinQueueAnswer({ orm: deps.orm, rates, settings: queue }, { performanceId, userId });
     if (status === 201) ctx.state.log.info({ performanceId, userId, tokenId: view.tokenId, status: view.status }, 'queue joined');
     ctx.set('Location', queueTokenPath(view.tokenId));
     ctx.status = status;

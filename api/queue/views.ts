@@ -2,7 +2,8 @@
  * The waiting queue's read model: a queue token row (db/queue.ts `QueueTokenRow`) as
  * {@link QueueTokenView}, with its live position and an estimate of the wait. A token is
  * read in one statement (row, WAITING tokens ahead, admissions of the last minute), so a
- * client polling its token costs one round trip.
+ * client polling its token costs one round trip; a join reads the admission rate through
+ * {@link AdmissionRates}, which counts it at most once a second per performance.
  */
 import type { QueueSettings } from '../../common/queue.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -11,6 +12,46 @@ import type { QueueTokenView } from './schemas.ts';
 
 /** The window over which the admission rate of a performance is measured, in ms. */
 export const ADMISSION_RATE_WINDOW_MS = 60_000;
+
+/** How long a performance's counted admissions are reused for the estimates of joins, in ms. */
+export const ADMISSION_RATE_TTL_MS = 1_000;
+
+/** Stale entries are dropped once {@link AdmissionRates} holds more performances than this. */
+const MAX_RATE_ENTRIES = 1_000;
+
+/**
+ * The admissions of each performance over {@link ADMISSION_RATE_WINDOW_MS}, counted at most
+ * once per `ttlMs` (default {@link ADMISSION_RATE_TTL_MS}) per performance, concurrent
+ * callers sharing one count: a storm of joins adds one count a second, not one per join.
+ * One per app (api/queue/routes.ts).
+ */
+export class AdmissionRates {
+  readonly #orm: Orm;
+  readonly #ttlMs: number;
+  readonly #counts = new Map<number, { at: number; count: Promise<number> }>();
+
+  constructor(orm: Orm, ttlMs = ADMISSION_RATE_TTL_MS) {
+    this.#orm = orm;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** Admissions of `performanceId` over the rate window, as counted within the last `ttlMs`. @throws database errors of the count. */
+  admittedInWindow(performanceId: number): Promise<number> {
+    const now = Date.now();
+    const cached = this.#counts.get(performanceId);
+    if (cached && now - cached.at < this.#ttlMs) return cached.count;
+    if (this.#counts.size >= MAX_RATE_ENTRIES) {
+      for (const [id, entry] of this.#counts) if (now - entry.at >= this.#ttlMs) this.#counts.delete(id);
+    }
+    const entry = { at: now, count: recentAdmissions(this.#orm.em.fork(), performanceId, ADMISSION_RATE_WINDOW_MS) };
+    this.#counts.set(performanceId, entry);
+    // A failed count is not reused.
+    entry.count.catch(() => {
+      if (this.#counts.get(performanceId) === entry) this.#counts.delete(performanceId);
+    });
+    return entry.count;
+  }
+}
 
 /** Path of a queue token: `/queue/tokens/<tokenId>`. */
 export function queueTokenPath(tokenId: string): string {
@@ -61,11 +102,11 @@ export function toQueueTokenView(row: QueueTokenRow, position: number, admittedI
 
 /**
  * The view of a token just joined (or found live) at `position`: a WAITING one reads the
- * performance's recent admissions (one statement, after the join's transaction), an
- * ACTIVE one needs nothing more.
+ * performance's recent admissions from `rates` (after the join's transaction), an ACTIVE
+ * one needs nothing more.
  */
-export async function joinedTokenView(orm: Orm, row: QueueTokenRow, position: number, settings: QueueSettings): Promise<QueueTokenView> {
-  const admitted = row.status === 'WAITING' ? await recentAdmissions(orm.em.fork(), row.performance_id, ADMISSION_RATE_WINDOW_MS) : 0;
+export async function joinedTokenView(rates: AdmissionRates, row: QueueTokenRow, position: number, settings: QueueSettings): Promise<QueueTokenView> {
+  const admitted = row.status === 'WAITING' ? await rates.admittedInWindow(row.performance_id) : 0;
   return toQueueTokenView(row, position, admitted, settings);
 }
 
