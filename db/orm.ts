@@ -19,6 +19,27 @@ export async function openOrm(settings: DbSettings): Promise<Orm> {
   return orm;
 }
 
+/** The ORM's connection pool, by ORM, once looked up. */
+const pools = new WeakMap<Orm, pg.Pool>();
+
+/**
+ * Runs one SQL statement (`$1`-style placeholders) straight on the ORM's connection pool,
+ * autocommitted, and returns its rows (bigints as numbers, timestamps as `Date`s). For the
+ * hottest paths only (a queue join, the bearer token's user check), where the ORM's own
+ * per-call cost shows in the API's CPU profile (docs/benchmark.md, "Waiting queue"); the
+ * pool's connections carry the same timeouts and the same dead-connection guard.
+ *
+ * @throws pg's DatabaseError (with `code`, the SQLSTATE, and `constraint`) as it is.
+ */
+export async function poolQuery<Row extends object>(orm: Orm, text: string, params: unknown[]): Promise<Row[]> {
+  let pool = pools.get(orm);
+  if (!pool) {
+    pool = (await orm.driver.getConnection().getNativeClient()) as pg.Pool;
+    pools.set(orm, pool);
+  }
+  return (await pool.query<Row>(text, params)).rows;
+}
+
 /**
  * Gives a pooled client back to `pool` when its connection ends while it is checked out,
  * so the pool discards it and opens a new one.

@@ -6,8 +6,7 @@
  * makes an operator. A user token whose `sub` is no existing user is refused.
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { AppUser } from '../../db/entities/index.ts';
-import type { Orm } from '../../db/orm.ts';
+import { poolQuery, type Orm } from '../../db/orm.ts';
 import type { AuthSettings } from '../../config/index.ts';
 import { ApiError, ErrorCode, serviceUnavailable } from '../errors.ts';
 import { loadDevKeys } from './dev-issuer.ts';
@@ -140,8 +139,7 @@ export function hasRole(claim: unknown, role: string): boolean {
   return Array.isArray(claim) && claim.includes(role);
 }
 
-/** One primary-key read: whether user `id` exists. */
+/** One primary-key read straight on the pool (every authenticated request pays it): whether user `id` exists. */
 async function userExists(orm: Orm, id: number): Promise<boolean> {
-  const user = await orm.em.fork().findOne(AppUser, { id }, { fields: ['id'] });
-  return user !== null;
+  return (await poolQuery(orm, 'select 1 from app_users where id = $1', [id])).length > 0;
 }

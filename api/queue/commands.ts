@@ -4,32 +4,23 @@
  * nothing outside the queue's tables changes, so there is nothing to compensate; the
  * worker's admission driver (worker/queue-admission.ts) admits tokens later.
  *
- * The join path is kept to one transaction of one statement (two for the performance's
- * first join, three when the token is admitted at once) under the counter's lock, and
- * the wait estimate is read after the commit, so joins of one performance queue on the
- * lock for as short a time as possible.
+ * A join goes through the performance's batches (join-batches.ts: one autocommitted
+ * statement and one commit per batch, db/queue-tokens.ts `joinQueueBatch`), and the wait
+ * estimate is read after it, so joins of one performance hold the counter's lock for as
+ * short a time as possible.
  */
 import { randomUUID } from 'node:crypto';
 import { postgresErrorIn } from '../../common/db-errors.ts';
 import type { QueueSettings } from '../../common/queue.ts';
 import type { Orm } from '../../db/orm.ts';
-import { cancelQueueToken, joinQueue, type JoinResult } from '../../db/queue.ts';
+import { cancelQueueToken, type JoinResult } from '../../db/queue-tokens.ts';
+import type { JoinBatches } from './join-batches.ts';
 import { ApiError, ErrorCode, ReservationErrorCode, notFound } from '../errors.ts';
 import type { QueueTokenView } from './schemas.ts';
 import { joinedTokenView, toQueueTokenView, type AdmissionRates } from './views.ts';
 
 /** SQLSTATE of a foreign-key violation. */
 const FOREIGN_KEY_VIOLATION = '23503';
-
-/** Thrown inside the join's transaction to roll it back when the user's live token was found instead. */
-class KeptLiveToken extends Error {
-  readonly result: JoinResult;
-
-  constructor(result: JoinResult) {
-    super('the user has a live token for the performance');
-    this.result = result;
-  }
-}
 
 /**
  * The 422 answer of a join refused by a foreign key (an unknown performance or user), or
@@ -56,8 +47,8 @@ export interface JoinAnswer {
 /**
  * User `userId` (the caller) joins the queue of `performanceId`: a new WAITING token
  * (ACTIVE at once when nobody waits and a slot is free), or the user's live token for the
- * performance when there is one (idempotent per user and performance; the transaction is
- * rolled back then, so a repeated join changes nothing).
+ * performance when there is one (idempotent per user and performance: a repeated join
+ * changes nothing).
  *
  * The wait estimate of a WAITING token comes from `rates`.
  *
@@ -65,20 +56,15 @@ export interface JoinAnswer {
  *   (member `userId`), nothing written; database errors as they are (503 or 500).
  */
 export async function joinQueueAnswer(
-  deps: { orm: Orm; rates: AdmissionRates; settings: QueueSettings },
+  deps: { batches: JoinBatches; rates: AdmissionRates; settings: QueueSettings },
   request: { performanceId: number; userId: number },
 ): Promise<JoinAnswer> {
-  const { orm, rates, settings } = deps;
+  const { batches, rates, settings } = deps;
   let result: JoinResult;
   try {
-    result = await orm.em.fork().transactional(async (em) => {
-      const joined = await joinQueue(em, { ...request, newTokenId: randomUUID() }, settings);
-      if (!joined.created) throw new KeptLiveToken(joined);
-      return joined;
-    });
+    result = await batches.join(request.performanceId, { userId: request.userId, newTokenId: randomUUID() });
   } catch (err) {
-    if (!(err instanceof KeptLiveToken)) throw unknownReference(err, request) ?? err;
-    result = err.result;
+    throw unknownReference(err, request) ?? err;
   }
   return { status: result.created ? 201 : 200, view: await joinedTokenView(rates, result.token, result.position, settings) };
 }

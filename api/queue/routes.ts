@@ -5,7 +5,7 @@
  * `QUEUE_ACTIVE_LIMIT` ACTIVE per performance, each for `QUEUE_ACTIVE_SECONDS`.
  *
  * - `POST /queue/tokens` body `{ performanceId }` (user token): joins (commands.ts
- *   `joinQueueAnswer`, one transaction): 201 {@link QueueTokenView} for a new token
+ *   `joinQueueAnswer`, in the performance's next batch of joins: join-batches.ts): 201 {@link QueueTokenView} for a new token
  *   (WAITING with its `position`, or ACTIVE at once when a slot is free and nobody
  *   waits), 200 with the caller's live token for the performance (idempotent); both with
  *   `Location: /queue/tokens/<id>`. 400 `ValidationFailed` (and the JSON body errors);
@@ -24,6 +24,7 @@ import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { cancelQueueAnswer, joinQueueAnswer } from './commands.ts';
+import { JoinBatches } from './join-batches.ts';
 import { JoinQueueBody, QueueTokenIdParams, type QueueTokenView } from './schemas.ts';
 import { AdmissionRates, findQueueTokenView, queueTokenOwner, queueTokenPath } from './views.ts';
 
@@ -31,11 +32,12 @@ import { AdmissionRates, findQueueTokenView, queueTokenOwner, queueTokenPath } f
 export function registerQueueRoutes(router: AppRouter, deps: AppDeps): void {
   const { api, queue } = deps.config;
   const rates = new AdmissionRates(deps.orm);
+  const batches = new JoinBatches(deps.orm, queue);
 
   router.post<object, object, QueueTokenView>('/queue/tokens', jsonBody(api.bodyLimitBytes), async (ctx) => {
     const { performanceId } = JoinQueueBody.parse(ctx.request.body);
     const userId = actingUserId(callerOf(ctx), undefined);
-    const { status, view } = await joinQueueAnswer({ orm: deps.orm, rates, settings: queue }, { performanceId, userId });
+    const { status, view } = await joinQueueAnswer({ batches, rates, settings: queue }, { performanceId, userId });
     if (status === 201) ctx.state.log.info({ performanceId, userId, tokenId: view.tokenId, status: view.status }, 'queue joined');
     ctx.set('Location', queueTokenPath(view.tokenId));
     ctx.status = status;

@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../config/index.ts';
 import { QUEUE_TOKEN_HEADER, type QueueSettings } from '../../common/queue.ts';
 import type { Orm } from '../../db/orm.ts';
-import { QUEUE_TOKEN_COLUMNS, joinQueue, liveToken, type QueueTokenRow } from '../../db/queue.ts';
+import { QUEUE_TOKEN_COLUMNS, type QueueTokenRow } from '../../db/queue.ts';
+import { joinQueue, liveToken } from '../../db/queue-tokens.ts';
 import { pollUntil } from './waiting.ts';
 
 /** What a test's queue tokens are taken with: the stack's ORM and, for its admission rules, its config. */
@@ -23,16 +24,6 @@ export interface QueueTokenSource {
 /** The admission rules of a source without a config: the tests' default (testConfig: a cap no suite reaches). */
 const TEST_QUEUE_SETTINGS: QueueSettings = { activeLimit: 100_000, activeMs: 600_000 };
 
-/** Thrown inside the join transaction to roll it back when the user's live token came back. */
-class LiveTokenFound extends Error {
-  readonly token: QueueTokenRow;
-
-  constructor(token: QueueTokenRow) {
-    super('live token');
-    this.token = token;
-  }
-}
-
 /** Whether `err` is PostgreSQL's foreign-key violation (SQLSTATE 23503): an unknown performance or user. */
 function isForeignKeyViolation(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === '23503';
@@ -40,7 +31,7 @@ function isForeignKeyViolation(err: unknown): boolean {
 
 /**
  * `userId`'s live (WAITING or ACTIVE) queue token for `performanceId`, joining the queue
- * when they have none (as `POST /queue/tokens` does: one transaction).
+ * when they have none (as `POST /queue/tokens` does).
  *
  * @returns the token, or undefined when the performance or the user does not exist.
  */
@@ -48,13 +39,8 @@ export async function joinTestQueue(orm: Orm, settings: QueueSettings, userId: n
   const live = await liveToken(orm.em.fork(), performanceId, userId);
   if (live) return live;
   try {
-    return await orm.em.fork().transactional(async (em) => {
-      const joined = await joinQueue(em, { performanceId, userId, newTokenId: randomUUID() }, settings);
-      if (!joined.created) throw new LiveTokenFound(joined.token);
-      return joined.token;
-    });
+    return (await joinQueue(orm, { performanceId, userId, newTokenId: randomUUID() }, settings)).token;
   } catch (err) {
-    if (err instanceof LiveTokenFound) return err.token;
     if (isForeignKeyViolation(err)) return undefined;
     throw err;
   }

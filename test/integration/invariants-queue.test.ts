@@ -12,7 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { confirmedEventId, reservationWorkflowId, stepKey } from '../../common/ids.ts';
 import type { QueueSettings } from '../../common/queue.ts';
 import type { Orm } from '../../db/orm.ts';
-import { admitPerformance, cancelQueueToken, joinQueue } from '../../db/queue.ts';
+import { admitPerformance } from '../../db/queue.ts';
+import { cancelQueueToken, joinQueue } from '../../db/queue-tokens.ts';
 import { QUEUE_CHECK_NAMES, type CheckName, type InvariantReport, type InvariantScope } from '../../invariants/index.ts';
 import { createPerformance, createUser, openTestOrm } from '../helpers/db.ts';
 import { expectOk, SagaRows, violationsOf } from '../helpers/saga-rows.ts';
@@ -110,9 +111,9 @@ async function paidReservation(userId: number, performanceId: number, seatIds: n
 
 const SETTINGS: QueueSettings = { activeLimit: 2, activeMs: 600_000 };
 
-/** The user joins the performance's queue as the API does (one transaction). */
+/** The user joins the performance's queue as the API does. */
 function join(performanceId: number, userId: number) {
-  return orm.em.fork().transactional((em) => joinQueue(em, { performanceId, userId, newTokenId: randomUUID() }, SETTINGS));
+  return joinQueue(orm, { performanceId, userId, newTokenId: randomUUID() }, SETTINGS);
 }
 
 describe('the queue checks on a queue run by db/queue.ts', () => {

@@ -17,7 +17,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createSeatActivities } from '../../activities/seats.ts';
 import { reservationIdFor } from '../../api/idempotency.ts';
 import { reservationWorkflowId } from '../../common/ids.ts';
-import { cancelQueueToken } from '../../db/queue.ts';
+import { cancelQueueToken } from '../../db/queue-tokens.ts';
 import { balanceOf, createPerformance, createUser, seatStates } from '../helpers/db.ts';
 import { readQueueToken } from '../helpers/queue-tokens.ts';
 import { callApi, closeStack, startStack, type ApiAnswer, type TestStack } from '../helpers/stack.ts';
