@@ -9,7 +9,7 @@ import { orderWorkflowId, type OrderItem, type OrderOutcome, type StepActivities
 import { ORDER_CHECKOUT_WORKFLOW, type OrderCheckoutWorkflow } from '../../common/ids.ts';
 import type { Orm } from '../../db/orm.ts';
 import { checkInvariants, type CheckResult } from '../../invariants/index.ts';
-import { createProduct, createUser } from './db.ts';
+import { createProduct, createUser, testConfig } from './db.ts';
 import type { TestStack } from './stack.ts';
 
 /** Products and users of a load, with their starting stock and balance. */
@@ -213,6 +213,8 @@ export async function brokenInvariants(
       orderIds: orders.map((o) => o.orderId),
     },
     receivedEvents: stack.dataPlatform.events(),
+    // The suites' queue cap (testConfig), so the cap check runs rather than being skipped.
+    queue: { activeLimit: testConfig().queue.activeLimit },
   });
   return report.checks.filter((c) => !c.passed || c.skipped);
 }
