@@ -129,6 +129,12 @@ export const EnvSchema = z.object({
   DATA_PLATFORM_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   /** Mock data platform: answer every request with 503. */
   DATA_PLATFORM_DOWN: flag,
+  /**
+   * Mock data platform: the append-only JSON-lines file it keeps what it received in, so
+   * that its restarts forget nothing (relative paths from the working directory, the repo
+   * under npm scripts); empty: in memory only, lost when it stops.
+   */
+  DATA_PLATFORM_STORE_PATH: z.string().default('.data-platform/events.jsonl'),
   /** Worker: concurrent activity executions. */
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(100),
   /** Worker: concurrent workflow task executions. */

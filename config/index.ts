@@ -72,6 +72,8 @@ export type AppConfig = Readonly<{
     latencyMs: number;
     failureRate: number;
     down: boolean;
+    /** The mock's JSON-lines event file (`DATA_PLATFORM_STORE_PATH`); undefined: in memory. */
+    storePath: string | undefined;
   }>;
   worker: Readonly<{
     maxActivities: number;
@@ -246,6 +248,7 @@ export function loadConfig(
       latencyMs: e.DATA_PLATFORM_LATENCY_MS,
       failureRate: e.DATA_PLATFORM_FAILURE_RATE,
       down: e.DATA_PLATFORM_DOWN,
+      storePath: e.DATA_PLATFORM_STORE_PATH || undefined,
     },
     worker: {
       maxActivities: e.WORKER_MAX_ACTIVITIES,
