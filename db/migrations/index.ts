@@ -7,6 +7,7 @@ import { Migration20261204120000_money_bigint } from './Migration20261204120000_
 import { Migration20261204200000_coupons } from './Migration20261204200000_coupons.ts';
 import { Migration20261204200100_payments } from './Migration20261204200100_payments.ts';
 import { Migration20261205090000_queue_tokens } from './Migration20261205090000_queue_tokens.ts';
+import { Migration20261205120000_outbox } from './Migration20261205120000_outbox.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261204200000_coupons', class: Migration20261204200000_coupons },
   { name: 'Migration20261204200100_payments', class: Migration20261204200100_payments },
   { name: 'Migration20261205090000_queue_tokens', class: Migration20261205090000_queue_tokens },
+  { name: 'Migration20261205120000_outbox', class: Migration20261205120000_outbox },
 ];
