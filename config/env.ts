@@ -135,6 +135,21 @@ export const EnvSchema = z.object({
    * under npm scripts); empty: in memory only, lost when it stops.
    */
   DATA_PLATFORM_STORE_PATH: z.string().default('.data-platform/events.jsonl'),
+  /**
+   * Worker: the outbox relay (worker/outbox-relay.ts) claims at most this many pending
+   * data-platform events per batch; a full batch is followed by the next one at once.
+   */
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  /**
+   * Worker: how long a claimed batch stays the relay's own, in ms. A relay that dies
+   * mid-batch holds its events this long; then any relay delivers them.
+   */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  /**
+   * Worker: the outbox relay's safety poll, in ms. It wakes on every new event (PostgreSQL
+   * NOTIFY) and at the next retry's moment; this poll only bounds how late it notices anything else.
+   */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
   /** Worker: concurrent activity executions. */
   WORKER_MAX_ACTIVITIES: z.coerce.number().int().positive().default(100),
   /** Worker: concurrent workflow task executions. */

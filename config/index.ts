@@ -75,6 +75,11 @@ export type AppConfig = Readonly<{
     /** The mock's JSON-lines event file (`DATA_PLATFORM_STORE_PATH`); undefined: in memory. */
     storePath: string | undefined;
   }>;
+  /**
+   * The outbox relay (worker/outbox-relay.ts): events claimed per batch, how long a claim
+   * lasts (`leaseMs`, ms) and the safety poll (`pollMs`, ms).
+   */
+  outbox: Readonly<{ batchSize: number; leaseMs: number; pollMs: number }>;
   worker: Readonly<{
     maxActivities: number;
     maxWorkflowTasks: number;
@@ -250,6 +255,7 @@ export function loadConfig(
       down: e.DATA_PLATFORM_DOWN,
       storePath: e.DATA_PLATFORM_STORE_PATH || undefined,
     },
+    outbox: { batchSize: e.OUTBOX_BATCH_SIZE, leaseMs: e.OUTBOX_LEASE_MS, pollMs: e.OUTBOX_POLL_MS },
     worker: {
       maxActivities: e.WORKER_MAX_ACTIVITIES,
       maxWorkflowTasks: e.WORKER_MAX_WORKFLOW_TASKS,

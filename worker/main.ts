@@ -6,15 +6,18 @@
  * the sagas') are served at `http://<WORKER_METRICS_ADDRESS>/metrics`, see worker/metrics.ts.
  * At start-up it creates or updates the reconciliation Schedule (worker/schedule.ts;
  * RECONCILIATION_INTERVAL_MS=0 deletes it). It also runs the waiting queue's admission
- * driver (worker/queue-admission.ts) until it stops.
+ * driver (worker/queue-admission.ts) and the outbox relay (worker/outbox-relay.ts), which
+ * delivers the sagas' data-platform events, until it stops.
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
+import { createDataPlatformClient } from '../activities/data-platform.ts';
 import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
 import { openOrm } from '../db/orm.ts';
 import { installWorkerRuntime } from './metrics.ts';
+import { startOutboxRelay } from './outbox-relay.ts';
 import { startQueueAdmission } from './queue-admission.ts';
 import { ensureReconciliationSchedule } from './schedule.ts';
 import { createConfiguredSagaWorker } from './worker.ts';
@@ -51,9 +54,20 @@ const queueAdmission = startQueueAdmission(
   { settings: config.queue, pollMs: config.queue.pollMs, databaseUrl: config.database.url },
   Runtime.instance().metricMeter,
 );
+const outboxRelay = startOutboxRelay(
+  orm,
+  log.child({ component: 'outbox-relay' }),
+  {
+    databaseUrl: config.database.url,
+    client: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
+    ...config.outbox,
+  },
+  Runtime.instance().metricMeter,
+);
 try {
   await worker.run();
 } finally {
+  await outboxRelay.stop();
   await queueAdmission.stop();
   await connection.close();
   await orm.close();

@@ -8,7 +8,7 @@
  *
  * What wakes it:
  * - a freed slot: the reservation pivot (a paid token) NOTIFYs {@link QUEUE_SLOT_FREED_CHANNEL}
- *   on commit; the driver LISTENs on its own connection and passes at once;
+ *   on commit; the driver LISTENs on its own connection and passes at once (worker/listen-loop.ts);
  * - the next `activeUntil` of an ACTIVE token: it sleeps exactly until then;
  * - a safety poll every `pollMs` (QUEUE_POLL_MS, default 1 s), which also covers a lost
  *   LISTEN connection (it reconnects) and a notification sent while it was down.
@@ -19,11 +19,11 @@
  * (all performances, refreshed on each safety poll).
  */
 import type { MetricMeter } from '@temporalio/common';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { QUEUE_SLOT_FREED_CHANNEL, type QueueSettings } from '../common/queue.ts';
 import type { Orm } from '../db/orm.ts';
 import { admitPerformance, nextActiveDeadline, performancesNeedingAdmission } from '../db/queue.ts';
+import { startListenLoop } from './listen-loop.ts';
 
 /** Settings of the driver: the admission rules, the safety poll (ms) and the database to LISTEN on. */
 export interface QueueAdmissionOptions {
@@ -39,9 +39,6 @@ export interface QueueAdmissionDriver {
   passNow(): Promise<void>;
 }
 
-/** How long to wait before reconnecting a lost LISTEN connection, in ms. */
-const RECONNECT_DELAY_MS = 1_000;
-
 /** Starts the driver; it keeps running until {@link QueueAdmissionDriver.stop}. */
 export function startQueueAdmission(orm: Orm, log: Logger, options: QueueAdmissionOptions, meter?: MetricMeter): QueueAdmissionDriver {
   const metrics = meter && {
@@ -50,16 +47,7 @@ export function startQueueAdmission(orm: Orm, log: Logger, options: QueueAdmissi
     waiting: meter.createGauge('queue_tokens_waiting', 'int', 'tokens', 'WAITING queue tokens, all performances'),
     active: meter.createGauge('queue_tokens_active', 'int', 'tokens', 'ACTIVE queue tokens, all performances'),
   };
-  let running = true;
-  let dirty = true;
-  let wake: (() => void) | undefined;
-  let listener: pg.Client | undefined;
   let lastGaugeAt = 0;
-
-  const poke = () => {
-    dirty = true;
-    wake?.();
-  };
 
   /** One pass: every performance with work, one transaction each. */
   const pass = async (): Promise<Date | null> => {
@@ -83,75 +71,13 @@ export function startQueueAdmission(orm: Orm, log: Logger, options: QueueAdmissi
     return nextActiveDeadline(em);
   };
 
-  const listen = async (): Promise<void> => {
-    while (running && !listener) {
-      const client = new pg.Client({ connectionString: options.databaseUrl });
-      try {
-        client.on('notification', poke);
-        client.on('error', (err) => {
-          log.warn({ err }, 'queue admission: LISTEN connection lost; reconnecting');
-          if (listener === client) listener = undefined;
-          void client.end().catch(() => undefined);
-          setTimeout(() => void listen(), RECONNECT_DELAY_MS).unref();
-        });
-        await client.connect();
-        await client.query(`LISTEN ${QUEUE_SLOT_FREED_CHANNEL}`);
-        listener = client;
-        poke(); // whatever was announced while not listening
-      } catch (err) {
-        log.warn({ err }, 'queue admission: cannot LISTEN; polling only until it can');
-        await client.end().catch(() => undefined);
-        await sleep(RECONNECT_DELAY_MS);
-      }
-    }
-  };
-
-  let current: Promise<void> = Promise.resolve();
-  const loop = async (): Promise<void> => {
-    while (running) {
-      let deadline: Date | null = null;
-      if (dirty) {
-        dirty = false;
-        try {
-          const pending = pass();
-          current = pending.then(() => undefined, () => undefined);
-          deadline = await pending;
-        } catch (err) {
-          log.warn({ err }, 'queue admission pass failed; retrying on the next poll');
-        }
-      }
-      const untilDeadline = deadline ? Math.max(0, deadline.getTime() - Date.now()) + 5 : options.pollMs;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(options.pollMs, untilDeadline));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (dirty || !running) wake();
-      });
-      wake = undefined;
-      dirty = true;
-    }
-  };
-
-  void listen();
-  const looping = loop();
+  const loop = startListenLoop(log, {
+    name: 'queue admission',
+    databaseUrl: options.databaseUrl,
+    channel: QUEUE_SLOT_FREED_CHANNEL,
+    pollMs: options.pollMs,
+    pass,
+  });
   log.info({ ...options.settings, pollMs: options.pollMs }, 'queue admission driver started');
-  return {
-    async passNow() {
-      await current;
-      await pass();
-    },
-    async stop() {
-      running = false;
-      wake?.();
-      await looping;
-      await listener?.end().catch(() => undefined);
-      listener = undefined;
-    },
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return { passNow: () => loop.passNow(), stop: () => loop.stop() };
 }

@@ -49,6 +49,10 @@ export function envFor(config: AppConfig, overrides: Record<string, string> = {}
     QUEUE_ACTIVE_LIMIT: String(config.queue.activeLimit),
     QUEUE_ACTIVE_SECONDS: String(config.queue.activeMs / 1000),
     QUEUE_POLL_MS: String(config.queue.pollMs),
+    // The suite's outbox relay (worker/outbox-relay.ts).
+    OUTBOX_BATCH_SIZE: String(config.outbox.batchSize),
+    OUTBOX_LEASE_MS: String(config.outbox.leaseMs),
+    OUTBOX_POLL_MS: String(config.outbox.pollMs),
     // The suite predicts the ids the API derives from Idempotency-Keys (api/idempotency.ts).
     IDEMPOTENCY_SECRET: config.idempotency.secret,
     ...overrides,

@@ -15,6 +15,7 @@ import { createDataPlatformServer, type DataPlatformServer } from '../../data-pl
 import { createDataPlatformClient } from '../../activities/data-platform.ts';
 import { createActivities, type Activities } from '../../activities/index.ts';
 import { startApiServer } from '../../api/server.ts';
+import { startOutboxRelay, type OutboxRelay } from '../../worker/outbox-relay.ts';
 import { startQueueAdmission, type QueueAdmissionDriver } from '../../worker/queue-admission.ts';
 import { createSagaWorker, WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { authHeader, operatorToken, tokenFor } from './auth.ts';
@@ -32,10 +33,18 @@ export interface TestStack {
   apiUrl: string;
   /** What the API answered, checked against the OpenAPI document. */
   contract: ContractRecorder;
-  /** Stops the worker and its queue admission driver (e.g. to test a restart); resolves once both have stopped. */
+  /**
+   * Stops the worker, its queue admission driver and its outbox relay (e.g. to test a
+   * restart); resolves once all three have stopped.
+   */
   stopWorker(): Promise<void>;
-  /** Starts a new worker on the same task queue, with the queue admission driver as worker/main.ts runs it. */
+  /**
+   * Starts a new worker on the same task queue, with the queue admission driver and the
+   * outbox relay (which delivers the sagas' data-platform events) as worker/main.ts runs them.
+   */
   startWorker(): Promise<void>;
+  /** Runs one pass of the outbox relay now and resolves when it is done (no-op while the worker is stopped). */
+  drainOutbox(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,10 +94,12 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let admission: QueueAdmissionDriver | undefined;
+  let relay: OutboxRelay | undefined;
   const startWorker = async () => {
+    const dataPlatformClient = createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 });
     const deps = {
       orm: workerOrm,
-      dataPlatform: createDataPlatformClient({ baseUrl: dataPlatformUrl, timeoutMs: 5000 }),
+      dataPlatform: dataPlatformClient,
       balanceLimitPoints: config.limits.balancePoints,
       orderTotalLimitWon: config.limits.orderTotalWon,
       holdLimits: config.holdLimits,
@@ -105,12 +116,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     // LISTEN on the direct database (a fault-injecting worker URL would leave a hanging connect behind).
     const { queue } = config;
     admission = startQueueAdmission(workerOrm, logger, { settings: queue, pollMs: queue.pollMs, databaseUrl: config.database.url });
+    relay = startOutboxRelay(workerOrm, logger, { databaseUrl: config.database.url, client: dataPlatformClient, ...config.outbox });
   };
   const stopWorker = async () => {
     if (worker && worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await admission?.stop();
     admission = undefined;
+    await relay?.stop();
+    relay = undefined;
   };
   await startWorker();
 
@@ -126,6 +140,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     contract,
     stopWorker,
     startWorker,
+    drainOutbox: async () => relay?.drainNow(),
     async close() {
       await api.close();
       await stopWorker();
