@@ -32,6 +32,7 @@ import {
   type DataPlatformClient,
   type DeliveryReceipt,
 } from '../activities/data-platform.ts';
+import { OUTBOX_CHANNEL } from '../common/outbox.ts';
 import type { Orm } from '../db/orm.ts';
 import { startListenLoop } from './listen-loop.ts';
 import {
@@ -45,9 +46,6 @@ import {
   type ClaimedEvent,
   type RetryBackoff,
 } from './outbox-rows.ts';
-
-/** PostgreSQL NOTIFY channel on which a pivot announces a new outbox event (common/outbox.ts). */
-export const OUTBOX_CHANNEL = 'data_platform_outbox';
 
 /** Name of the backlog gauge: PENDING outbox events, refreshed at most once per second. */
 export const OUTBOX_BACKLOG_METRIC = 'data_platform_outbox_backlog';
