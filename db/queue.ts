@@ -91,7 +91,14 @@ export async function admitWaiting(em: EntityManager, performanceId: number, set
     [settings.activeLimit, performanceId, performanceId, settings.activeMs],
   );
   if (admitted.length > 0) {
-    await sql(em, 'update queue_counters set waiting = waiting - ? where performance_id = ?', [admitted.length, performanceId]);
+    // Recounted rather than decremented (the counter's lock is held, so the count is exact): a
+    // counter that rows written behind the code's back had put out of step heals here instead
+    // of failing every pass on its check constraint.
+    await sql(
+      em,
+      `update queue_counters set waiting = (select count(*) from queue_tokens where performance_id = ? and status = 'WAITING') where performance_id = ?`,
+      [performanceId, performanceId],
+    );
   }
   return admitted.sort((a, b) => a.ticket - b.ticket).map((r) => r.id);
 }

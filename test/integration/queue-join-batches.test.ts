@@ -10,6 +10,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { QueueSettings } from '../../common/queue.ts';
 import type { Orm } from '../../db/orm.ts';
+import { admitPerformance } from '../../db/queue.ts';
 import { joinQueueBatch, type JoinResult } from '../../db/queue-tokens.ts';
 import { JoinBatches } from '../../api/queue/join-batches.ts';
 import { createPerformance, createUser, openTestOrm } from '../helpers/db.ts';
@@ -111,5 +112,23 @@ describe('JoinBatches (the API batcher)', () => {
     const waiting = results.filter((r) => r.token.status === 'WAITING');
     expect(waiting.map((r) => r.position)).toEqual(waiting.map((_, i) => i + 1));
     expect(await counter(performanceId)).toEqual({ last_ticket: 60, waiting: 58 });
+  });
+});
+
+describe('admitPerformance on a counter out of step with its rows', () => {
+  it('admits and recounts WAITING instead of failing every pass on the counter check', async () => {
+    const { performanceId } = await createPerformance(orm, 1);
+    const ids = await users(3);
+    const em = orm.em.fork();
+    // Rows written behind the code's back: no counter row, two WAITING tokens.
+    for (const [i, userId] of ids.slice(0, 2).entries()) {
+      await em.execute(
+        `insert into queue_tokens (id, performance_id, user_id, ticket, status, joined_at) values (?, ?, ?, ?, 'WAITING', now())`,
+        [randomUUID(), performanceId, userId, i + 1],
+      );
+    }
+    const pass = await orm.em.fork().transactional((tx) => admitPerformance(tx, performanceId, SETTINGS));
+    expect(pass.admitted).toHaveLength(2);
+    expect(await counter(performanceId)).toEqual({ last_ticket: 0, waiting: 0 });
   });
 });
