@@ -11,6 +11,9 @@
  * - `GET /events[?type=]` `{events: ReceivedEvent[]}`; `GET /events/:eventId`; `DELETE /events`.
  * - `GET /settings`, `PUT /settings` (partial {@link DataPlatformSettings}).
  * - `GET /healthz`: 200 whenever the process is up, even when simulating an outage.
+ *
+ * What it received lives in memory, or with `storePath` in an append-only JSON-lines file
+ * (data-platform/journal.ts) that a new server on the same file reads back.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -40,6 +43,11 @@ export type DataPlatformServerOptions = Partial<DataPlatformSettings> & {
   random?: () => number;
   /** Clock for `receivedAt`. Default `() => new Date()`. */
   now?: () => Date;
+  /**
+   * The JSON-lines file that keeps the received events and attempt counts across restarts
+   * (relative to the working directory; one server per file); absent or empty: in memory.
+   */
+  storePath?: string;
 };
 
 /** A running or runnable mock data platform. */
@@ -52,7 +60,10 @@ export type DataPlatformServer = {
    * @throws the `listen` error (e.g. `EADDRINUSE`); at most one listen per instance.
    */
   listen(port: number, host: string): Promise<{ url: string; port: number }>;
-  /** Stops listening, answers requests still waiting on simulated latency with 503, and closes all connections. */
+  /**
+   * Stops listening, answers requests still waiting on simulated latency with 503, closes
+   * all connections, then the store's file. The instance cannot be used afterwards.
+   */
   close(): Promise<void>;
   /** A copy of the current settings. */
   readonly settings: DataPlatformSettings;
@@ -63,7 +74,7 @@ export type DataPlatformServer = {
   updateSettings(patch: SettingsPatch): DataPlatformSettings;
   /** The recorded events, in arrival order (copies). */
   events(): ReceivedEvent[];
-  /** Forgets all events and attempt counts. */
+  /** Forgets all events and attempt counts, and empties the store's file. */
   clear(): void;
 };
 
@@ -88,17 +99,23 @@ const DEFAULT_SETTINGS: DataPlatformSettings = {
 };
 
 /**
- * Builds the mock data platform (not yet listening).
+ * Builds the mock data platform (not yet listening), reading back `storePath` when given.
  *
- * @throws ZodError when an initial setting is out of range.
+ * @throws ZodError when an initial setting is out of range; the file system's error, or an
+ *   Error naming the line, when `storePath` cannot be opened or is not an event journal.
  */
 export function createDataPlatformServer(options: DataPlatformServerOptions): DataPlatformServer {
-  const { logger, random = Math.random, now, ...initial } = options;
+  const { logger, random = Math.random, now, storePath, ...initial } = options;
   const settings: DataPlatformSettings = {
     ...DEFAULT_SETTINGS,
     ...stripUndefined(SettingsPatchSchema.parse(initial)),
   };
-  const store = new EventStore(now);
+  const store = new EventStore({ now, path: storePath });
+  if (store.loaded) {
+    const { path, events, tornBytes } = store.loaded;
+    if (tornBytes > 0) logger.warn({ storePath: path, tornBytes }, 'dropped a torn last line of the event store');
+    logger.info({ storePath: path, events }, 'data platform events read back');
+  }
   const closing = new AbortController();
   let server: Server | undefined;
 
@@ -186,13 +203,17 @@ export function createDataPlatformServer(options: DataPlatformServerOptions): Da
     },
     async close() {
       closing.abort();
-      if (!server?.listening) return;
-      const closed = once(server, 'close');
-      server.close();
-      server.closeIdleConnections();
-      // Requests aborted out of their latency above still get their 503 before this.
-      setImmediate(() => server?.closeAllConnections());
-      await closed;
+      try {
+        if (!server?.listening) return;
+        const closed = once(server, 'close');
+        server.close();
+        server.closeIdleConnections();
+        // Requests aborted out of their latency above still get their 503 before this.
+        setImmediate(() => server?.closeAllConnections());
+        await closed;
+      } finally {
+        store.close();
+      }
     },
     get settings() {
       return { ...settings };

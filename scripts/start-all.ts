@@ -5,6 +5,10 @@
  * 3. the mock data platform, the worker and the API, each as its own process (the same
  *    entry points as `npm run data-platform`, `npm run worker`, `npm run api`).
  * It prints where each one is and an example curl. Ctrl-C stops all of them cleanly.
+ * The mock data platform keeps what it received in DATA_PLATFORM_STORE_PATH (default
+ * `.data-platform/events.jsonl` under the repo, the children's working directory), so
+ * after a second `npm start` on the same database `npm run check:invariants` still finds
+ * every event delivered before.
  *
  * With `LOG_FORMAT=pretty` (the default in a terminal) every line of every process gets
  * a coloured prefix naming it (`api           | ...`): the children write to pipes
@@ -14,6 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import { isColorSupported } from 'pino-pretty';
 import { loadConfig } from '../config/index.ts';
 import { createLogger, type CreateLoggerOptions } from '../config/logger.ts';
@@ -108,6 +113,13 @@ function metricsUrlOrOff(address: string | undefined): string {
   return address ? metricsUrlOf(address) : 'off';
 }
 
+/** Where the mock data platform keeps its events: a file (relative paths: under the repo), or in memory. */
+function dataPlatformStoreLine(storePath: string | undefined): string {
+  if (!storePath) return 'events kept in memory (DATA_PLATFORM_STORE_PATH is empty)';
+  const relative = path.relative(REPO_ROOT, path.resolve(REPO_ROOT, storePath));
+  return `events kept in ${relative.startsWith('..') || path.isAbsolute(relative) ? storePath : relative}`;
+}
+
 /** Where tokens come from: the development issuer (npm run token) or the configured identity provider. */
 function tokenLine(apiUrl: string): string {
   return config.auth.devIssuer
@@ -135,7 +147,7 @@ try {
       `  API reference       ${apiUrl}/docs (OpenAPI document: ${apiUrl}/openapi.json)`,
       `  Temporal Web UI     ${temporal.uiUrl ?? '(reused server; its UI is wherever it runs)'}`,
       `  Temporal frontend   ${temporal.address} (namespace ${config.temporal.namespace})`,
-      `  Mock data platform  ${dataPlatformUrl}/events`,
+      `  Mock data platform  ${dataPlatformUrl}/events (${dataPlatformStoreLine(config.dataPlatform.storePath)})`,
       `  Metrics (local)     API ${metricsUrlOrOff(config.api.metricsAddress)}, worker ${metricsUrlOrOff(config.worker.metricsAddress)}`,
       '',
       `Tokens              ${tokenLine(apiUrl)}`,
