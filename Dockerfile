@@ -28,6 +28,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # dist/ holds the compiled code, the migrations (db/migrations/*.js, listed in their index)
 # and dist/workflow-bundle.js, which the worker loads instead of bundling at start-up.
 COPY --from=build /app/dist ./dist
+# The mock data platform keeps what it received in /app/.data-platform (DATA_PLATFORM_STORE_PATH).
+RUN mkdir -p /app/.data-platform && chown node:node /app/.data-platform
 USER node
 EXPOSE 3000 4100 9464
 # Checks whichever part runs here (api, data platform or worker); a db-setup container is healthy.

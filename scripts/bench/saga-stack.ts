@@ -66,6 +66,8 @@ export function commonEnv(ctx: StackContext): Record<string, string> {
     // Requests carry tokens of the bench's own development issuer; the API's metrics listener stays off.
     ...benchAuthEnv(),
     API_METRICS_ADDRESS: '',
+    // The bench's mock data platform keeps its events in memory, not in the development file of `npm start`.
+    DATA_PLATFORM_STORE_PATH: '',
     ...(ctx.cliPath ? { TEMPORAL_CLI_PATH: ctx.cliPath } : {}),
     ...ctx.options.extraEnv,
   };
