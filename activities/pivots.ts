@@ -15,10 +15,17 @@
  *   `stock_reservations` (the order's rows locked `FOR UPDATE`, RESERVED -> COMMITTED);
  *   Points `point_ledger` (read: one PAYMENT, no REFUND); with a coupon, Coupons'
  *   `coupon_redemptions` (the order's row locked, RESERVED -> USED) and `coupons`
- *   (RESERVED by this order -> USED), through activities/coupons.ts.
+ *   (RESERVED by this order -> USED), through activities/coupons.ts; Data platform
+ *   `data_platform_deliveries` (the `order.confirmed` event into the outbox).
  * - `confirmReservation`: Reservations `reservations` (locked, PENDING -> CONFIRMED),
  *   `seats` (locked, HELD -> RESERVED) and `queue_tokens` (the reservation's token ACTIVE
- *   -> EXPIRED); Points `point_ledger` (read: one PAYMENT, no REFUND).
+ *   -> EXPIRED); Points `point_ledger` (read: one PAYMENT, no REFUND); Data platform
+ *   `data_platform_deliveries` (the `reservation.confirmed` event into the outbox).
+ *
+ * The outbox: each pivot writes its saga's data-platform event PENDING in the transaction
+ * that confirms ({@link writeOutboxEvent}), so an order or reservation is CONFIRMED if and
+ * only if its event exists, and the relay (worker/outbox-relay.ts) delivers it; the saga
+ * has nothing left to do after its pivot (common/outbox.ts).
  *
  * Concurrency: `confirmOrder` locks the order row, then the order's stock_reservations
  * rows in product-id order, before it checks them. releaseStock (activities/inventory.ts)
@@ -33,7 +40,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import { QUEUE_SLOT_FREED_CHANNEL } from '../common/queue.ts';
 import { FailureType } from '../common/failures.ts';
+import { confirmedEventId } from '../common/ids.ts';
 import type { OrderStatus } from '../common/orders.ts';
+import {
+  OUTBOX_CHANNEL, ORDER_CONFIRMED_EVENT, RESERVATION_CONFIRMED_EVENT, type OrderConfirmedPayload, type OutboxPayload, type ReservationConfirmedPayload,
+} from '../common/outbox.ts';
 import type { ReservationStatus } from '../common/reservations.ts';
 import { lockRedemption, useCoupon } from './coupons.ts';
 import { lockOrderStatus } from './orders.ts';
@@ -62,9 +73,11 @@ export function createPivotActivities({ orm }: PivotDeps) {
      * stock becomes COMMITTED (sold); with `couponId`, the coupon and the order's
      * redemption become USED. The order gets its pricing: `subtotal_won` (createOrder's
      * total), `discount_won` (the redemption's, 0 without coupon), `coupon_id`, and
-     * `total_won` = subtotal - discount, what was charged. Idempotent. Checks that every
-     * effect is in place first: every line RESERVED, one PAYMENT, no REFUND, the coupon
-     * RESERVED by this order.
+     * `total_won` = subtotal - discount, what was charged. In the same transaction the
+     * `order.confirmed` event (payload {@link OrderConfirmedPayload}, lines by product id)
+     * goes into the outbox, PENDING. Idempotent: a CONFIRMED order (whose event was written
+     * with it) is returned as it is. Checks that every effect is in place first: every line
+     * RESERVED, one PAYMENT, no REFUND, the coupon RESERVED by this order.
      *
      * @throws SagaAlreadyCompensated (non-retryable) when the order is no longer PENDING
      *   or CONFIRMED, its stock, payment or coupon is missing, or its payment was refunded.
@@ -97,17 +110,25 @@ export function createPivotActivities({ orm }: PivotDeps) {
           if (redemption?.status !== 'RESERVED' || redemption.coupon_id !== couponId || !(await useCoupon(em, orderId, couponId))) throw refused();
           discountWon = redemption.discount_won;
         }
-        // The reserved stock becomes sold and the order CONFIRMED, priced, in one statement.
-        await sql(
+        // The reserved stock becomes sold and the order CONFIRMED, priced, in one statement
+        // that returns what the event reports (the lines of the order, by product id).
+        const [confirmed] = await sql<Omit<OrderConfirmedPayload, 'orderId'> & { workflowId: string }>(
           em,
           `with sold as (
              update stock_reservations set status = 'COMMITTED', updated_at = now() where order_id = ? and status = 'RESERVED'
            )
            update orders set status = 'CONFIRMED', confirmed_at = now(), updated_at = now(),
                              subtotal_won = total_won, discount_won = ?, coupon_id = ?, total_won = total_won - ?
-           where id = ?`,
+           where id = ?
+           returning workflow_id as "workflowId", user_id as "userId", subtotal_won as "subtotalWon", discount_won as "discountWon",
+                     coupon_id as "couponId", total_won as "totalWon",
+                     (select json_agg(json_build_object('productId', l.product_id, 'quantity', l.quantity, 'unitPriceWon', l.unit_price_won)
+                                      order by l.product_id)
+                      from order_lines l where l.order_id = orders.id) as lines`,
           [orderId, discountWon, couponId ?? null, discountWon, orderId],
         );
+        const { workflowId, ...fields } = confirmed!;
+        await writeOutboxEvent(em, workflowId, ORDER_CONFIRMED_EVENT, { orderId, ...fields });
         return { orderId, status: 'CONFIRMED' };
       });
     },
@@ -116,7 +137,9 @@ export function createPivotActivities({ orm }: PivotDeps) {
      * The pivot of the reservation saga: seats HELD by this reservation become RESERVED
      * and the reservation CONFIRMED, in one transaction, after checking that the payment
      * exists; the queue token that admitted it ends in the same transaction
-     * ({@link expireQueueToken}). Idempotent.
+     * ({@link expireQueueToken}), and the `reservation.confirmed` event (payload
+     * {@link ReservationConfirmedPayload}) goes into the outbox, PENDING. Idempotent: a
+     * CONFIRMED reservation (whose event was written with it) is returned as it is.
      *
      * @throws HoldExpired (non-retryable) when any seat is no longer held by this
      *   reservation (its hold expired and another reservation took it); nothing changes.
@@ -139,8 +162,14 @@ export function createPivotActivities({ orm }: PivotDeps) {
         const paid = ledger.filter((m) => m.kind === 'PAYMENT');
         if (paid.length !== 1 || ledger.some((m) => m.kind === 'REFUND')) throw businessFailure(FailureType.SagaAlreadyCompensated, `Reservation ${reservationId} is not paid`, { reservationId });
         await sql(em, `update seats set status = 'RESERVED', hold_expires_at = null where id in (?)`, [reservation.seat_ids]);
-        await sql(em, `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?`, [reservationId]);
+        const [confirmed] = await sql<Omit<ReservationConfirmedPayload, 'reservationId'>>(
+          em,
+          `update reservations set status = 'CONFIRMED', confirmed_at = now(), updated_at = now() where id = ?
+           returning user_id as "userId", performance_id as "performanceId", seat_ids as "seatIds", total_won as "totalWon"`,
+          [reservationId],
+        );
         await expireQueueToken(em, reservationId);
+        await writeOutboxEvent(em, reservation.workflow_id, RESERVATION_CONFIRMED_EVENT, { reservationId, ...confirmed! });
         return { reservationId, status: 'CONFIRMED' };
       });
     },
@@ -163,4 +192,25 @@ async function expireQueueToken(em: EntityManager, reservationId: string): Promi
     [reservationId],
   );
   if (ended) await sql(em, 'select pg_notify(?, ?)', [QUEUE_SLOT_FREED_CHANNEL, String(ended.performance_id)]);
+}
+
+/**
+ * Writes the data-platform event of saga `sagaId` (a workflow id) into the outbox, in the
+ * pivot's transaction: event id {@link confirmedEventId}, `type`, PENDING, no attempts,
+ * `occurred_at` the transaction's time (that of `confirmed_at`), due at once; and
+ * announces it (NOTIFY {@link OUTBOX_CHANNEL} with the event id, delivered at commit) so
+ * the relay wakes. A no-op when the event exists already (no second row, no NOTIFY).
+ */
+async function writeOutboxEvent(em: EntityManager, sagaId: string, type: string, payload: OutboxPayload): Promise<void> {
+  await sql(
+    em,
+    `with written as (
+       insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, occurred_at, next_attempt_at, created_at)
+       values (?, ?, ?, 'PENDING', 0, ?::jsonb, now(), now(), now())
+       on conflict (event_id) do nothing
+       returning event_id
+     )
+     select pg_notify(?, event_id) from written`,
+    [confirmedEventId(sagaId), sagaId, type, JSON.stringify(payload), OUTBOX_CHANNEL],
+  );
 }

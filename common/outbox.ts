@@ -17,6 +17,13 @@ export { RESERVATION_CONFIRMED_EVENT } from './reservations.ts';
  */
 export const OUTBOX_CHANNEL = 'data_platform_outbox';
 
+/**
+ * Patch id (`patched()`) of the sagas that end at their pivot: the pivot wrote the event
+ * into the outbox and the saga never calls `notifyDataPlatform` (workflows/notify.ts).
+ * Sagas started before it deliver their event themselves, as they did.
+ */
+export const OUTBOX_AFTER_PIVOT_PATCH = 'outbox-after-pivot';
+
 /** Delivery states of an outbox row: PENDING until the platform accepts it (DELIVERED) or refuses it for good (FAILED). */
 export const OUTBOX_STATUSES = ['PENDING', 'DELIVERED', 'FAILED'] as const;
 

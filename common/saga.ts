@@ -54,8 +54,15 @@ export interface CompensationRecord {
   message?: string;
 }
 
-/** Delivery state of the data-platform event of a saga. */
-export type NotificationState = 'NOT_APPLICABLE' | 'PENDING' | 'DELIVERED' | 'FAILED';
+/**
+ * Delivery state of the data-platform event of a saga, as its workflow knows it:
+ * NOT_APPLICABLE before the pivot (and for sagas that never confirm); OUTBOX once the
+ * pivot wrote the event into the outbox, which the relay delivers (sagas started from the
+ * outbox on: the delivery state itself is the outbox row's, shown as `event` in the
+ * views); PENDING, DELIVERED or FAILED for sagas started before the outbox, which deliver
+ * the event themselves.
+ */
+export type NotificationState = 'NOT_APPLICABLE' | 'OUTBOX' | 'PENDING' | 'DELIVERED' | 'FAILED';
 
 /**
  * Progress of a saga as its Query returns it.

@@ -1,7 +1,14 @@
-/** The data-platform notification both sagas run after their pivot step. */
-import { CancellationScope, log, proxyActivities } from '@temporalio/workflow';
+/**
+ * What both sagas do with their data-platform event after their pivot step. Sagas started
+ * from the patch {@link OUTBOX_AFTER_PIVOT_PATCH} on do nothing: their pivot wrote the
+ * event into the outbox in its transaction (activities/pivots.ts) and the relay delivers
+ * it (`notification` OUTBOX). Sagas started before it deliver the event themselves, with
+ * the `notifyDataPlatform` activity, as they always did.
+ */
+import { CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { DataPlatformEvent } from '../activities/data-platform.ts';
+import { OUTBOX_AFTER_PIVOT_PATCH } from '../common/outbox.ts';
 import type { SagaProgress } from '../common/saga.ts';
 import { NOTIFY_OPTIONS } from './activity-options.ts';
 import { failureOf } from './failures.ts';
@@ -9,9 +16,38 @@ import { failureOf } from './failures.ts';
 const notifier = proxyActivities<Activities>(NOTIFY_OPTIONS);
 
 /**
+ * Whether this saga's event goes through the outbox (true for sagas started from
+ * {@link OUTBOX_AFTER_PIVOT_PATCH} on). Call once, at the start of the saga, and keep the answer.
+ */
+export function eventInOutbox(): boolean {
+  // Asked once, at the saga's start: a saga started before the patch keeps notifying even
+  // when it reaches its pivot on a worker that has it, since its pivot may have run without the outbox.
+  return patched(OUTBOX_AFTER_PIVOT_PATCH);
+}
+
+/**
+ * After the pivot: with `outbox` (see {@link eventInOutbox}) records that the relay
+ * delivers the event (`progress.notification` OUTBOX) and returns at once; without, runs
+ * {@link notifyDataPlatform} with the event `event()` builds. Never throws.
+ */
+export async function afterPivot(
+  progress: Pick<SagaProgress, 'notification'>,
+  outbox: boolean,
+  sagaId: string,
+  event: () => DataPlatformEvent,
+): Promise<void> {
+  if (outbox) {
+    progress.notification = 'OUTBOX';
+    return;
+  }
+  await notifyDataPlatform(progress, sagaId, event());
+}
+
+/**
  * Delivers `event` of saga `sagaId` to the data platform, retried for up to a day, and
  * records the delivery state in `progress.notification`. Never throws: a delivery that
- * fails for good is logged and leaves the business result as it is.
+ * fails for good is logged and leaves the business result as it is. Only sagas started
+ * before {@link OUTBOX_AFTER_PIVOT_PATCH} run it.
  */
 export async function notifyDataPlatform(progress: Pick<SagaProgress, 'notification'>, sagaId: string, event: DataPlatformEvent): Promise<void> {
   progress.notification = 'PENDING';

@@ -2,8 +2,10 @@
  * The order checkout saga (`order-<orderId>`), after docs/architecture.md:
  * createOrder (PENDING) -> reserveStock -> reserveCoupon (only with a `couponId`, behind
  * the patch {@link ORDER_COUPON_PATCH}) -> payWithPoints (the discounted total) ->
- * confirmOrder (the pivot) -> notifyDataPlatform. Each compensation is registered before its step; on a business
- * failure or an unrecoverable error the compensations run in reverse and the order ends
+ * confirmOrder (the pivot, which writes the `order.confirmed` event into the outbox). The
+ * saga ends at its pivot; sagas started before the patch `outbox-after-pivot` (common/outbox.ts)
+ * run notifyDataPlatform after it. Each compensation is registered before its step; on a
+ * business failure or an unrecoverable error the compensations run in reverse and the order ends
  * CANCELLED with the failure type as reason. A compensation that fails for good parks the
  * order in COMPENSATION_FAILED for the operator's retry (workflows/saga-run.ts).
  *
@@ -46,7 +48,7 @@ import {
   MUST_COMPLETE_OPTIONS,
 } from './activity-options.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
-import { notifyDataPlatform } from './notify.ts';
+import { afterPivot, eventInOutbox } from './notify.ts';
 import { SagaRun } from './saga-run.ts';
 
 /** The saga's database steps (`steps`) and its pivot and compensations (`mustComplete`). */
@@ -79,9 +81,10 @@ export const ORDER_COUPON_PATCH = 'order-coupon-step';
 
 /**
  * Runs one order checkout. Returns the business outcome (CONFIRMED, CANCELLED with a
- * reason, or COMPENSATION_FAILED) once the data-platform notification is done; callers
- * that only need the outcome use the `orderOutcome` Update, which answers as soon as
- * the order is CONFIRMED or CANCELLED.
+ * reason, or COMPENSATION_FAILED); sagas started before `outbox-after-pivot` (common/outbox.ts)
+ * return it once their data-platform notification is done. Callers that only need the
+ * outcome use the `orderOutcome` Update, which answers as soon as the order is CONFIRMED
+ * or CANCELLED.
  */
 export async function orderCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
   return new OrderCheckout(input).run();
@@ -128,6 +131,8 @@ class OrderCheckout {
     });
     saga.started({ orderId, userId });
     saga.setStatus('PENDING');
+    // Decided at the start: a saga from before the outbox notifies, wherever it resumes.
+    const outbox = eventInOutbox();
 
     let order: CreatedOrder | undefined;
     try {
@@ -165,17 +170,19 @@ class OrderCheckout {
       return this.#outcome!;
     }
 
+    // The relay delivers the event the pivot wrote: the progress says so with the status.
+    if (outbox) saga.progress.notification = 'OUTBOX';
     saga.setStatus('CONFIRMED');
     const result = this.#outcome!;
     log.info('order confirmed', { orderId, totalWon: this.#pricing.totalWon, couponId: this.#pricing.couponId });
     // The order stays CONFIRMED whatever happens here: the notification never reverts it.
     const payload: OrderConfirmedPayload = { orderId, userId, ...this.#pricing, lines: order.lines };
-    await notifyDataPlatform(saga.progress, workflowId, {
+    await afterPivot(saga.progress, outbox, workflowId, () => ({
       eventId: confirmedEventId(workflowId),
       type: ORDER_CONFIRMED_EVENT,
       occurredAt: new Date().toISOString(),
       payload: { ...payload },
-    });
+    }));
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     return result;
   }

@@ -3,7 +3,9 @@
  * createReservation -> holdSeats (all or none) -> wait on a durable timer for the `pay`
  * Update, the `reservationCancel` Update (or the legacy `cancel` Signal) or the hold's
  * expiry -> payWithPoints -> confirmReservation (the pivot: HELD -> RESERVED, PENDING ->
- * CONFIRMED) -> notifyDataPlatform.
+ * CONFIRMED, the `reservation.confirmed` event into the outbox). The saga ends after its
+ * pivot; sagas started before the patch `outbox-after-pivot` (common/outbox.ts) run
+ * notifyDataPlatform then.
  *
  * The timer is durable: if no worker runs when the hold expires, the next worker to pick
  * the workflow up fires it and releases the seats. A payment refused for insufficient
@@ -30,7 +32,7 @@ import {
 } from '../common/reservations.ts';
 import { FORWARD_STEP_OPTIONS, MUST_COMPLETE_OPTIONS } from './activity-options.ts';
 import { failureDetails, failureOf, type FailureSummary } from './failures.ts';
-import { notifyDataPlatform } from './notify.ts';
+import { afterPivot, eventInOutbox } from './notify.ts';
 import { paymentFailure } from './reservation-payment.ts';
 import { SagaRun } from './saga-run.ts';
 
@@ -114,6 +116,8 @@ class SeatReservation {
     // Concurrent pay calls share one payment; a refused payment clears it so the user can retry.
     setHandler(payReservationUpdate, () => (this.#payment ??= this.#pay()), { validator: () => this.#assertPayable() });
     saga.setStatus('PENDING');
+    // Decided at the start: a saga from before the outbox notifies, wherever it resumes.
+    const outbox = eventInOutbox();
 
     let created = false;
     try {
@@ -146,13 +150,15 @@ class SeatReservation {
     await CancellationScope.nonCancellable(() => condition(() => !this.#paying));
     this.#closing = true;
     if (this.#confirmed) {
+      // The relay delivers the event the pivot wrote: the progress says so with the status.
+      if (outbox) saga.progress.notification = 'OUTBOX';
       saga.setStatus('CONFIRMED');
-      await notifyDataPlatform(saga.progress, this.#workflowId, {
+      await afterPivot(saga.progress, outbox, this.#workflowId, () => ({
         eventId: confirmedEventId(this.#workflowId),
         type: RESERVATION_CONFIRMED_EVENT,
         occurredAt: new Date().toISOString(),
         payload: { reservationId, userId, performanceId: this.#input.performanceId, seatIds, totalWon: this.#totalWon },
-      });
+      }));
     } else {
       const failure = this.#failure ?? (this.#cancelled ? CANCELLED_BY_USER : HOLD_EXPIRED);
       await this.#compensateAndClose(failure.type === FailureType.HoldExpired ? 'EXPIRED' : 'CANCELLED', failure, true);

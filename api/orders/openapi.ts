@@ -56,7 +56,8 @@ export const orderRoutes: DocumentedRoute[] = [
     operationId: 'getOrder',
     tag: 'Orders',
     summary: 'Read an order with its saga progress',
-    description: 'An order whose saga has started but not written its row yet is PENDING with `userId`, `totalWon` and `createdAt` null.',
+    description:
+      'An order whose saga has started but not written its row yet is PENDING with `userId`, `totalWon` and `createdAt` null. A confirmed order shows its `order.confirmed` event for the data platform under `event`: PENDING in the outbox until the relay delivers it, then DELIVERED (or FAILED when the platform refused it).',
     schema: OrderViewSchema,
     answer: 'The order.',
     problems: { 503: ['TemporalUnavailable'] },

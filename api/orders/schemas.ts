@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cursorCodec, pageQuery, pageSchema } from '../pagination.ts';
+import { EventViewSchema, SagaNotificationSchema } from '../event-view.ts';
 import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
@@ -47,7 +48,7 @@ export const OrderStatusSchema = z
   });
 
 /** Saga progress of an order checkout, as its `orderProgress` Query answers it. */
-export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).meta({
+export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).extend({ notification: SagaNotificationSchema }).meta({
   id: 'OrderSagaProgress',
   description: 'Live progress of the checkout saga: its steps and compensations as the workflow recorded them.',
 });
@@ -100,6 +101,7 @@ export const OrderViewSchema = z
     createdAt: Instant.nullable(),
     confirmedAt: Instant.nullable(),
     payment: PaymentViewSchema.nullable().meta({ description: 'The order\'s payment (method, status, amount, when paid and refunded); null while nothing was paid.' }),
+    event: EventViewSchema.nullable().meta({ description: 'The `order.confirmed` event for the data platform and its delivery state; null until the order is confirmed.' }),
     saga: OrderProgressSchema.nullable().meta({ description: 'Live saga progress; null when the workflow cannot be queried.' }),
   })
   .meta({ id: 'Order', description: 'An order with its lines and the live progress of its checkout saga. Amounts in won.' });

@@ -18,6 +18,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { sagaUserId } from '../auth/owner.ts';
 import { ApiError, ErrorCode } from '../errors.ts';
+import { findEventView } from '../event-view.ts';
 import { findPaymentView } from '../payment-view.ts';
 import { toPage } from '../pagination.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
@@ -81,7 +82,10 @@ export async function checkOrderReferences(orm: Orm, userId: number, productIds:
   }
 }
 
-/** Loads an order, its lines (ordered by product id) and its payment (or null), or null when there is no row. */
+/**
+ * Loads an order, its lines (ordered by product id), its payment and its data-platform
+ * event (each null when there is none), or null when there is no row.
+ */
 export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderRecord | null> {
   // The order and its lines in one statement (lines as JSON, by product id).
   const [row] = await orm.em.fork().execute<OrderRow[]>(
@@ -96,6 +100,8 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
     'all',
   );
   if (!row) return null;
+  const workflowId = orderWorkflowId(row.id);
+  const [payment, event] = await Promise.all([findPaymentView(orm, workflowId), findEventView(orm, workflowId)]);
   return {
     orderId: row.id,
     userId: row.user_id,
@@ -106,7 +112,8 @@ export async function loadOrderRecord(orm: Orm, orderId: string): Promise<OrderR
     lines: row.lines.map((line) => ({ ...line, lineTotalWon: line.quantity * line.unitPriceWon })),
     createdAt: row.created_at,
     confirmedAt: row.confirmed_at,
-    payment: await findPaymentView(orm, orderWorkflowId(row.id)),
+    payment,
+    event,
     requestHash: row.request_hash,
   };
 }
@@ -156,6 +163,7 @@ export function pendingOrderView(orderId: string, saga: OrderProgress | null): O
     createdAt: null,
     confirmedAt: null,
     payment: null,
+    event: null,
     saga,
   };
 }

@@ -49,7 +49,8 @@ export const reservationRoutes: DocumentedRoute[] = [
     operationId: 'getReservation',
     tag: 'Reservations',
     summary: 'Read a reservation with its saga progress',
-    description: 'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats.',
+    description:
+      'A reservation whose saga has started but not written its row yet is PENDING with `userId`, `performanceId`, `totalWon` and `createdAt` null and no seats. A confirmed reservation shows its `reservation.confirmed` event for the data platform under `event`: PENDING in the outbox until the relay delivers it, then DELIVERED (or FAILED when the platform refused it).',
     schema: ReservationViewSchema,
     answer: 'The reservation.',
     problems: { 503: ['TemporalUnavailable'] },

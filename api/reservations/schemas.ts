@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../../common/index.ts';
 import { QUEUE_TOKEN_HEADER } from '../../common/queue.ts';
+import { EventViewSchema, SagaNotificationSchema } from '../event-view.ts';
 import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
@@ -65,7 +66,7 @@ export const ReservationStatusSchema = z
 
 /** Saga progress of a reservation, plus its hold expiry. */
 export const ReservationProgressSchema = sagaProgressSchema(ReservationStatusSchema)
-  .extend({ holdExpiresAt: Instant.nullable() })
+  .extend({ notification: SagaNotificationSchema, holdExpiresAt: Instant.nullable() })
   .meta({ id: 'ReservationSagaProgress', description: 'Live progress of the reservation saga, with its hold expiry.' });
 
 /**
@@ -90,6 +91,7 @@ export const ReservationViewSchema = z
     createdAt: Instant.nullable(),
     confirmedAt: Instant.nullable(),
     payment: PaymentViewSchema.nullable().meta({ description: 'The reservation\'s payment (method, status, amount, when paid and refunded); null while nothing was paid.' }),
+    event: EventViewSchema.nullable().meta({ description: 'The `reservation.confirmed` event for the data platform and its delivery state; null until the reservation is confirmed.' }),
     saga: ReservationProgressSchema.nullable().meta({ description: 'Live saga progress; null when the workflow cannot be queried.' }),
   })
   .meta({ id: 'Reservation', description: 'A seat reservation with the live progress of its saga. Amounts in won.' });

@@ -19,6 +19,7 @@ import type { Orm } from '../../db/orm.ts';
 import type { Logger } from '../../config/logger.ts';
 import { ApiError, ErrorCode, ReservationErrorCode, type ProblemExtensions } from '../errors.ts';
 import { sagaUserId } from '../auth/owner.ts';
+import { findEventView } from '../event-view.ts';
 import { findPaymentView } from '../payment-view.ts';
 import { describeWorkflow, queryOrNull } from '../temporal.ts';
 import type { HoldView, PendingReservationBody, ReservationView } from './schemas.ts';
@@ -62,10 +63,14 @@ export async function checkReferences(orm: Orm, userId: number, performanceId: n
   }
 }
 
-/** Loads a reservation row with its payment (or null), or null when there is no row. */
+/**
+ * Loads a reservation row with its payment and its data-platform event (each null when
+ * there is none), or null when there is no row.
+ */
 export async function loadReservationRecord(orm: Orm, reservationId: string): Promise<ReservationRecord | null> {
   const reservation = await orm.em.fork().findOne(Reservation, { id: reservationId });
   if (!reservation) return null;
+  const [payment, event] = await Promise.all([findPaymentView(orm, reservation.workflowId), findEventView(orm, reservation.workflowId)]);
   return {
     reservationId: reservation.id,
     userId: reservation.user.id,
@@ -78,7 +83,8 @@ export async function loadReservationRecord(orm: Orm, reservationId: string): Pr
     message: reservation.message ?? null,
     createdAt: reservation.createdAt.toISOString(),
     confirmedAt: reservation.confirmedAt ? reservation.confirmedAt.toISOString() : null,
-    payment: await findPaymentView(orm, reservation.workflowId),
+    payment,
+    event,
     requestHash: reservation.requestHash,
   };
 }
@@ -118,6 +124,7 @@ export function pendingReservationView(reservationId: string, saga: ReservationP
     createdAt: null,
     confirmedAt: null,
     payment: null,
+    event: null,
     saga,
   };
 }

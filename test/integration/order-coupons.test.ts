@@ -12,6 +12,7 @@ import { orderWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
 import { couponFor, couponState, redemptionOf } from '../helpers/order-coupons.ts';
 import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 
 let stack: TestStack;
 
@@ -21,9 +22,11 @@ beforeAll(async () => {
 
 afterAll(() => closeStack(stack));
 
-/** Waits for the whole saga, including the data-platform notification. */
-function sagaResult(orderId: string): Promise<unknown> {
-  return stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).result();
+/** Waits for the saga to end and the relay to deliver its event to the data platform. */
+async function sagaResult(orderId: string): Promise<unknown> {
+  const result = await stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).result();
+  await pollUntil(`the event of order ${orderId} at the data platform`, () => eventOf(orderId) !== undefined);
+  return result;
 }
 
 function eventOf(orderId: string) {

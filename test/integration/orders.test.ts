@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { orderWorkflowId } from '../../common/ids.ts';
 import { balanceOf, createProduct, createUser, ledgerOf, stockOf } from '../helpers/db.ts';
 import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 
 let stack: TestStack;
 
@@ -20,13 +21,18 @@ afterEach(() => {
   stack.dataPlatform.updateSettings({ down: false, latencyMs: 0, failureRate: 0, failAfterRecord: 0 });
 });
 
-/** Waits for the whole saga, including the data-platform notification. */
+/** Waits for the whole saga (it ends at its pivot: the relay delivers the event). */
 function sagaResult(orderId: string): Promise<unknown> {
   return stack.env.client.workflow.getHandle(orderWorkflowId(orderId)).result();
 }
 
 function eventsOf(orderId: string) {
   return stack.dataPlatform.events().filter((e) => e.eventId === `${orderWorkflowId(orderId)}:confirmed`);
+}
+
+/** Waits until the data platform has received the order's event (the relay delivers it). */
+function eventDelivered(orderId: string): Promise<void> {
+  return pollUntil(`the event of order ${orderId} at the data platform`, () => eventsOf(orderId).length > 0);
 }
 
 async function reservationStatuses(orderId: string): Promise<string[]> {
@@ -63,13 +69,18 @@ describe('POST /orders', () => {
     expect(await reservationStatuses(res.body.orderId)).toEqual(['COMMITTED', 'COMMITTED']);
 
     await sagaResult(res.body.orderId);
+    await eventDelivered(res.body.orderId);
     const events = eventsOf(res.body.orderId);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'order.confirmed', attempts: 1, payload: { orderId: res.body.orderId, totalWon: 8_000 } });
 
+    const eventId = `${orderWorkflowId(res.body.orderId)}:confirmed`;
+    await pollUntil('the outbox row DELIVERED', async () => (await deliveryStatus(eventId)) === 'DELIVERED');
     const view = await callApi(stack, 'GET', `/orders/${res.body.orderId}`);
     expect(view.status).toBe(200);
-    expect(view.body.saga).toMatchObject({ status: 'CONFIRMED', notification: 'DELIVERED', compensations: [] });
+    expect(view.body.saga).toMatchObject({ status: 'CONFIRMED', notification: 'OUTBOX', compensations: [] });
+    expect(view.body.event).toMatchObject({ eventId, status: 'DELIVERED', attempts: 1, lastError: null });
+    expect(Date.parse(view.body.event.deliveredAt)).not.toBeNaN();
     expect(view.body.saga.steps.map((s: { name: string }) => s.name)).toEqual([
       'createOrder',
       'reserveStock',
@@ -159,14 +170,18 @@ describe('POST /orders', () => {
     expect(res.body.status).toBe('CONFIRMED');
 
     const eventId = `${orderWorkflowId(res.body.orderId)}:confirmed`;
-    await waitFor(async () => (await deliveryAttempts(eventId)) >= 2);
+    await pollUntil('two delivery attempts', async () => (await deliveryAttempts(eventId)) >= 2);
     expect(eventsOf(res.body.orderId)).toEqual([]);
     const during = await callApi(stack, 'GET', `/orders/${res.body.orderId}`);
     expect(during.body).toMatchObject({ status: 'CONFIRMED' });
-    expect(during.body.saga.notification).toBe('PENDING');
+    expect(during.body.saga.notification).toBe('OUTBOX');
+    expect(during.body.event).toMatchObject({ eventId, status: 'PENDING', deliveredAt: null });
+    expect(during.body.event.attempts).toBeGreaterThanOrEqual(2);
+    expect(during.body.event.lastError).toEqual(expect.any(String));
 
     stack.dataPlatform.updateSettings({ down: false });
-    await sagaResult(res.body.orderId);
+    await eventDelivered(res.body.orderId);
+    await pollUntil('the outbox row DELIVERED', async () => (await deliveryStatus(eventId)) === 'DELIVERED');
     expect(eventsOf(res.body.orderId)).toHaveLength(1);
     expect(await balanceOf(stack.orm, userId)).toBe(99_000);
   });
@@ -182,7 +197,7 @@ describe('POST /orders', () => {
     expect(res.body.status).toBe('CONFIRMED');
     // The event can only be recorded after the 3 s latency: the answer came before it.
     expect(eventsOf(res.body.orderId)).toEqual([]);
-    await sagaResult(res.body.orderId);
+    await eventDelivered(res.body.orderId);
     expect(eventsOf(res.body.orderId)).toHaveLength(1);
   });
 });
@@ -195,7 +210,7 @@ async function deliveryAttempts(eventId: string): Promise<number> {
   return rows[0]?.attempts ?? 0;
 }
 
-/** Polls `condition` until it holds (bounded by the test timeout). */
-async function waitFor(condition: () => Promise<boolean>): Promise<void> {
-  while (!(await condition())) await new Promise((r) => setTimeout(r, 100));
+async function deliveryStatus(eventId: string): Promise<string | undefined> {
+  const rows = await stack.orm.em.fork().execute<{ status: string }[]>('select status from data_platform_deliveries where event_id = ?', [eventId]);
+  return rows[0]?.status;
 }

@@ -2,16 +2,21 @@
  * Replay: every recorded saga history (test/histories/, written by
  * test/tools/record-histories.ts) must replay against the current workflow code without
  * a non-determinism error. A change that running sagas would trip over (reordered steps,
- * a new command without `patched()`) fails here before it reaches production.
+ * a new command without `patched()`) fails here before it reaches production. Histories
+ * of every version replay, the sagas started before the outbox (v1-v6, which deliver their
+ * event with `notifyDataPlatform`) as well as those that end at their pivot (v7 on).
  */
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { OUTBOX_AFTER_PIVOT_PATCH } from '../../common/outbox.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { bundleWorkflows } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
+/** The first version recorded with the transactional outbox (patch `outbox-after-pivot`). */
+const OUTBOX_VERSION = 7;
 let bundle: WorkflowBundleWithSourceMap;
 let files: string[];
 
@@ -66,4 +71,43 @@ describe('workflow replay', () => {
     expect(failures).toEqual([]);
     expect(replayed).toBe(files.length);
   });
+
+  it('keeps notifyDataPlatform in the confirmed sagas from before the outbox, and has none from v7 on', async () => {
+    const confirmed = files.filter((f) => /(order|order-coupon)-confirmed|reservation-confirmed-after-top-up|reservation-paid-after-failed-payment/.test(f));
+    const shapes = await Promise.all(
+      confirmed.map(async (file) => {
+        const { events } = JSON.parse(await readFile(`${HISTORIES}${file}`, 'utf8')) as { events: HistoryEvent[] };
+        const version = Number(/^v(\d+)-/.exec(file)![1]);
+        return { file, outbox: version >= OUTBOX_VERSION, notifies: scheduledActivities(events).includes('notifyDataPlatform'), patches: patchIds(events) };
+      }),
+    );
+    expect(shapes.filter((s) => s.outbox).map((s) => s.file)).toEqual(expect.arrayContaining(['v7-order-confirmed.json', 'v7-reservation-confirmed-after-top-up.json']));
+    for (const shape of shapes) {
+      expect({ file: shape.file, notifies: shape.notifies, patched: shape.patches.includes(OUTBOX_AFTER_PIVOT_PATCH) }).toEqual({
+        file: shape.file,
+        notifies: !shape.outbox,
+        patched: shape.outbox,
+      });
+    }
+  });
 });
+
+/** An event of a recorded history, as the CLI writes it (proto3 JSON), with what these checks read. */
+interface HistoryEvent {
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> };
+}
+
+/** The activity types a history schedules, in order (local activities are markers, not counted). */
+function scheduledActivities(events: HistoryEvent[]): string[] {
+  return events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? '?'] : []));
+}
+
+/** The patch ids a history's `core_patch` markers record (base64 JSON `{ id, deprecated }`). */
+function patchIds(events: HistoryEvent[]): string[] {
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}

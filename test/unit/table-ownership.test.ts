@@ -37,6 +37,8 @@ const NOT_OWNED_BY_ACTIVITIES: Record<string, string> = {
   concerts: 'the concert catalog, read by the API',
   performances: 'the concert catalog, read by the API',
   queue_counters: "the waiting queue's per-performance counter: joins (the API) and admissions (the worker's driver) through db/queue.ts; a saga step only reads and ends its own token",
+  product_sales_daily: "the Ranking read model: kept by the worker's ranking consumer of the outbox (db/ranking.ts), read by GET /products/popular; no saga step touches it",
+  ranking_consumed_events: "the ranking consumer's record of the outbox events it counted (db/ranking.ts), written with product_sales_daily in one transaction",
 };
 
 /** Activity files of no context: plumbing, naming no table at all. */
@@ -70,6 +72,13 @@ const EXCEPTIONS: Exception[] = [
   { file: 'pivots.ts', fn: 'confirmOrder', tables: ['orders', 'order_lines', 'stock_reservations', 'point_ledger'], reason: PIVOT_REASON },
   { file: 'pivots.ts', fn: 'confirmReservation', tables: ['reservations', 'seats', 'point_ledger'], reason: PIVOT_REASON },
   { file: 'pivots.ts', fn: 'expireQueueToken', tables: ['reservations', 'queue_tokens'], reason: PIVOT_REASON },
+  {
+    file: 'pivots.ts',
+    fn: 'writeOutboxEvent',
+    tables: ['data_platform_deliveries'],
+    reason:
+      "the transactional outbox: the pivot writes its saga's data-platform event into the outbox in the transaction that confirms, so a saga is CONFIRMED if and only if its event exists, and the relay delivers it (common/outbox.ts)",
+  },
   {
     file: 'inventory.ts',
     fn: 'legacyOrderLines',
