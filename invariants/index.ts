@@ -7,7 +7,7 @@
  *
  * Used by tests (scoped to their own rows, since other suites share the database) and by
  * `npm run check:invariants` (everything). One module per group of checks: stock.ts,
- * points.ts, payments.ts, sagas.ts, seats.ts, coupons.ts, queue.ts, orphans.ts, data-platform.ts; scope.ts
+ * points.ts, payments.ts, sagas.ts, seats.ts, coupons.ts, queue.ts, orphans.ts, data-platform.ts, ranking.ts; scope.ts
  * resolves a scope.
  */
 import type { Orm } from '../db/orm.ts';
@@ -18,6 +18,7 @@ import { closedSagasHaveNoEffects, confirmedSagasAreComplete } from './sagas.ts'
 import { pendingSagasHaveLiveWorkflows } from './orphans.ts';
 import { couponRedemptionsMatchCoupons, couponsWithinCampaignQuantity, reservedCouponsBelongToPendingOrders, usedCouponsBelongToConfirmedOrders } from './coupons.ts';
 import { queueChecks } from './queue.ts';
+import { rankingChecks } from './ranking.ts';
 import { resolveScope } from './scope.ts';
 import { seatsHaveOneLiveHolder } from './seats.ts';
 import { stockConservation, stockLinesMatchOrders } from './stock.ts';
@@ -71,6 +72,7 @@ export async function checkInvariants(orm: Orm, options: InvariantOptions = {}):
         ...(await queueChecks(em, scope, options)),
         await pendingSagasHaveLiveWorkflows(em, scope, options),
         await dataPlatformDelivery(em, scope, options),
+        ...(await rankingChecks(em, scope)),
       ];
     },
     { isolationLevel: 'repeatable read', readOnly: true },

@@ -139,6 +139,8 @@ export const CHECK_NAMES = [
   'confirmed-reservations-expire-their-tokens',
   'pending-sagas-have-live-workflows',
   'data-platform-delivery',
+  'ranking-matches-confirmed-orders',
+  'ranking-events-belong-to-confirmed-orders',
 ] as const;
 
 /** One of {@link CHECK_NAMES}. */
@@ -188,6 +190,10 @@ const DESCRIPTIONS: Record<CheckName, string> = {
     'a PENDING order created more than the order grace ago, or a PENDING reservation whose hold expired more than the reservation grace ago, has a running workflow (asked of Temporal when the checker can, else judged by age alone)',
   'data-platform-delivery':
     'the event of every CONFIRMED order and reservation was received exactly once, and no event was received for a saga that is not CONFIRMED',
+  'ranking-matches-confirmed-orders':
+    'for each product and UTC day: product_sales_daily = units and revenue (units x unit price) of the lines of the CONFIRMED orders whose order.confirmed event the ranking consumed, each order once, on its event\'s day',
+  'ranking-events-belong-to-confirmed-orders':
+    'every event the ranking consumed is the order.confirmed outbox event of a CONFIRMED order, and no order has two consumed events',
 };
 
 /** The result of check `name`: passed when it found no violation. */

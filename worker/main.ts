@@ -6,8 +6,10 @@
  * the sagas') are served at `http://<WORKER_METRICS_ADDRESS>/metrics`, see worker/metrics.ts.
  * At start-up it creates or updates the reconciliation Schedule (worker/schedule.ts;
  * RECONCILIATION_INTERVAL_MS=0 deletes it). It also runs the waiting queue's admission
- * driver (worker/queue-admission.ts) and the outbox relay (worker/outbox-relay.ts), which
- * delivers the sagas' data-platform events, until it stops.
+ * driver (worker/queue-admission.ts), the outbox relay (worker/outbox-relay.ts), which
+ * delivers the sagas' data-platform events, and the ranking consumer
+ * (worker/ranking-consumer.ts), which counts confirmed orders into the popular-products
+ * read model, until it stops.
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime } from '@temporalio/worker';
@@ -19,6 +21,7 @@ import { openOrm } from '../db/orm.ts';
 import { installWorkerRuntime } from './metrics.ts';
 import { startOutboxRelay } from './outbox-relay.ts';
 import { startQueueAdmission } from './queue-admission.ts';
+import { startRankingConsumer } from './ranking-consumer.ts';
 import { ensureReconciliationSchedule } from './schedule.ts';
 import { createConfiguredSagaWorker } from './worker.ts';
 
@@ -64,9 +67,11 @@ const outboxRelay = startOutboxRelay(
   },
   Runtime.instance().metricMeter,
 );
+const rankingConsumer = startRankingConsumer(orm, log.child({ component: 'ranking-consumer' }), { databaseUrl: config.database.url }, Runtime.instance().metricMeter);
 try {
   await worker.run();
 } finally {
+  await rankingConsumer.stop();
   await outboxRelay.stop();
   await queueAdmission.stop();
   await connection.close();

@@ -10,14 +10,19 @@
 import type { AppDeps, AppRouter } from '../context.ts';
 import { notFound } from '../errors.ts';
 import { EntityIdParams } from '../validation.ts';
-import { ListProductsQuery, type ProductPage, type ProductView } from './schemas.ts';
-import { findProductView, listProducts } from './views.ts';
+import { ListProductsQuery, PopularProductsQuery, type PopularProducts, type ProductPage, type ProductView } from './schemas.ts';
+import { findProductView, listProducts, popularProducts } from './views.ts';
 
-/** Registers `GET /products` and `GET /products/:id`. */
+/** Registers `GET /products`, `GET /products/popular` and `GET /products/:id` (popular first: `:id` would match it). */
 export function registerProductRoutes(router: AppRouter, deps: AppDeps): void {
   router.get<object, object, ProductPage>('/products', async (ctx) => {
     const { limit, cursor } = ListProductsQuery.parse(ctx.query);
     ctx.body = await listProducts(deps.orm, limit, cursor?.id);
+  });
+
+  router.get<object, object, PopularProducts>('/products/popular', async (ctx) => {
+    const { days, limit } = PopularProductsQuery.parse(ctx.query);
+    ctx.body = await popularProducts(deps.orm, days, limit);
   });
 
   router.get<object, object, ProductView>('/products/:id', async (ctx) => {

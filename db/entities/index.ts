@@ -6,6 +6,7 @@ export * from './concerts.ts';
 export * from './coupons.ts';
 export * from './payments.ts';
 export * from './queue.ts';
+export * from './ranking.ts';
 import { AppUser, PointAccount, PointLedgerEntry, Product } from './catalog.ts';
 import { DataPlatformDelivery } from './deliveries.ts';
 import { Concert, Performance, Reservation, Seat } from './concerts.ts';
@@ -13,6 +14,7 @@ import { Coupon, CouponCampaign, CouponRedemption } from './coupons.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
 import { Payment } from './payments.ts';
 import { QueueCounter, QueueToken } from './queue.ts';
+import { ProductSalesDaily, RankingConsumedEvent } from './ranking.ts';
 
 export const ALL_ENTITIES = [
   Product,
@@ -33,4 +35,6 @@ export const ALL_ENTITIES = [
   Payment,
   QueueCounter,
   QueueToken,
+  ProductSalesDaily,
+  RankingConsumedEvent,
 ];

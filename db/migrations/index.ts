@@ -8,6 +8,7 @@ import { Migration20261204200000_coupons } from './Migration20261204200000_coupo
 import { Migration20261204200100_payments } from './Migration20261204200100_payments.ts';
 import { Migration20261205090000_queue_tokens } from './Migration20261205090000_queue_tokens.ts';
 import { Migration20261205120000_outbox } from './Migration20261205120000_outbox.ts';
+import { Migration20261205130000_product_sales } from './Migration20261205130000_product_sales.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261204200100_payments', class: Migration20261204200100_payments },
   { name: 'Migration20261205090000_queue_tokens', class: Migration20261205090000_queue_tokens },
   { name: 'Migration20261205120000_outbox', class: Migration20261205120000_outbox },
+  { name: 'Migration20261205130000_product_sales', class: Migration20261205130000_product_sales },
 ];

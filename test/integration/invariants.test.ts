@@ -63,6 +63,8 @@ describe('checkInvariants on rows written by the activities', () => {
       ['confirmed-reservations-expire-their-tokens', true, undefined],
       ['pending-sagas-have-live-workflows', true, undefined],
       ['data-platform-delivery', true, undefined],
+      ['ranking-matches-confirmed-orders', true, undefined],
+      ['ranking-events-belong-to-confirmed-orders', true, undefined],
     ]);
     expect(report.checks.flatMap((c) => c.notes)).toEqual([]);
   });
