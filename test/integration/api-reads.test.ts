@@ -120,6 +120,7 @@ describe('GET /orders/:id', () => {
       createdAt: '2026-11-21T08:30:15.123Z',
       confirmedAt: null,
       payment: null,
+      event: null,
       saga: null,
     });
   });

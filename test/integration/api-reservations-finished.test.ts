@@ -94,6 +94,7 @@ describe('with Temporal but no running saga', () => {
       createdAt: expect.any(String),
       confirmedAt: null,
       payment: null,
+      event: null,
       saga: null,
     });
   });
