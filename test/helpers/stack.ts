@@ -74,6 +74,19 @@ export function refundFailsFor(users: ReadonlySet<number>, real: Activities): Pi
   };
 }
 
+/** Longest a closing stack waits for its outbox relay's last pass, in ms. */
+const CLOSE_DRAIN_BOUND_MS = 5_000;
+
+/** Resolves when `work` settles (its error ignored) or after `boundMs`, whichever comes first. */
+async function settledWithin(work: Promise<unknown>, boundMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, boundMs);
+  });
+  await Promise.race([work.then(() => undefined, () => undefined), bound]);
+  clearTimeout(timer);
+}
+
 /** Starts a stack; call `close()` in afterAll. */
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   const logger = pino({ level: 'warn' });
@@ -143,6 +156,9 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     drainOutbox: async () => relay?.drainNow(),
     async close() {
       await api.close();
+      // The suite's own events go to its own data platform, not to the next suite's relay
+      // and platform on the same database; bounded, for a suite that leaves the platform slow.
+      await settledWithin(relay?.drainNow() ?? Promise.resolve(), CLOSE_DRAIN_BOUND_MS);
       await stopWorker();
       await dataPlatform.close();
       if (workerOrm !== orm) await workerOrm.close();
