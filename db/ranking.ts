@@ -144,21 +144,22 @@ export interface PopularProducts {
 /**
  * The window's first day (today in UTC less `days - 1`) and the top products by units
  * sold from it on, then by revenue, then by id: a sum over `product_sales_daily`'s rows of
- * the window (the `day` index; one row per product and day), never over the orders.
+ * the window (the `day` index; one row per product and day), never over the orders; the
+ * catalog is read only for the products answered (by primary key).
  * Parameters: `$1` the window in days, `$2` the most products answered.
  */
 export const POPULAR_PRODUCTS_SQL = `
   with w as (select (now() at time zone 'UTC')::date - ($1::int - 1) as since),
   top as (
-    select s.product_id, p.name, sum(s.units)::bigint as units, sum(s.revenue_won)::bigint as revenue_won
-    from product_sales_daily s join products p on p.id = s.product_id, w
+    select s.product_id, sum(s.units)::bigint as units, sum(s.revenue_won)::bigint as revenue_won
+    from product_sales_daily s, w
     where s.day >= w.since
-    group by s.product_id, p.name
+    group by s.product_id
     order by units desc, revenue_won desc, s.product_id
     limit $2
   )
-  select to_char(w.since, 'YYYY-MM-DD') as since, t.product_id, t.name, t.units, t.revenue_won
-  from w left join top t on true
+  select to_char(w.since, 'YYYY-MM-DD') as since, t.product_id, p.name, t.units, t.revenue_won
+  from w left join (top t join products p on p.id = t.product_id) on true
   order by t.units desc, t.revenue_won desc, t.product_id`;
 
 /**

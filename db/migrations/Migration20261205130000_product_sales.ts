@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * event count once). No foreign keys: the read model must never refuse an event (the
  * invariant checker compares both tables with the outbox and the orders instead). The
  * index on `day` serves `GET /products/popular`, which sums the last days of every
- * product (index-only).
+ * product.
  */
 export class Migration20261205130000_product_sales extends Migration {
 
