@@ -138,7 +138,7 @@ describe('outbox relay', () => {
 
   it('parks an event the platform refuses (4xx) as FAILED and still delivers the ones after it', async () => {
     // An event id longer than the platform accepts (200 characters): it answers 400.
-    const [poison] = await insertEvents(1, { eventIds: [`poison-${'x'.repeat(220)}`], notify: false });
+    const [poison] = await insertEvents(1, { eventIds: [`poison-${randomUUID()}-${'x'.repeat(200)}`], notify: false });
     const good = await insertEvents(2, { notify: false });
     const meter = recordingMeter();
     const relay = await startRelay({}, meter);
@@ -196,6 +196,25 @@ describe('outbox relay', () => {
     expect(events.filter((e) => e.attempts !== 1)).toEqual([]);
     const rows = await rowsOf(ids);
     expect(ids.filter((id) => rows.get(id)?.attempts !== 1)).toEqual([]);
+  });
+
+  it('a stopping relay finishes the POSTs in flight and gives back the claims it did not send', async () => {
+    platform.updateSettings({ latencyMs: 400 });
+    const ids = await insertEvents(20, { notify: false });
+    const relay = await startRelay({ batchSize: 20 });
+    await pollUntil('the batch to be claimed', async () => [...(await rowsOf(ids)).values()].every((r) => r.claimed_until !== null), {
+      intervalMs: 10,
+    });
+
+    await relay.stop();
+
+    const rows = [...(await rowsOf(ids)).values()];
+    const delivered = rows.filter((r) => r.status === 'DELIVERED');
+    const released = rows.filter((r) => r.status === 'PENDING' && r.claimed_until === null && r.attempts === 0);
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(released.length).toBeGreaterThan(0);
+    expect(delivered.length + released.length).toBe(ids.length);
+    expect(received(ids).map((e) => e.eventId).sort()).toEqual(delivered.map((r) => r.event_id).sort());
   });
 
   it('delivers an event whose claim was left by a dead relay once its lease ends, and ignores the dead claim', async () => {
