@@ -128,8 +128,9 @@ export interface DataPlatformDeps {
 export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatformDeps) {
   return {
     /**
-     * Step 5 of both sagas, after the pivot: delivers the saga's event to the data
-     * platform. Has no compensation; its failure never reverts the business result.
+     * Step 5 of both sagas as they ran before the transactional outbox (sagas started
+     * without the `outbox-after-pivot` patch; newer ones end at their pivot, which writes
+     * the event for the relay): delivers the saga's event to the data platform. Has no compensation; its failure never reverts the business result.
      * Idempotent: once the delivery row is DELIVERED a retry sends nothing; a resend
      * after an ambiguous failure is deduplicated by the receiver through `eventId`.
      *
@@ -139,12 +140,15 @@ export function createDataPlatformActivities({ orm, dataPlatform }: DataPlatform
     async notifyDataPlatform({ sagaId, event }: NotifyInput): Promise<{ eventId: string; attempts: number; duplicate: boolean }> {
       const [row] = await statement<{ status: string; attempts: number }>(
         orm,
-        `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, created_at)
-           values (?, ?, ?, 'PENDING', 1, ?::jsonb, now())
+        // The row is the outbox's (worker/outbox-relay.ts): the event's own payload and instant,
+        // and a lease so the relay leaves this delivery to the activity for a minute (the
+        // receiver deduplicates by event id should both send it).
+        `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, occurred_at, claimed_until, created_at)
+           values (?, ?, ?, 'PENDING', 1, ?::jsonb, ?, now() + interval '60 seconds', now())
            on conflict (event_id) do update set attempts = data_platform_deliveries.attempts
              + (case when data_platform_deliveries.status = 'DELIVERED' then 0 else 1 end)
            returning status, attempts`,
-        [event.eventId, sagaId, event.type, JSON.stringify(event)],
+        [event.eventId, sagaId, event.type, JSON.stringify(event.payload), event.occurredAt],
       );
       if (row?.status === 'DELIVERED') return { eventId: event.eventId, attempts: row.attempts, duplicate: true };
       const meter = activityMeter();

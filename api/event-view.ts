@@ -26,15 +26,6 @@ export const EventViewSchema = z
 /** The `event` member of an order or reservation view (see {@link EventViewSchema}). */
 export type EventView = z.output<typeof EventViewSchema>;
 
-/** `notification` of a saga's progress: as the workflow knows it (common/saga.ts `NotificationState`). */
-export const SagaNotificationSchema = z
-  .enum(['NOT_APPLICABLE', 'OUTBOX', 'PENDING', 'DELIVERED', 'FAILED'])
-  .meta({
-    id: 'SagaNotification',
-    description:
-      'The data-platform event as the saga knows it: NOT_APPLICABLE before the pivot; OUTBOX: the pivot wrote it into the outbox and the relay delivers it (its state is the view\'s `event`); PENDING, DELIVERED or FAILED: a saga from before the outbox delivering it itself.',
-  });
-
 /** `to_char` format of a UTC timestamp as `Date#toISOString` writes it (milliseconds, `Z`). */
 const ISO_8601_UTC = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 

@@ -73,10 +73,14 @@ export const SagaCompensationSchema = z
   })
   .meta({ id: 'SagaCompensation', description: 'One compensation, in the order it ran (the reverse of the steps).' });
 
-/** Delivery state of the data-platform event of a saga. */
+/** `notification` of a saga's progress: the data-platform event as the workflow knows it (common/saga.ts `NotificationState`). */
 export const NotificationStateSchema = z
-  .enum(['NOT_APPLICABLE', 'PENDING', 'DELIVERED', 'FAILED'])
-  .meta({ id: 'NotificationState', description: 'Delivery state of the saga\'s event to the data platform.' });
+  .enum(['NOT_APPLICABLE', 'OUTBOX', 'PENDING', 'DELIVERED', 'FAILED'])
+  .meta({
+    id: 'NotificationState',
+    description:
+      'The data-platform event as the saga knows it: NOT_APPLICABLE before the pivot; OUTBOX: the pivot wrote it into the outbox and the relay delivers it (its state is the view\'s `event`); PENDING, DELIVERED or FAILED: a saga from before the outbox delivering it itself.',
+  });
 
 /**
  * The progress of a saga as its Query answers it, for a business status schema

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { cursorCodec, pageQuery, pageSchema } from '../pagination.ts';
-import { EventViewSchema, SagaNotificationSchema } from '../event-view.ts';
+import { EventViewSchema } from '../event-view.ts';
 import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
@@ -48,7 +48,7 @@ export const OrderStatusSchema = z
   });
 
 /** Saga progress of an order checkout, as its `orderProgress` Query answers it. */
-export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).extend({ notification: SagaNotificationSchema }).meta({
+export const OrderProgressSchema = sagaProgressSchema(OrderStatusSchema).meta({
   id: 'OrderSagaProgress',
   description: 'Live progress of the checkout saga: its steps and compensations as the workflow recorded them.',
 });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { MAX_HOLD_SECONDS, MIN_HOLD_SECONDS } from '../../common/index.ts';
 import { QUEUE_TOKEN_HEADER } from '../../common/queue.ts';
-import { EventViewSchema, SagaNotificationSchema } from '../event-view.ts';
+import { EventViewSchema } from '../event-view.ts';
 import { PaymentViewSchema } from '../payment-view.ts';
 import { Instant, SelfLinks, pendingSagaSchema, sagaIdParams, sagaProgressSchema } from '../schemas.ts';
 import { distinctBy, entityId } from '../validation.ts';
@@ -66,7 +66,7 @@ export const ReservationStatusSchema = z
 
 /** Saga progress of a reservation, plus its hold expiry. */
 export const ReservationProgressSchema = sagaProgressSchema(ReservationStatusSchema)
-  .extend({ notification: SagaNotificationSchema, holdExpiresAt: Instant.nullable() })
+  .extend({ holdExpiresAt: Instant.nullable() })
   .meta({ id: 'ReservationSagaProgress', description: 'Live progress of the reservation saga, with its hold expiry.' });
 
 /**

@@ -188,4 +188,16 @@ describe('activities are idempotent', () => {
     expect(again.duplicate).toBe(true);
     expect(sent.filter((id) => id === event.eventId)).toHaveLength(1);
   });
+
+  it('notifyDataPlatform (sagas from before the outbox) writes the outbox row as the pivot would: the event payload and instant', async () => {
+    const { workflowId } = await newOrder();
+    const occurredAt = '2026-12-05T01:02:03.456Z';
+    const event = { eventId: `${workflowId}:confirmed`, type: 'order.confirmed', occurredAt, payload: { orderId: 'x', totalWon: 5 } };
+    await acts.notifyDataPlatform({ sagaId: workflowId, event });
+    const [row] = await orm.em.fork().execute<{ payload: unknown; occurred_at: string }[]>(
+      `select payload, to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as occurred_at from data_platform_deliveries where event_id = ?`,
+      [event.eventId],
+    );
+    expect(row).toEqual({ payload: { orderId: 'x', totalWon: 5 }, occurred_at: occurredAt });
+  });
 });
