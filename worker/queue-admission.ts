@@ -22,7 +22,7 @@ import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { QUEUE_SLOT_FREED_CHANNEL, type QueueSettings } from '../common/queue.ts';
 import type { Orm } from '../db/orm.ts';
-import { admitPerformance, nextActiveDeadline, performancesNeedingAdmission } from '../db/queue.ts';
+import { admitPerformance, nextActiveDeadline, performancesNeedingAdmission, type AdmissionPass } from '../db/queue.ts';
 import { startListenLoop } from './listen-loop.ts';
 
 /** Settings of the driver: the admission rules, the safety poll (ms) and the database to LISTEN on. */
@@ -53,7 +53,14 @@ export function startQueueAdmission(orm: Orm, log: Logger, options: QueueAdmissi
   const pass = async (): Promise<Date | null> => {
     const em = orm.em.fork();
     for (const performanceId of await performancesNeedingAdmission(em, options.settings)) {
-      const result = await orm.em.fork().transactional((tx) => admitPerformance(tx, performanceId, options.settings));
+      // One performance's failure (its transaction rolled back) must not hold up the others.
+      let result: AdmissionPass;
+      try {
+        result = await orm.em.fork().transactional((tx) => admitPerformance(tx, performanceId, options.settings));
+      } catch (err) {
+        log.warn({ err, performanceId }, 'queue admission of a performance failed; retrying on the next pass');
+        continue;
+      }
       if (result.admitted.length > 0 || result.expired > 0) {
         log.debug({ performanceId, admitted: result.admitted.length, timedOut: result.expired }, 'queue admission');
         metrics?.admitted.add(result.admitted.length);

@@ -10,6 +10,7 @@ import { ORDER_CHECKOUT_WORKFLOW, type OrderCheckoutWorkflow } from '../../commo
 import type { Orm } from '../../db/orm.ts';
 import { checkInvariants, type CheckResult } from '../../invariants/index.ts';
 import { createProduct, createUser, testConfig } from './db.ts';
+import { awaitOutboxDelivered } from './outbox.ts';
 import type { TestStack } from './stack.ts';
 
 /** Products and users of a load, with their starting stock and balance. */
@@ -129,6 +130,7 @@ export async function outcomeViolations(
   orders: PlacedOrder[],
   outcomes: Map<string, OrderOutcome>,
 ): Promise<string[]> {
+  await awaitOutboxDelivered(stack.orm, orders.map((o) => o.workflowId));
   const em = stack.orm.em.fork();
   const violations: string[] = [];
   const orderIds = orders.map((o) => o.orderId);
@@ -206,6 +208,7 @@ export async function brokenInvariants(
   fixture: LoadFixture,
   orders: PlacedOrder[],
 ): Promise<CheckResult[]> {
+  await awaitOutboxDelivered(stack.orm, orders.map((o) => o.workflowId));
   const report = await checkInvariants(stack.orm, {
     scope: {
       productIds: fixture.products.map((p) => p.id),

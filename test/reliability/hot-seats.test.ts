@@ -12,6 +12,7 @@ import { checkInvariants, formatInvariantReport, type InvariantReport } from '..
 import { createPerformance, createUser, seatStates } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
 import { prng } from '../../scripts/bench/order-mix.ts';
+import { awaitReservationEventsDelivered } from '../helpers/outbox.ts';
 
 const SEATS = 10;
 const REQUESTS = 100;
@@ -99,6 +100,7 @@ describe('hot seats', () => {
     expect(states.filter((s) => s.reservationId !== null && loserIds.includes(s.reservationId))).toEqual([]);
 
     const scope = { performanceIds: [performanceId], userIds };
+    await awaitReservationEventsDelivered(stack.orm, performanceId);
     assertInvariants(await checkInvariants(stack.orm, { scope, receivedEvents: stack.dataPlatform.events(), allowInFlight: false }));
 
     // Cancel the winners and let every saga finish.
@@ -123,6 +125,7 @@ describe('hot seats', () => {
         { status: 'CANCELLED', reason: 'SeatUnavailable', n: losers.length },
       ].filter((r) => r.n > 0),
     );
+    await awaitReservationEventsDelivered(stack.orm, performanceId);
     assertInvariants(await checkInvariants(stack.orm, { scope, receivedEvents: stack.dataPlatform.events(), allowInFlight: false }));
 
     console.log(

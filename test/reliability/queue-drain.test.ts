@@ -30,6 +30,7 @@ import { envFor, startApiProcess, startWorkerProcess, type ApiPart } from '../he
 import { bookThroughQueue, createQueueUsers, percentile, type ApiTarget, type Booked, type QueueUser } from '../helpers/queue-clients.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
 import { pollUntil } from '../helpers/waiting.ts';
+import { awaitReservationEventsDelivered } from '../helpers/outbox.ts';
 
 const USERS = 60;
 const ACTIVE_LIMIT = 5;
@@ -175,6 +176,7 @@ describe('queue drain through a worker and an API crash', () => {
 
     const eventIds = new Set(booked.map((b) => confirmedEventId(reservationWorkflowId(b.reservationId))));
     await pollUntil('every confirmed reservation to reach the data platform', () => dataPlatform.events().filter((e) => eventIds.has(e.eventId)).length === USERS);
+    await awaitReservationEventsDelivered(orm, performanceId);
     await expectInvariants({ scope, receivedEvents: dataPlatform.events(), allowInFlight: false });
     // The API's crash was felt: some client found it unreachable and sent its request again.
     expect(target.retries!.unreachable).toBeGreaterThan(0);
