@@ -12,7 +12,7 @@
  *   `POST /orders/:id/compensations/retry` (operator);
  * - reservations: `POST /reservations`, `GET /reservations/:id`,
  *   `POST /reservations/:id/payment`, `DELETE /reservations/:id`;
- * - catalog: `GET /products`, `GET /products/:id`, `GET /concerts`,
+ * - catalog: `GET /products`, `GET /products/popular` (the ranking), `GET /products/:id`, `GET /concerts`,
  *   `GET /performances/:id/seats`;
  * - points: `GET /users/:id/points`, `GET /users/:id/points/ledger`,
  *   `POST /users/:id/points/top-ups`;

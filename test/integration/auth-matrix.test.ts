@@ -102,6 +102,7 @@ const CODE_OF: Record<403 | 404 | 422, string> = { 403: 'Forbidden', 404: 'NotFo
 /** A sample path for each public route. */
 const PUBLIC_PATHS: Record<string, (w: World) => string> = {
   'GET /products': () => '/products',
+  'GET /products/popular': () => '/products/popular',
   'GET /products/:id': (w) => `/products/${w.productId}`,
   'GET /coupon-campaigns': () => '/coupon-campaigns',
   'GET /concerts': () => '/concerts',
