@@ -9,6 +9,7 @@ import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
 import type { SettingsPatch } from '../../data-platform/server.ts';
 import { createPerformance, createProduct, createUser } from '../helpers/db.ts';
 import { callApi, startStack, type TestStack } from '../helpers/stack.ts';
+import { awaitOutboxDelivered } from '../helpers/outbox.ts';
 
 let stack: TestStack;
 const ORDERS = 8;
@@ -49,6 +50,8 @@ async function runSagas(settings: SettingsPatch): Promise<{ workflowIds: string[
 
 async function expectDeliveredOnce(workflowIds: string[]): Promise<void> {
   await Promise.all(workflowIds.map((id) => stack.env.client.workflow.getHandle(id).result()));
+  // The sagas end at their pivot; the outbox relay delivers their events after it.
+  await awaitOutboxDelivered(stack.orm, workflowIds);
   for (const id of workflowIds) expect(receivedCount(`${id}:confirmed`)).toBe(1);
   const rows = await stack.orm.em
     .fork()

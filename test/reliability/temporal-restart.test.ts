@@ -31,6 +31,7 @@ import { envFor, startApiProcess, startWorkerProcess, type ApiPart } from '../he
 import { TemporalServerProcess } from '../helpers/temporal-server.ts';
 import { freePort, pollUntil } from '../helpers/waiting.ts';
 import { RowLocker, waitForBlocked } from '../helpers/row-locks.ts';
+import { awaitOutboxDelivered } from '../helpers/outbox.ts';
 
 const NAMESPACE = 'sagas-restart';
 const logger = pino({ level: 'warn' });
@@ -208,7 +209,9 @@ async function restartRound(signal: NodeJS.Signals): Promise<void> {
     expect([201, 202]).toContain(fresh.status);
     expect(await client.workflow.getHandle(orderWorkflowId(fresh.body.orderId)).result()).toMatchObject({ status: 'CONFIRMED' });
 
-    // Orders: each ended once, consistently with its payment and stock.
+    // Orders: each ended once, consistently with its payment and stock; the outbox relay
+    // delivers the confirmed ones' events after their sagas ended.
+    await awaitOutboxDelivered(orm, orders.map((o) => orderWorkflowId(o.orderId!)));
     const rows = await orderRows(orders.map((o) => o.orderId!));
     for (const o of orders) {
       const row = rows.get(o.orderId!)!;
