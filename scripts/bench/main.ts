@@ -21,6 +21,7 @@
  * dev server's tuning flags), --no-prebuilt-bundle, --skip-baseline, --skip-saga,
  * --combined update|eager (bench-only: API and worker in one process, see
  * combined-server.ts), --label <name>.
+ * `--steady 600 --steady-rate 20` runs one long open loop in 60 s windows instead (steady.ts).
  * `--queue` runs the waiting-queue benchmark instead (queue.ts; --queue-limit 50,
  * --queue-users 10000, --queue-rate 1000, --queue-drain-users 1000).
  * All load goes to 127.0.0.1, is bounded in time and stops by itself.
@@ -43,6 +44,7 @@ import { markdown, writeReport } from './report.ts';
 import { computeRatios, newResults } from './results.ts';
 import { BENCH_NAMESPACE, commonEnv, startSagaStack, type StackContext } from './saga-stack.ts';
 import { freePort, prepareBenchDatabase, spawnNodePart, waitForPart, type StackPart } from './stack.ts';
+import { runSteady, writeSteady } from './steady.ts';
 
 const options = parseBenchOptions();
 const config = loadConfig();
@@ -113,7 +115,13 @@ async function runSaga(fixture: OrderMixFixture): Promise<void> {
     await warmUp(stack.apiUrl, stack.orderPath, fixture, 3, 120_000);
     results.startup.firstOrdersConfirmedMs = Date.now() - stack.workerSpawned;
     log(`saga: stack ready (worker spawned ${results.startup.firstOrdersConfirmedMs} ms before the warm-up orders were confirmed)`);
-    await measureSaga({ system: 'saga', url: stack.apiUrl, orderPath: stack.orderPath, groups: stack.groups, fixture });
+    const target: SystemUnderTest = { system: 'saga', url: stack.apiUrl, orderPath: stack.orderPath, groups: stack.groups, fixture };
+    if (options.steady) {
+      const windows = await runSteady(target, options.steady, levelSettings, db, path.join(tmpDir, 'temporal.db'));
+      log(`\n${await writeSteady(runDir, options.steady, windows)}`);
+      return;
+    }
+    await measureSaga(target);
     await addBreakdowns(stack.temporalAddress);
     if (options.combined === 'eager') await readEagerCounts(stack.apiUrl);
   } finally {
@@ -150,7 +158,7 @@ try {
   log(`bench: database ${db.name}, results in ${runDir}${options.quick ? ' (quick)' : ''}; load average ${results.loadAvgBefore.join(' ')}`);
   const fixture = await withUserTokens(await prepareBenchDatabase(benchDbUrl), config.auth);
   if (!options.skipSaga) await runSaga(fixture);
-  if (!options.skipBaseline) await runBaseline(fixture);
+  if (!options.skipBaseline && !options.steady) await runBaseline(fixture);
   computeRatios(results);
 } catch (err) {
   failed = true;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEV_SERVER_TUNING_FLAGS } from '../temporal-dev-server.ts';
 import { REPO_ROOT } from '../temporal-cli.ts';
+import type { SteadyOptions } from './steady.ts';
 
 /** The settings of one benchmark run. Times in ms. */
 export interface BenchOptions {
@@ -39,6 +40,8 @@ export interface BenchOptions {
   out: string;
   /** The waiting-queue benchmark (`--queue`) instead of the order checkout one; undefined without it. */
   queue: QueueBenchOptions | undefined;
+  /** A steady-state run (`--steady`, scripts/bench/steady.ts) instead of the levels; undefined without it. */
+  steady: SteadyOptions | undefined;
 }
 
 /** The settings of a waiting-queue run (`--queue`, scripts/bench/queue.ts). */
@@ -70,6 +73,9 @@ export interface QueueBenchOptions {
  * - `--combined update|eager`: API and worker in one process (bench-only);
  * - `--label default`: name suffix of the run's folder;
  * - `--out bench-results`: folder of the runs;
+ * - `--steady 600`: a steady-state run instead of the levels (steady.ts): an open loop at
+ *   `--steady-rate 20` orders/s for that many seconds, measured in windows of
+ *   `--steady-window 60` seconds (the saga only; implies --skip-baseline);
  * - `--queue`: the waiting-queue benchmark instead (queue.ts), with `--queue-limit 50`
  *   (ACTIVE tokens per performance), `--queue-users 10000` and `--queue-rate 1000` (the
  *   join storm: users, joins/s), `--queue-drain-users 1000` (the drain phase).
@@ -101,6 +107,9 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
       'queue-users': { type: 'string', default: '10000' },
       'queue-rate': { type: 'string', default: '1000' },
       'queue-drain-users': { type: 'string', default: '1000' },
+      steady: { type: 'string' },
+      'steady-rate': { type: 'string', default: '20' },
+      'steady-window': { type: 'string', default: '60' },
     },
   });
   const quick = args.quick;
@@ -126,6 +135,13 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
           users: positiveInt('--queue-users', args['queue-users']),
           rate: positiveInt('--queue-rate', args['queue-rate']),
           drainUsers: positiveInt('--queue-drain-users', args['queue-drain-users']),
+        }
+      : undefined,
+    steady: args.steady
+      ? {
+          totalMs: positiveInt('--steady', args.steady) * 1000,
+          rate: positiveInt('--steady-rate', args['steady-rate']),
+          windowMs: positiveInt('--steady-window', args['steady-window']) * 1000,
         }
       : undefined,
   };
