@@ -208,7 +208,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('publishes only the API and the Temporal Web UI to the host, both on 127.0.0.1', () => {
+  test('publishes only the API, the Temporal Web UI and Grafana to the host, all on 127.0.0.1', () => {
     const published = Object.fromEntries(
       Object.entries(compose.services)
         .filter(([, s]) => s.ports?.length)
@@ -217,6 +217,7 @@ describe('docker-compose.yml', () => {
     expect(published).toEqual({
       api: [{ hostIp: '127.0.0.1', published: '3000', target: '3000' }],
       'temporal-ui': [{ hostIp: '127.0.0.1', published: '8080', target: '8080' }],
+      grafana: [{ hostIp: '127.0.0.1', published: '3001', target: '3000' }],
     });
   });
 
