@@ -13,7 +13,7 @@ import {
   WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
+import type { SearchAttributePair, UpdateDefinition } from '@temporalio/common';
 import { ErrorCode, serviceUnavailable, type ApiError } from './errors.ts';
 import { describeWorkflow, withDeadline } from './temporal.ts';
 
@@ -29,13 +29,19 @@ export const REQUEST_HASH_MEMO = 'requestHash';
  */
 export type StartAnswer<Outcome> = { kind: 'outcome'; outcome: Outcome } | { kind: 'pending' } | { kind: 'closed' };
 
-/** A saga to start: its workflow type and id, its one input, and the Update that answers. */
+/**
+ * A saga to start: its workflow type and id, its one input, the Update that answers, and
+ * the search attributes it starts with (common/saga.ts `sagaStartSearchAttributes`: its
+ * ids and `SagaStatus` PENDING, in the start's own visibility record, so the workflow
+ * upserts none of them).
+ */
 export interface SagaStart<Input extends { requestHash: string }, Outcome> {
   workflowType: string;
   workflowId: string;
   taskQueue: string;
   input: Input;
   update: UpdateDefinition<Outcome, []>;
+  searchAttributes: SearchAttributePair[];
 }
 
 /**
@@ -59,6 +65,7 @@ export async function startSaga<Input extends { requestHash: string }, Outcome>(
     taskQueue: start.taskQueue,
     args: [start.input],
     memo: { [REQUEST_HASH_MEMO]: start.input.requestHash },
+    typedSearchAttributes: start.searchAttributes,
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
   });

@@ -2,7 +2,7 @@
  * Types of saga progress shared by both sagas: what a Query returns and what the API
  * shows under `saga` in `GET /orders/:id`.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 /**
  * Custom Keyword search attribute every saga upserts with its status, so the Temporal
@@ -30,6 +30,43 @@ export const SagaSearchAttributes = {
 
 /** Every key of {@link SagaSearchAttributes}, for registering them on a namespace. */
 export const ALL_SAGA_SEARCH_ATTRIBUTES = Object.values(SagaSearchAttributes);
+
+/**
+ * Patch id of the saga shape with the fewest Temporal operations (issue 16): the search
+ * attributes come with the start ({@link sagaStartSearchAttributes}) and the saga upserts
+ * them once at its end (and when it parks), see workflows/observability.ts; and every
+ * patch of the sagas before it is taken as present without its marker (each `patched()`
+ * writes a marker and a `TemporalChangeVersion` upsert, one more visibility write). Asked
+ * once, at the saga's start (workflows/saga-run.ts); sagas started before it run as they
+ * did, asking their own patches.
+ */
+export const SAGA_ONE_UPSERT_PATCH = 'saga-attributes-at-start-one-upsert';
+
+/** The business ids a saga is tagged with from its start (search attributes). */
+export interface SagaIds {
+  orderId?: string;
+  reservationId?: string;
+  userId: number;
+  /** When the seats' hold ends (reservations). */
+  holdExpiresAt?: Date;
+}
+
+/**
+ * The search attributes a saga starts with (`typedSearchAttributes` of its start): its
+ * business ids and `SagaStatus` PENDING, so the start's own visibility record carries them
+ * and the workflow upserts nothing before its end (workflows/observability.ts). The
+ * workflow upserts at its start only those a start left out (a client that gave none).
+ */
+export function sagaStartSearchAttributes(ids: SagaIds): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: SagaSearchAttributes.userId, value: String(ids.userId) },
+    { key: SagaSearchAttributes.sagaStatus, value: 'PENDING' },
+  ];
+  if (ids.orderId) pairs.push({ key: SagaSearchAttributes.orderId, value: ids.orderId });
+  if (ids.reservationId) pairs.push({ key: SagaSearchAttributes.reservationId, value: ids.reservationId });
+  if (ids.holdExpiresAt) pairs.push({ key: SagaSearchAttributes.holdExpiresAt, value: ids.holdExpiresAt });
+  return pairs;
+}
 
 /** State of one forward step of a saga. */
 export type StepState = 'started' | 'completed' | 'failed';

@@ -17,12 +17,14 @@ const notifier = proxyActivities<Activities>(NOTIFY_OPTIONS);
 
 /**
  * Whether this saga's event goes through the outbox (true for sagas started from
- * {@link OUTBOX_AFTER_PIVOT_PATCH} on). Call once, at the start of the saga, and keep the answer.
+ * {@link OUTBOX_AFTER_PIVOT_PATCH} on). Call once, at the start of the saga, and keep the
+ * answer. `hasPatch` answers patch questions (default `patched`; the sagas pass
+ * `SagaRun.hasPatch`, true without a marker for sagas of a later shape).
  */
-export function eventInOutbox(): boolean {
+export function eventInOutbox(hasPatch: (patchId: string) => boolean = patched): boolean {
   // Asked once, at the saga's start: a saga started before the patch keeps notifying even
   // when it reaches its pivot on a worker that has it, since its pivot may have run without the outbox.
-  return patched(OUTBOX_AFTER_PIVOT_PATCH);
+  return hasPatch(OUTBOX_AFTER_PIVOT_PATCH);
 }
 
 /**

@@ -20,7 +20,6 @@ import {
   allHandlersFinished,
   condition,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -132,7 +131,7 @@ class OrderCheckout {
     saga.started({ orderId, userId });
     saga.setStatus('PENDING');
     // Decided at the start: a saga from before the outbox notifies, wherever it resumes.
-    const outbox = eventInOutbox();
+    const outbox = eventInOutbox((id) => saga.hasPatch(id));
 
     let order: CreatedOrder | undefined;
     try {
@@ -160,7 +159,7 @@ class OrderCheckout {
         status: 'CANCELLED',
         // createOrder may have committed although its result never arrived: the close runs (a
         // no-op without a row). Sagas from before the patch close nothing without a result.
-        ...((order || patched(ORDER_FIRST_STEP_CLOSE_PATCH)) && {
+        ...((order || saga.hasPatch(ORDER_FIRST_STEP_CLOSE_PATCH)) && {
           close: (status, f) =>
             status === 'CANCELLED'
               ? mustComplete.cancelOrder({ orderId, reason: f.type, message: f.message })
@@ -196,7 +195,7 @@ class OrderCheckout {
   async #reserveCoupon(subtotalWon: number): Promise<number | undefined> {
     const { orderId, userId, couponId } = this.#input;
     // Asked only with a coupon: sagas without one, and histories recorded before, see no marker.
-    if (couponId === undefined || !patched(ORDER_COUPON_PATCH)) return undefined;
+    if (couponId === undefined || !this.#saga.hasPatch(ORDER_COUPON_PATCH)) return undefined;
     const { steps, mustComplete } = this.#acts;
     // The outcome names the coupon the order asked for, also when the step refuses it.
     this.#pricing = { ...this.#pricing, couponId };

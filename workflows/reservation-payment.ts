@@ -34,14 +34,19 @@ export function isBusinessRejection(type: string): boolean {
  *   charged twice) while the hold is valid; the Update fails with the failure's type, or
  *   `UnexpectedError` for a type outside {@link FailureType};
  * - any other failure ends the saga: `ends(failure)` records it, then the compensations run.
+ * `hasPatch` answers the patch question (default `patched`; the saga passes `SagaRun.hasPatch`).
  *
  * @returns the non-retryable ApplicationFailure (type, message, details of the step's) to throw.
  */
-export function paymentFailure(err: unknown, ends: (failure: FailureSummary) => void): ApplicationFailure {
+export function paymentFailure(
+  err: unknown,
+  ends: (failure: FailureSummary) => void,
+  hasPatch: (patchId: string) => boolean = patched,
+): ApplicationFailure {
   const failure = failureOf(err);
   const details = failureDetails(err);
   if (failure.type === FailureType.InsufficientPoints) return ApplicationFailure.nonRetryable(failure.message, failure.type, ...details);
-  if (!isBusinessRejection(failure.type) && patched(PAYMENT_KEEPS_HOLD_PATCH)) {
+  if (!isBusinessRejection(failure.type) && hasPatch(PAYMENT_KEEPS_HOLD_PATCH)) {
     const type = KNOWN.has(failure.type) ? failure.type : FailureType.UnexpectedError;
     return ApplicationFailure.nonRetryable(failure.message, type, ...details);
   }

@@ -22,11 +22,11 @@
  * ```
  */
 import type { UpdateDefinition } from '@temporalio/common';
-import { ApplicationFailure, CancellationScope, condition, log, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, patched, setHandler } from '@temporalio/workflow';
 import { FailureType } from '../common/failures.ts';
 import type { SagaProgress } from '../common/saga.ts';
 import { failureOf, type FailureSummary } from './failures.ts';
-import { SagaObserver, type SagaIds } from './observability.ts';
+import { SAGA_ONE_UPSERT_PATCH, SagaObserver, type SagaIds } from './observability.ts';
 import { Saga, type Compensation } from './saga.ts';
 
 /** How a saga is built; see {@link SagaRun}. */
@@ -68,6 +68,8 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
   readonly #options: SagaRunOptions<P, Answer>;
   readonly #observer: SagaObserver;
   readonly #saga: Saga;
+  /** The saga runs from {@link SAGA_ONE_UPSERT_PATCH} on (asked once, at its start). */
+  readonly #current: boolean;
   readonly #registered = new Set<string>();
   /** Parked in COMPENSATION_FAILED and waiting for the operator (never for a saga that ends there). */
   #parked = false;
@@ -84,7 +86,9 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
   constructor(options: SagaRunOptions<P, Answer>) {
     this.#options = options;
     this.progress = options.progress;
-    this.#observer = new SagaObserver(options.workflowType);
+    // Asked first, at the saga's start: it fixes the saga's shape for its whole life.
+    this.#current = patched(SAGA_ONE_UPSERT_PATCH);
+    this.#observer = new SagaObserver(options.workflowType, this.#current);
     this.#saga = new Saga(this.progress, { hooks: this.#observer });
     // Handlers wait in non-cancellable scopes: a cancelled saga still answers.
     setHandler(
@@ -97,6 +101,16 @@ export class SagaRun<P extends SagaProgress, Answer = unknown> {
       },
       { validator: () => this.#assertParked() },
     );
+  }
+
+  /**
+   * Whether the saga runs the code of patch `patchId`: always for sagas started from
+   * {@link SAGA_ONE_UPSERT_PATCH} on (every earlier patch is part of their shape, and no
+   * marker is written for it); otherwise `patched(patchId)`, as the saga always asked.
+   * Use it for every patch older than {@link SAGA_ONE_UPSERT_PATCH}.
+   */
+  hasPatch(patchId: string): boolean {
+    return this.#current || patched(patchId);
   }
 
   /** The saga started: counted, and tagged with its business ids (search attributes). */

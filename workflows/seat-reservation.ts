@@ -20,7 +20,7 @@
  * closed; the reconciliation workflow finds and closes such rows.
  */
 import {
-  ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, workflowInfo,
+  ApplicationFailure, CancellationScope, allHandlersFinished, condition, isCancellation, proxyActivities, setHandler, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { FailureType } from '../common/failures.ts';
@@ -117,7 +117,7 @@ class SeatReservation {
     setHandler(payReservationUpdate, () => (this.#payment ??= this.#pay()), { validator: () => this.#assertPayable() });
     saga.setStatus('PENDING');
     // Decided at the start: a saga from before the outbox notifies, wherever it resumes.
-    const outbox = eventInOutbox();
+    const outbox = eventInOutbox((id) => saga.hasPatch(id));
 
     let created = false;
     try {
@@ -133,7 +133,7 @@ class SeatReservation {
       const details = failureDetails(err)[0] as { seatIds?: number[] } | undefined;
       this.#hold = this.#holdOutcome('CANCELLED', failure, details?.seatIds);
       // The row may exist although the step's result never arrived; sagas from before the patch close nothing then.
-      await this.#compensateAndClose('CANCELLED', failure, created || patched(RESERVATION_FIRST_STEP_CLOSE_PATCH));
+      await this.#compensateAndClose('CANCELLED', failure, created || saga.hasPatch(RESERVATION_FIRST_STEP_CLOSE_PATCH));
       await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
       return this.#result();
     }
@@ -183,9 +183,13 @@ class SeatReservation {
         );
       } catch (err) {
         this.#payment = undefined;
-        throw paymentFailure(err, (failure) => {
-          this.#failure = failure;
-        });
+        throw paymentFailure(
+          err,
+          (failure) => {
+            this.#failure = failure;
+          },
+          (id) => saga.hasPatch(id),
+        );
       }
       try {
         await saga.pivot('confirmReservation', () => mustComplete.confirmReservation({ reservationId }));
@@ -224,7 +228,7 @@ class SeatReservation {
       status,
       ...(closes && { close: (s, f) => mustComplete.closeReservation({ reservationId, status: s, reason: f.type, message: f.message }) }),
       // Sagas recorded before parking existed end COMPENSATION_FAILED instead of parking.
-      parks: () => patched(RESERVATION_PARKING_PATCH),
+      parks: () => this.#saga.hasPatch(RESERVATION_PARKING_PATCH),
     });
   }
 

@@ -12,6 +12,7 @@ import {
   orderOutcomeUpdate,
   orderWorkflowId,
   retryCompensationsUpdate,
+  sagaStartSearchAttributes,
   type OrderCheckoutInput,
   type OrderItem,
   type OrderOutcome,
@@ -108,6 +109,7 @@ export function startCheckout(client: Client, taskQueue: string, waitMs: number,
     taskQueue,
     input,
     update: orderOutcomeUpdate,
+    searchAttributes: sagaStartSearchAttributes({ orderId: input.orderId, userId: input.userId }),
   });
 }
 

@@ -21,6 +21,7 @@ import {
   reservationCancelUpdate,
   reservationHoldUpdate,
   reservationWorkflowId,
+  sagaStartSearchAttributes,
   type ReservationStatus,
   type SeatReservationInput,
 } from '../../common/index.ts';
@@ -98,6 +99,8 @@ export async function reserveAnswer(deps: AppDeps, log: Logger, input: SeatReser
     taskQueue: config.temporal.taskQueue,
     input,
     update: reservationHoldUpdate,
+    // The saga's own expiry is its first task's clock + holdMs: a few ms after this estimate.
+    searchAttributes: sagaStartSearchAttributes({ reservationId, userId: input.userId, holdExpiresAt: new Date(Date.now() + input.holdMs) }),
   });
   log.info({ answer: answer.kind }, 'reservation started');
   if (answer.kind === 'outcome') {

@@ -32,6 +32,7 @@ import {
   ORDER_CHECKOUT_WORKFLOW,
   orderOutcomeUpdate,
   orderWorkflowId,
+  sagaStartSearchAttributes,
   type OrderCheckoutInput,
   type OrderOutcome,
 } from '../../common/index.ts';
@@ -58,6 +59,7 @@ async function eagerCheckout(input: OrderCheckoutInput): Promise<OrderOutcome> {
       args: [input],
       requestEagerStart: true,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: sagaStartSearchAttributes({ orderId: input.orderId, userId: input.userId }),
     });
     if (!handle.eagerlyStarted) eagerMisses += 1;
     try {

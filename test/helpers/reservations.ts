@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { reservationWorkflowId } from '../../common/ids.ts';
 import { reservationHoldUpdate, type HoldOutcome, type SeatReservationInput } from '../../common/reservations.ts';
+import { sagaStartSearchAttributes } from '../../common/saga.ts';
 import type { TestStack } from './stack.ts';
 
 /** A reservation input with a fresh id, for `userId`'s hold of `seatIds` for `holdMs`. */
@@ -32,6 +33,7 @@ export function holdSeats(stack: Pick<TestStack, 'env' | 'config'>, input: SeatR
       taskQueue: stack.config.temporal.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: sagaStartSearchAttributes({ reservationId: input.reservationId, userId: input.userId, holdExpiresAt: new Date(Date.now() + input.holdMs) }),
     }),
   });
 }

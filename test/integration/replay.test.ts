@@ -4,19 +4,23 @@
  * a non-determinism error. A change that running sagas would trip over (reordered steps,
  * a new command without `patched()`) fails here before it reaches production. Histories
  * of every version replay, the sagas started before the outbox (v1-v6, which deliver their
- * event with `notifyDataPlatform`) as well as those that end at their pivot (v7 on).
+ * event with `notifyDataPlatform`) as well as those that end at their pivot (v7 on), and
+ * those that start with their search attributes and upsert them once at the end (v8 on).
  */
 import { describe, it, expect, beforeAll } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { OUTBOX_AFTER_PIVOT_PATCH } from '../../common/outbox.ts';
+import { SAGA_ONE_UPSERT_PATCH } from '../../common/saga.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { bundleWorkflows } from '../helpers/temporal.ts';
 
 const HISTORIES = fileURLToPath(new URL('../histories/', import.meta.url));
 /** The first version recorded with the transactional outbox (patch `outbox-after-pivot`). */
 const OUTBOX_VERSION = 7;
+/** The first version recorded with the search attributes given at start (patch {@link SAGA_ONE_UPSERT_PATCH}). */
+const ONE_UPSERT_VERSION = 8;
 let bundle: WorkflowBundleWithSourceMap;
 let files: string[];
 
@@ -83,18 +87,34 @@ describe('workflow replay', () => {
     );
     expect(shapes.filter((s) => s.outbox).map((s) => s.file)).toEqual(expect.arrayContaining(['v7-order-confirmed.json', 'v7-reservation-confirmed-after-top-up.json']));
     for (const shape of shapes) {
-      expect({ file: shape.file, notifies: shape.notifies, patched: shape.patches.includes(OUTBOX_AFTER_PIVOT_PATCH) }).toEqual({
-        file: shape.file,
-        notifies: !shape.outbox,
-        patched: shape.outbox,
-      });
+      // From v8 on the outbox is part of the saga's shape: the one v8 patch stands for it.
+      const patched = shape.patches.includes(OUTBOX_AFTER_PIVOT_PATCH) || shape.patches.includes(SAGA_ONE_UPSERT_PATCH);
+      expect({ file: shape.file, notifies: shape.notifies, patched }).toEqual({ file: shape.file, notifies: !shape.outbox, patched: shape.outbox });
     }
+  });
+
+  it('has, from v8 on, one patch marker and the business search attributes upserted only at the end or when parked', async () => {
+    const sagas = files.filter((f) => Number(/^v(\d+)-/.exec(f)![1]) >= ONE_UPSERT_VERSION && !f.includes('points-top-up'));
+    expect(sagas).toEqual(expect.arrayContaining(['v8-order-confirmed.json', 'v8-order-out-of-stock.json', 'v8-reservation-cancelled.json']));
+    for (const file of sagas) {
+      const { events } = JSON.parse(await readFile(`${HISTORIES}${file}`, 'utf8')) as { events: HistoryEvent[] };
+      expect({ file, patches: patchIds(events) }).toEqual({ file, patches: [SAGA_ONE_UPSERT_PATCH] });
+      // The ids and PENDING came with the start (v8-order-unknown-user was started without them: one upsert of them first).
+      const upserts = upsertedKeys(events).filter((keys) => !keys.includes('TemporalChangeVersion'));
+      const starting = file === 'v8-order-unknown-user.json' ? 1 : 0;
+      const parked = file.includes('compensation-failed-then-retried') ? 1 : 0;
+      expect({ file, upserts: upserts.length }).toEqual({ file, upserts: starting + parked + 1 });
+      expect(upserts.slice(starting).every((keys) => keys.includes('SagaStatus'))).toBe(true);
+    }
+    const confirmed = await readFile(`${HISTORIES}v8-order-confirmed.json`, 'utf8');
+    expect(upsertedKeys((JSON.parse(confirmed) as { events: HistoryEvent[] }).events)).toEqual([['TemporalChangeVersion'], ['SagaStatus']]);
   });
 });
 
 /** An event of a recorded history, as the CLI writes it (proto3 JSON), with what these checks read. */
 interface HistoryEvent {
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+  upsertWorkflowSearchAttributesEventAttributes?: { searchAttributes?: { indexedFields?: Record<string, unknown> } };
   markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> };
 }
 
@@ -109,5 +129,13 @@ function patchIds(events: HistoryEvent[]): string[] {
     const marker = e.markerRecordedEventAttributes;
     const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0]?.data : undefined;
     return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
+/** The search attribute names of each upsert of a history, in order (each sorted). */
+function upsertedKeys(events: HistoryEvent[]): string[][] {
+  return events.flatMap((e) => {
+    const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+    return fields ? [Object.keys(fields).sort()] : [];
   });
 }

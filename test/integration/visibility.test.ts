@@ -1,7 +1,8 @@
 /**
  * Finding sagas the way an operator does in the Web UI or with `temporal workflow list
  * --query`: sagas ending in each state are found through the visibility API by the
- * custom search attributes the workflows upsert.
+ * custom search attributes the API gives at their start and the workflows upsert at their
+ * end (or when they park).
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { orderWorkflowId, reservationWorkflowId } from '../../common/ids.ts';
@@ -58,5 +59,9 @@ describe('finding sagas by search attributes', () => {
       1,
     );
     expect(holding).toEqual([reservationWorkflowId(held.body.reservationId)]);
+    // The holding saga upserted none of them: the start gave its ids, PENDING and the expiry.
+    const events = (await stack.env.client.workflow.getHandle(holding[0]!).fetchHistory()).events ?? [];
+    const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    expect(upserted).toEqual(['TemporalChangeVersion']);
   });
 });

@@ -6,7 +6,10 @@
  *   node test/tools/record-histories.ts [label] [path ...]
  *
  * With paths (`order-confirmed`, `reservation-compensation-failed-then-retried`, ...) it
- * records only those.
+ * records only those. Sagas started through the client here are given the search
+ * attributes the API gives (common/saga.ts `sagaStartSearchAttributes`), except
+ * `order-unknown-user`, started without any, as another client might: the saga upserts
+ * its ids itself then (workflows/observability.ts).
  * It starts the in-process test stack (real Temporal dev server, test database, mock
  * data platform) and drives each path through the API or the client. It never builds
  * the Temporal CLI: run `npm test` or `node scripts/ensure-temporal-cli.ts` once first.
@@ -19,6 +22,7 @@ import { promisify } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ORDER_CHECKOUT_WORKFLOW, orderWorkflowId, reservationWorkflowId, topUpWorkflowId } from '../../common/ids.ts';
+import { sagaStartSearchAttributes } from '../../common/saga.ts';
 import {
   cancelReservationSignal,
   payReservationUpdate,
@@ -100,6 +104,7 @@ async function couponOrder(balance: number, terms: TestCampaign & { owner?: 'oth
       workflowId: orderWorkflowId(orderId),
       taskQueue: stack.config.temporal.taskQueue,
       args: [{ orderId, userId, items: [{ productId, quantity: 1 }], requestHash: 'record', stepActivities: 'local', couponId }],
+      typedSearchAttributes: sagaStartSearchAttributes({ orderId, userId }),
     });
   return { orderId, userId, workflowId: orderWorkflowId(orderId), start };
 }
