@@ -4,6 +4,11 @@
  * own address (`API_METRICS_ADDRESS`, never the public port), graceful shutdown on
  * SIGTERM/SIGINT. {@link startApiServer} runs the same server in-process for tests and
  * the start-all script.
+ *
+ * Tracing (config/tracing.ts) starts first, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set. An
+ * instrumentation patches only modules loaded after it, so this module imports the ORM
+ * (pg) and the Koa app only when they are needed, after tracing started: keep pg and koa
+ * out of its static imports.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -14,11 +19,12 @@ import type { Router } from '@koa/router';
 import { loadConfig } from '../config/index.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { createLogger } from '../config/logger.ts';
-import { openOrm } from '../db/orm.ts';
-import { createApp, type AppDeps, type AppState } from './app.ts';
+import { startTracing } from '../config/tracing.ts';
+import type { AppDeps, AppState } from './app.ts';
 import { startMetricsListener, type RunningMetricsListener } from './metrics/listener.ts';
 import { createApiMetrics } from './middleware/metrics.ts';
 import { answerProtocolErrors } from './protocol-errors.ts';
+import { temporalClientInterceptors } from './temporal.ts';
 
 /** A listening API server. */
 export interface RunningApiServer {
@@ -62,6 +68,8 @@ export interface ApiServerOptions {
  */
 export async function startApiServer(deps: AppDeps, options: ApiServerOptions): Promise<RunningApiServer> {
   const metrics = createApiMetrics();
+  // Imported here, not above: Koa must load after tracing's instrumentation (see the top of this file).
+  const { createApp } = await import('./app.ts');
   const app = createApp(deps, metrics);
   if (options.extraRouter) app.use(options.extraRouter.routes());
   // Node's own refusal of an HTTP/1.1 request without Host is a 400 with no body; with
@@ -107,9 +115,12 @@ async function closeServer(server: Server): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config, 'api');
+  const tracing = await startTracing(config.tracing, { service: 'sagas-api', instrument: ['http', 'koa', 'pg'] });
+  if (tracing) logger.info({ endpoint: config.tracing.endpoint, protocol: config.tracing.protocol }, 'tracing on');
+  const { openOrm } = await import('../db/orm.ts');
   const orm = await openOrm(config.database);
   const connection = await Connection.connect(await temporalConnectionOptions(config.temporal));
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: await temporalClientInterceptors(tracing !== undefined) });
   const server = await startApiServer(
     { orm, client, config, logger },
     { host: config.api.host, port: config.api.port, metricsAddress: config.api.metricsAddress },
@@ -128,6 +139,7 @@ async function main(): Promise<void> {
       await server.close();
       await orm.close();
       await connection.close();
+      await tracing?.shutdown();
       logger.info('API stopped');
     } catch (err) {
       logger.error({ err }, 'API shutdown failed');

@@ -11,9 +11,13 @@ import {
   WorkflowUpdateStage,
   isGrpcServiceError,
   type Client,
+  type ClientInterceptors,
+  type WorkflowClientInterceptor,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
 import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
+import { withRequestId } from '../common/request-id.ts';
+import { currentRequestId } from './middleware/request-context.ts';
 
 /** Deadline of short calls made for reads and health checks (Query, Describe, system info), in ms. */
 export const SHORT_CALL_DEADLINE_MS = 2000;
@@ -104,4 +108,41 @@ export async function queryOrNull<Result>(
     onError(err);
     return null;
   }
+}
+
+/**
+ * Client interceptor: every workflow start, Update, Update-with-Start, Signal and
+ * Signal-with-Start made while an API request is handled carries that request's id as a
+ * Temporal header (common/request-id.ts), which the workflow and its activities put into
+ * their log records. Calls made outside a request carry none.
+ */
+export function requestIdClientInterceptor(requestId: () => string | undefined = currentRequestId): WorkflowClientInterceptor {
+  return {
+    start: (input, next) => next({ ...input, headers: withRequestId(input.headers, requestId()) }),
+    startWithDetails: (input, next) => next({ ...input, headers: withRequestId(input.headers, requestId()) }),
+    startUpdate: (input, next) => next({ ...input, headers: withRequestId(input.headers, requestId()) }),
+    startUpdateWithStart: (input, next) => {
+      const id = requestId();
+      return next({ ...input, workflowStartHeaders: withRequestId(input.workflowStartHeaders, id), updateHeaders: withRequestId(input.updateHeaders, id) });
+    },
+    signal: (input, next) => next({ ...input, headers: withRequestId(input.headers, requestId()) }),
+    signalWithStart: (input, next) => next({ ...input, headers: withRequestId(input.headers, requestId()) }),
+  };
+}
+
+/**
+ * The interceptors of the API's Temporal client: the request id always; with `tracing`,
+ * OpenTelemetry's client interceptor first (a `StartWorkflow`, `UpdateWithStartWorkflow`,
+ * `StartWorkflowUpdate`, `SignalWorkflow`, `QueryWorkflow`... span per call, child of the
+ * request's span, its context sent in the headers). The interceptors package is loaded
+ * only when `tracing` is true.
+ */
+export async function temporalClientInterceptors(tracing: boolean): Promise<ClientInterceptors> {
+  const workflow: WorkflowClientInterceptor[] = [];
+  if (tracing) {
+    const { OpenTelemetryWorkflowClientInterceptor } = await import('@temporalio/interceptors-opentelemetry');
+    workflow.push(new OpenTelemetryWorkflowClientInterceptor());
+  }
+  workflow.push(requestIdClientInterceptor());
+  return { workflow };
 }

@@ -241,6 +241,18 @@ export const EnvSchema = z.object({
   AUTH_OPERATOR_ROLE: z.string().min(1).default('operator'),
   /** API: clock skew accepted on `exp` and `nbf`, in seconds. */
   AUTH_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
+  /**
+   * OpenTelemetry tracing (config/tracing.ts): the OTLP collector's base URL, e.g.
+   * `http://otel-collector:4318`; spans go to `<url>/v1/traces`. Unset or empty: tracing is
+   * off (no SDK, no instrumentation, no interceptors).
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.union([z.literal(''), z.url()]).optional(),
+  /** Tracing: the OTLP encoding over HTTP, `http/protobuf` (default) or `http/json`. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json', '']).optional(),
+  /** Tracing: headers sent with every export, `key=value` pairs separated by commas (e.g. a vendor's API key); a secret. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  /** Tracing: the `service.name` of this process's spans; default `sagas-api` or `sagas-worker`. */
+  OTEL_SERVICE_NAME: z.string().optional(),
 }).superRefine((e, ctx) => {
   if (e.NODE_ENV === 'production' && (!e.IDEMPOTENCY_SECRET || e.IDEMPOTENCY_SECRET === DEV_IDEMPOTENCY_SECRET)) {
     ctx.addIssue({

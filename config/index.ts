@@ -105,6 +105,22 @@ export type AppConfig = Readonly<{
     reservationGraceMs: number;
     batchSize: number;
   }>;
+  /** OpenTelemetry tracing (config/tracing.ts); see {@link TracingSettings}. */
+  tracing: TracingSettings;
+}>;
+
+/**
+ * Where and how a process exports its spans over OTLP/HTTP. `endpoint` undefined: tracing
+ * is off, and nothing of OpenTelemetry is loaded or installed.
+ */
+export type TracingSettings = Readonly<{
+  /** The collector's base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`); spans go to `<endpoint>/v1/traces`. */
+  endpoint: string | undefined;
+  protocol: 'http/protobuf' | 'http/json';
+  /** Headers of every export request (`OTEL_EXPORTER_OTLP_HEADERS`); secrets, never logged. */
+  headers: Readonly<Record<string, string>>;
+  /** `service.name` of the spans (`OTEL_SERVICE_NAME`); undefined: the process's own (`sagas-api`, `sagas-worker`). */
+  serviceName: string | undefined;
 }>;
 
 /** The issuer string of the built-in development issuer's tokens. */
@@ -274,7 +290,29 @@ export function loadConfig(
       reservationGraceMs: e.RECONCILIATION_RESERVATION_GRACE_MS,
       batchSize: e.RECONCILIATION_BATCH_SIZE,
     },
+    tracing: {
+      endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+      protocol: e.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf',
+      headers: otlpHeaders(e.OTEL_EXPORTER_OTLP_HEADERS),
+      serviceName: e.OTEL_SERVICE_NAME || undefined,
+    },
   });
+}
+
+/** `k1=v1,k2=v2` (the OTLP exporters' header list; values may be percent-encoded) as a record. */
+function otlpHeaders(list: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of (list ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    const value = pair.slice(at + 1).trim();
+    try {
+      headers[pair.slice(0, at).trim()] = decodeURIComponent(value);
+    } catch {
+      headers[pair.slice(0, at).trim()] = value;
+    }
+  }
+  return headers;
 }
 
 /** TLS is on when asked for, or when a client certificate, a CA or an API key (Cloud) implies it. */

@@ -11,7 +11,10 @@ import type { AppConfig } from '../config/index.ts';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import { createDataPlatformClient } from '../activities/data-platform.ts';
 import type { Orm } from '../db/orm.ts';
+import type { Tracing } from '../config/tracing.ts';
 import { databaseFailureInterceptor } from './database-failures.ts';
+import { requestIdActivityInterceptor } from './request-id.ts';
+import { workerTracingOptions } from './tracing.ts';
 
 // `.ts` when run from source, `.js` when compiled into dist/ by `npm run build`.
 const COMPILED = import.meta.url.endsWith('.js');
@@ -28,6 +31,27 @@ export const PREBUILT_WORKFLOW_BUNDLE_PATH = COMPILED
   ? fileURLToPath(new URL('../workflow-bundle.js', import.meta.url))
   : undefined;
 
+/**
+ * The prebuilt bundle with the tracing interceptors as well (dist/workflow-bundle-tracing.js),
+ * which a compiled worker with tracing on loads instead of {@link PREBUILT_WORKFLOW_BUNDLE_PATH}.
+ */
+export const PREBUILT_TRACING_WORKFLOW_BUNDLE_PATH = COMPILED
+  ? fileURLToPath(new URL('../workflow-bundle-tracing.js', import.meta.url))
+  : undefined;
+
+/**
+ * The workflow interceptor modules a bundle of the saga workflows includes: the request id
+ * (workflows/request-id-interceptors.ts) always, OpenTelemetry's
+ * (workflows/tracing-interceptors.ts) when `tracing`. A worker that bundles at start-up
+ * passes them to the bundler; `npm run build` bundles both sets (scripts/build.ts).
+ */
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  const ext = COMPILED ? 'js' : 'ts';
+  const modules = [fileURLToPath(new URL(`../workflows/request-id-interceptors.${ext}`, import.meta.url))];
+  if (tracing) modules.push(fileURLToPath(new URL(`../workflows/tracing-interceptors.${ext}`, import.meta.url)));
+  return modules;
+}
+
 /** What {@link createSagaWorker} needs. `workflowBundle` skips bundling (tests bundle once). */
 export interface SagaWorkerOptions {
   connection: NativeConnection;
@@ -42,6 +66,11 @@ export interface SagaWorkerOptions {
   workflowBundlePath?: string | undefined;
   /** Told which workflow code the worker loads. */
   logger?: Logger;
+  /**
+   * The process's started tracing (config/tracing.ts); undefined: tracing off, and no
+   * tracing interceptor, sink or workflow module is installed.
+   */
+  tracing?: Tracing | undefined;
   /** Activities to use instead of the real ones, by name (tests inject faults this way). */
   activityOverrides?: Partial<ReturnType<typeof createActivities>>;
   tuning?: Pick<
@@ -72,11 +101,16 @@ export function workerTuning(worker: AppConfig['worker']): NonNullable<SagaWorke
 /**
  * Creates (but does not run) a worker for both sagas on `taskQueue`. Every activity, normal
  * or local, runs behind {@link databaseFailureInterceptor}: a data exception or a constraint
- * violation from PostgreSQL fails it for good instead of being retried.
+ * violation from PostgreSQL fails it for good instead of being retried; and behind
+ * {@link requestIdActivityInterceptor}, which puts the request id into its log records.
+ * With `options.tracing`, the OpenTelemetry interceptors and workflow span sink as well
+ * (worker/tracing.ts). A worker that bundles at start-up bundles the interceptor modules of
+ * {@link workflowInterceptorModules}; a given bundle is used as it is.
  */
-export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
+export async function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
   const activities = { ...createActivities(options.deps), ...options.activityOverrides };
-  const workflows = workflowSource(options);
+  const tracing = await workerTracingOptions(options.tracing);
+  const workflows = workflowSource({ ...options, tracing: options.tracing !== undefined });
   options.logger?.info(
     'workflowsPath' in workflows ? { workflowsPath: workflows.workflowsPath } : { workflowBundle: workflowBundlePathOf(workflows) },
     'workflowsPath' in workflows ? 'bundling workflows from source' : 'loading the prebuilt workflow bundle',
@@ -86,7 +120,11 @@ export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities,
-    interceptors: { activity: [databaseFailureInterceptor] },
+    interceptors: {
+      activity: [...tracing.activityInterceptors, requestIdActivityInterceptor, databaseFailureInterceptor],
+      ...('workflowsPath' in workflows ? { workflowModules: workflowInterceptorModules(options.tracing !== undefined) } : {}),
+    },
+    sinks: tracing.sinks,
     ...workflows,
     ...options.tuning,
   });
@@ -98,13 +136,20 @@ export function createSagaWorker(options: SagaWorkerOptions): Promise<Worker> {
  * its activities on `orm`. The process entry points use this; tests build theirs with
  * {@link createSagaWorker}.
  */
-export function createConfiguredSagaWorker(config: AppConfig, connection: NativeConnection, orm: Orm, logger?: Logger): Promise<Worker> {
+export function createConfiguredSagaWorker(
+  config: AppConfig,
+  connection: NativeConnection,
+  orm: Orm,
+  logger?: Logger,
+  tracing?: Tracing,
+): Promise<Worker> {
   return createSagaWorker({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundlePath: config.worker.workflowBundlePath,
     ...(logger ? { logger } : {}),
+    tracing,
     deps: {
       orm,
       dataPlatform: createDataPlatformClient({ baseUrl: config.dataPlatform.url, timeoutMs: config.dataPlatform.timeoutMs }),
@@ -120,12 +165,16 @@ type WorkflowSource = Pick<WorkerOptions, 'workflowBundle'> | Pick<WorkerOptions
 
 /**
  * Which workflow code the worker runs: the given bundle, else the bundle file named by
- * `workflowBundlePath`, else the prebuilt bundle of a compiled worker when it exists,
- * else the workflows/ source, bundled at start-up (a few seconds).
+ * `workflowBundlePath`, else the prebuilt bundle of a compiled worker when it exists (the
+ * one with the tracing interceptors when `tracing`), else the workflows/ source, bundled
+ * at start-up (a few seconds). A given bundle or `workflowBundlePath` is used as it is: it
+ * has the interceptor modules it was built with (see {@link workflowInterceptorModules}).
  *
  * @throws Error when `workflowBundlePath` names a missing file.
  */
-export function workflowSource(options: Pick<SagaWorkerOptions, 'workflowBundle' | 'workflowBundlePath'>): WorkflowSource {
+export function workflowSource(
+  options: Pick<SagaWorkerOptions, 'workflowBundle' | 'workflowBundlePath'> & { tracing?: boolean },
+): WorkflowSource {
   if (options.workflowBundle) return { workflowBundle: options.workflowBundle };
   if (options.workflowBundlePath) {
     if (!existsSync(options.workflowBundlePath)) {
@@ -133,8 +182,9 @@ export function workflowSource(options: Pick<SagaWorkerOptions, 'workflowBundle'
     }
     return { workflowBundle: { codePath: options.workflowBundlePath } };
   }
-  if (PREBUILT_WORKFLOW_BUNDLE_PATH && existsSync(PREBUILT_WORKFLOW_BUNDLE_PATH)) {
-    return { workflowBundle: { codePath: PREBUILT_WORKFLOW_BUNDLE_PATH } };
+  const prebuilt = options.tracing ? PREBUILT_TRACING_WORKFLOW_BUNDLE_PATH : PREBUILT_WORKFLOW_BUNDLE_PATH;
+  if (prebuilt && existsSync(prebuilt)) {
+    return { workflowBundle: { codePath: prebuilt } };
   }
   return { workflowsPath: WORKFLOWS_PATH };
 }

@@ -1,4 +1,5 @@
 /** Request id and per-request logger. */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../config/logger.ts';
@@ -9,6 +10,17 @@ import { ApiError, ErrorCode } from '../errors.ts';
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
 const MAX_REQUEST_ID_LENGTH = 100;
+
+/** The request id of the request being handled, for code that has no `ctx` (the Temporal client's interceptor). */
+const requestScope = new AsyncLocalStorage<string>();
+
+/**
+ * The request id of the API request whose handling is running now (set by
+ * {@link requestContext}); undefined outside a request.
+ */
+export function currentRequestId(): string | undefined {
+  return requestScope.getStore();
+}
 
 /**
  * Returns a safe version of an incoming request id: only `[A-Za-z0-9._:-]` kept, at most
@@ -22,8 +34,9 @@ export function sanitizeRequestId(raw: string | undefined): string | undefined {
 
 /**
  * Middleware: sets `ctx.state.requestId` (the incoming `X-Request-Id`, sanitized, or a new
- * UUID), echoes it in the `X-Request-Id` response header, and puts a child logger with
- * `requestId` in `ctx.state.log`.
+ * UUID), echoes it in the `X-Request-Id` response header, puts a child logger with
+ * `requestId` in `ctx.state.log`, and runs the rest of the request with it as
+ * {@link currentRequestId} (the Temporal client sends it on to the sagas' logs, api/temporal.ts).
  *
  * @throws ApiError 400 BadRequest for an HTTP/1.1 request without a Host header.
  */
@@ -38,6 +51,6 @@ export function requestContext(logger: Logger): Middleware<AppState> {
     if (ctx.req.httpVersion === '1.1' && ctx.req.headers.host === undefined) {
       throw new ApiError(400, ErrorCode.BadRequest, 'An HTTP/1.1 request needs a Host header');
     }
-    await next();
+    await requestScope.run(requestId, next);
   };
 }
