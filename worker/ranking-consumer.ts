@@ -7,8 +7,10 @@
  *
  * It wakes on the pivots' NOTIFY on the outbox channel (common/outbox.ts `OUTBOX_CHANNEL`,
  * a LISTEN connection of its own) and on a slow safety poll (worker/listen-loop.ts), and
- * each pass consumes batches until nothing is left. Metric (the worker's Prometheus
- * endpoint): `ranking_events_consumed_total`.
+ * each pass consumes batches until nothing is left, reading the outbox from the
+ * consumer's position on (`ranking_consumer_position`, shared by the replicas), so a
+ * pass costs the rows written since, not the outbox's history. Metric (the worker's
+ * Prometheus endpoint): `ranking_events_consumed_total`.
  */
 import type { MetricMeter } from '@temporalio/common';
 import type { Logger } from 'pino';

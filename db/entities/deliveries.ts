@@ -16,7 +16,9 @@ export const DELIVERY_STATUSES = OUTBOX_STATUSES;
  * `occurredAt` and `payload`. `attempts` counts POSTs made; `lastError` keeps the latest
  * failure for operators (a FAILED row: the platform's 4xx). The relay tries a PENDING row
  * once `nextAttemptAt` has passed (backoff after a transient failure) and holds it while
- * `claimedUntil` lies ahead (its lease).
+ * `claimedUntil` lies ahead (its lease). `recordedXid` is the id of the transaction that
+ * inserted the row (a column default, never written by the application): the ranking
+ * consumer reads from its position by it (db/ranking.ts).
  */
 export const DataPlatformDelivery = defineEntity({
   name: 'DataPlatformDelivery',
@@ -34,5 +36,6 @@ export const DataPlatformDelivery = defineEntity({
     claimedUntil: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
     deliveredAt: p.datetime().nullable(),
+    recordedXid: p.string().columnType('xid8').defaultRaw('pg_current_xact_id()').lazy(),
   },
 });

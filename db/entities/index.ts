@@ -14,7 +14,7 @@ import { Coupon, CouponCampaign, CouponRedemption } from './coupons.ts';
 import { Order, OrderLine, StockReservation } from './orders.ts';
 import { Payment } from './payments.ts';
 import { QueueCounter, QueueToken } from './queue.ts';
-import { ProductSalesDaily, RankingConsumedEvent } from './ranking.ts';
+import { ProductSalesDaily, RankingConsumedEvent, RankingConsumerPosition } from './ranking.ts';
 
 export const ALL_ENTITIES = [
   Product,
@@ -37,4 +37,5 @@ export const ALL_ENTITIES = [
   QueueToken,
   ProductSalesDaily,
   RankingConsumedEvent,
+  RankingConsumerPosition,
 ];

@@ -35,3 +35,18 @@ export const RankingConsumedEvent = defineEntity({
     consumedAt: p.datetime(),
   },
 });
+
+/**
+ * Where the ranking consumer `consumer` stands: every `order.confirmed` outbox row whose
+ * `recorded_xid` is below `scannedBelowXid` (a PostgreSQL xid8, as text) is consumed, so a
+ * pass reads only the rows from there on (db/ranking.ts says why none is skipped).
+ */
+export const RankingConsumerPosition = defineEntity({
+  name: 'RankingConsumerPosition',
+  tableName: 'ranking_consumer_position',
+  properties: {
+    consumer: p.string().length(100).primary(),
+    scannedBelowXid: p.string().columnType('xid8'),
+    updatedAt: p.datetime(),
+  },
+});
