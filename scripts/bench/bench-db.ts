@@ -58,8 +58,8 @@ export class BenchDatabase {
   readonly watcher: OrderWatcher;
   readonly #admin: LazyClient;
   readonly #bench: LazyClient;
-  #pids: number[] = [];
-  #pidsAt = 0;
+  /** Last backend list per set of database names, and when it was read (ms epoch). */
+  readonly #pids = new Map<string, { pids: number[]; at: number }>();
 
   constructor(benchDbUrl: string) {
     this.name = new URL(benchDbUrl).pathname.slice(1);
@@ -100,16 +100,26 @@ export class BenchDatabase {
    * Pids of the PostgreSQL backends serving the bench database (they change as pools grow
    * and shrink), listed at most once a second; on an error, the last list.
    */
-  postgresPids = async (): Promise<number[]> => {
-    if (Date.now() - this.#pidsAt > 1000) {
-      this.#pidsAt = Date.now();
+  postgresPids = (): Promise<number[]> => this.backendPids([this.name]);
+
+  /**
+   * Pids of the PostgreSQL backends connected to any of the databases `names` (e.g. the
+   * Temporal server's persistence and visibility databases, apart from the bench
+   * database's), listed at most once a second per set of names; on an error, the last list.
+   */
+  backendPids = async (names: readonly string[]): Promise<number[]> => {
+    const key = [...names].sort().join(',');
+    const cached = this.#pids.get(key) ?? { pids: [], at: 0 };
+    if (Date.now() - cached.at > 1000) {
+      cached.at = Date.now();
+      this.#pids.set(key, cached);
       try {
-        this.#pids = (await this.adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [this.name])).map((r) => r.pid);
+        cached.pids = (await this.adminQuery<{ pid: number }>('select pid from pg_stat_activity where datname = any($1::text[])', [[...names]])).map((r) => r.pid);
       } catch {
         // keep the last list; the next sample tries again
       }
     }
-    return this.#pids;
+    return cached.pids;
   };
 
   /** Closes the watcher (orders still watched resolve ERROR) and ends both connections. */

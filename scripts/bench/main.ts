@@ -5,7 +5,8 @@
  * 1. Creates, migrates and reseeds the bench database (`sagas_bench` next to
  *    DATABASE_URL's, or BENCH_DATABASE_URL).
  * 2. Saga: starts a Temporal dev server of its own (free port, SQLite file in a temporary
- *    folder), the mock data platform, the worker and the API as child processes; drives
+ *    folder; or with `--temporal cluster` the real server on PostgreSQL, databases
+ *    `<bench db>_temporal*`), the mock data platform, the worker and the API as child processes; drives
  *    POST /orders in a closed loop at each concurrency level, then in an open loop at
  *    fixed arrival rates.
  * 3. Baseline: stops all that, starts the baseline server (the same Koa app with a route
@@ -42,8 +43,8 @@ import { BASELINE_ORDERS_PATH } from './paths.ts';
 import type { ProcessGroup } from './proc.ts';
 import { markdown, writeReport } from './report.ts';
 import { computeRatios, newResults } from './results.ts';
-import { BENCH_NAMESPACE, commonEnv, startSagaStack, type StackContext } from './saga-stack.ts';
-import { freePort, prepareBenchDatabase, spawnNodePart, waitForPart, type StackPart } from './stack.ts';
+import { BENCH_NAMESPACE, commonEnv, startSagaStack, type StackContext, type Stoppable } from './saga-stack.ts';
+import { freePort, prepareBenchDatabase, spawnNodePart, waitForPart } from './stack.ts';
 import { runSteady, writeSteady } from './steady.ts';
 
 const options = parseBenchOptions();
@@ -108,7 +109,7 @@ async function readEagerCounts(apiUrl: string): Promise<void> {
 }
 
 async function runSaga(fixture: OrderMixFixture): Promise<void> {
-  const parts: StackPart[] = [];
+  const parts: Stoppable[] = [];
   try {
     const stack = await startSagaStack(stackContext, parts);
     results.startup.apiReadyMs = Date.now() - stack.workerSpawned;

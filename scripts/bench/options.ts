@@ -26,6 +26,12 @@ export interface BenchOptions {
   couponShare: number;
   /** Extra environment of the worker and API processes. */
   extraEnv: Record<string, string>;
+  /**
+   * Which Temporal server the saga runs on: `dev`, a dev server of its own (SQLite file),
+   * or `cluster`, the real server on PostgreSQL (scripts/temporal-cluster.ts) on
+   * databases of its own next to the bench database.
+   */
+  temporal: TemporalKind;
   /** Tuning flags of the Temporal dev server, one argv entry each. */
   temporalFlags: string[];
   /** Whether the worker gets a workflow bundle built beforehand. */
@@ -43,6 +49,10 @@ export interface BenchOptions {
   /** A steady-state run (`--steady`, scripts/bench/steady.ts) instead of the levels; undefined without it. */
   steady: SteadyOptions | undefined;
 }
+
+/** The Temporal servers the saga can be measured on (`--temporal`). */
+export const TEMPORAL_KINDS = ['dev', 'cluster'] as const;
+export type TemporalKind = (typeof TEMPORAL_KINDS)[number];
 
 /** The settings of a waiting-queue run (`--queue`, scripts/bench/queue.ts). */
 export interface QueueBenchOptions {
@@ -67,6 +77,9 @@ export interface QueueBenchOptions {
  * - `--fail-share 0.1`: share of orders failing on purpose;
  * - `--coupon-share 0.2`: share of orders using a coupon (of the bench's open campaigns);
  * - `--env KEY=VALUE` (repeatable): settings of the worker and API processes;
+ * - `--temporal dev|cluster` [dev]: the saga on a dev server of its own (SQLite), or on
+ *   the real Temporal server on PostgreSQL (databases `<bench db>_temporal` and
+ *   `<bench db>_temporal_visibility`, dropped first; free ports);
  * - `--temporal-flag '<flags>'` (repeatable, split at spaces): replaces the dev server's
  *   tuning flags;
  * - `--no-prebuilt-bundle`, `--skip-saga`, `--skip-baseline`;
@@ -80,8 +93,9 @@ export interface QueueBenchOptions {
  *   (ACTIVE tokens per performance), `--queue-users 10000` and `--queue-rate 1000` (the
  *   join storm: users, joins/s), `--queue-drain-users 1000` (the drain phase).
  *
- * Throws on an unknown option (node:util parseArgs), on an `--env` without `=`, and on a
- * queue setting that is not a positive integer.
+ * Throws on an unknown option (node:util parseArgs), on an `--env` without `=`, on a
+ * `--temporal` other than dev or cluster, and on a queue setting that is not a positive
+ * integer.
  */
 export function parseBenchOptions(argv: string[] = process.argv.slice(2)): BenchOptions {
   const { values: args } = parseArgs({
@@ -95,6 +109,7 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
       'fail-share': { type: 'string', default: '0.1' },
       'coupon-share': { type: 'string', default: '0.2' },
       env: { type: 'string', multiple: true, default: [] },
+      temporal: { type: 'string', default: 'dev' },
       'temporal-flag': { type: 'string', multiple: true },
       'no-prebuilt-bundle': { type: 'boolean', default: false },
       'skip-baseline': { type: 'boolean', default: false },
@@ -122,6 +137,7 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
     failShare: Number(args['fail-share']),
     couponShare: shareOf('--coupon-share', args['coupon-share']),
     extraEnv: parseEnv(args.env),
+    temporal: temporalKind(args.temporal),
     temporalFlags: args['temporal-flag'] ? args['temporal-flag'].flatMap((f) => f.split(' ').filter(Boolean)) : [...DEV_SERVER_TUNING_FLAGS],
     prebuiltBundle: !args['no-prebuilt-bundle'],
     skipSaga: args['skip-saga'],
@@ -145,6 +161,13 @@ export function parseBenchOptions(argv: string[] = process.argv.slice(2)): Bench
         }
       : undefined,
   };
+}
+
+/** A {@link TemporalKind} given as text; throws on anything else. */
+function temporalKind(text: string): TemporalKind {
+  const kind = TEMPORAL_KINDS.find((k) => k === text);
+  if (!kind) throw new Error(`--temporal expects ${TEMPORAL_KINDS.join(' or ')}, got ${text}`);
+  return kind;
 }
 
 /** A positive integer given as text; throws on anything else. */

@@ -54,7 +54,7 @@ export interface BenchResults {
   targets: { name: string; value: string; met: boolean | null }[];
 }
 
-const GROUP_ORDER = ['api', 'baseline', 'worker', 'temporal', 'postgres', 'data-platform', 'loadgen'];
+const GROUP_ORDER = ['api', 'baseline', 'worker', 'temporal', 'postgres', 'postgres-temporal', 'data-platform', 'loadgen'];
 
 function f(v: number | null | undefined, digits = 1): string {
   return v === null || v === undefined ? 'n/a' : v.toFixed(digits);
@@ -62,6 +62,13 @@ function f(v: number | null | undefined, digits = 1): string {
 
 function levelName(l: LevelResult): string {
   return l.mode === 'closed' ? `${l.concurrency} clients` : `${l.targetRate}/s open`;
+}
+
+/** Which Temporal server the saga ran on (`settings.temporal`; runs from before the option ran on the dev server). */
+export function temporalLine(r: Pick<BenchResults, 'settings'>): string {
+  return r.settings.temporal === 'cluster'
+    ? 'Temporal: the real server on PostgreSQL (`--temporal cluster`: all four services in one process, persistence and SQL visibility in two databases of the same PostgreSQL).'
+    : 'Temporal: a dev server of its own (`temporal server start-dev`, SQLite file).';
 }
 
 /** The Markdown report. */
@@ -74,6 +81,7 @@ export function markdown(r: BenchResults): string {
     `Machine: ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GB, ${r.machine.os}; Node ${r.machine.node}; ` +
       `${r.machine.postgres}; Temporal CLI ${r.machine.temporalCli}. Everything (load generator included) on this machine.`,
   );
+  out.push(temporalLine(r));
   out.push(`Load average before the run: ${r.loadAvgBefore.map((v) => v.toFixed(2)).join(' / ')} (1/5/15 min).`);
   out.push('');
   out.push('Orders have two lines; ~' + String(Math.round(Number(r.settings.failShare) * 100)) + '% fail on purpose (half insufficient points, half out of stock) and compensate.');
@@ -81,7 +89,10 @@ export function markdown(r: BenchResults): string {
     out.push(`~${Math.round(Number(r.settings.couponShare) * 100)}% use a coupon (the saga's coupon step; the baseline ignores \`couponId\` and charges the full price).`);
   }
   out.push('Latencies in ms. *HTTP*: until the POST /orders answer; *saga*: until the business outcome (CONFIRMED/CANCELLED; the answer itself unless it was a 202).');
-  out.push('CPU in ms per completed order, by process (postgres: the backends serving the bench database).');
+  out.push(
+    'CPU in ms per completed order, by process (postgres: the backends serving the bench database' +
+      (r.settings.temporal === 'cluster' ? '; postgres-temporal: those serving the Temporal server\'s persistence and visibility databases).' : ').'),
+  );
   out.push('');
   for (const system of ['saga', 'baseline'] as const) {
     const levels = r[system];

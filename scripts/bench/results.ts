@@ -29,6 +29,7 @@ export function newResults(options: BenchOptions, startedAt: Date, database: str
       failShare: options.failShare,
       couponShare: options.couponShare,
       env: options.extraEnv,
+      temporal: options.temporal,
       temporalFlags: options.temporalFlags,
       prebuiltBundle: options.prebuiltBundle,
       combined: options.combined ?? null,

@@ -1,6 +1,8 @@
 /**
  * The saga stack of a benchmark run, started as child processes (stack.ts): a Temporal
- * dev server of its own, the mock data platform, the worker and the API (or both in one
+ * dev server of its own (or, with `--temporal cluster`, the real Temporal server on
+ * PostgreSQL, scripts/temporal-cluster.ts, on databases of its own), the mock data
+ * platform, the worker and the API (or both in one
  * process with `--combined`), each with the bench's environment: `NODE_ENV=production`,
  * `LOG_LEVEL=warn`, the bench database, the bench's token issuer, no rate limit. Shared by
  * the order checkout benchmark (main.ts) and the waiting-queue benchmark (queue.ts).
@@ -9,8 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { pino } from 'pino';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
-import type { BenchDatabase } from './bench-db.ts';
+import { databaseParts } from '../temporal-cluster-setup.ts';
+import { startTemporalCluster, type ClusterPorts } from '../temporal-cluster.ts';
+import { withDatabase, type BenchDatabase } from './bench-db.ts';
 import type { BenchOptions } from './options.ts';
 import { COMBINED_ORDERS_PATH } from './paths.ts';
 import type { ProcessGroup } from './proc.ts';
@@ -36,9 +41,14 @@ export interface StackContext {
   log: (line: string) => void;
 }
 
+/** Something of the stack the caller stops at the end, in reverse order of start. */
+export type Stoppable = Pick<StackPart, 'name' | 'stop'>;
+
 /** The saga stack once its API answers. */
 export interface SagaStack {
   temporalAddress: string;
+  /** The dev server's SQLite file, or undefined on the cluster (`--temporal cluster`). */
+  temporalDbFile: string | undefined;
   apiUrl: string;
   orderPath: string;
   /** Its processes (PostgreSQL and this one included), in the order of the report. */
@@ -74,35 +84,103 @@ export function commonEnv(ctx: StackContext): Record<string, string> {
 }
 
 /**
- * Starts the Temporal dev server, data platform, worker and API; each part joins `parts`
- * as it is spawned (the caller stops them, in reverse). Throws when a part exits during
- * start-up or does not answer within a minute (see its log file).
+ * Starts the Temporal server (`--temporal`), data platform, worker and API; each part
+ * joins `parts` as it is spawned (the caller stops them, in reverse). Throws when a part
+ * exits during start-up or does not answer within a minute (see its log file).
  */
-export async function startSagaStack(ctx: StackContext, parts: StackPart[]): Promise<SagaStack> {
-  ctx.log('saga: starting the Temporal dev server, data platform, worker and API');
-  const temporal = await startTemporal({
-    dbFile: path.join(ctx.tmpDir, 'temporal.db'),
-    namespace: BENCH_NAMESPACE,
-    logDir: ctx.logDir,
-    flags: ctx.options.temporalFlags,
-    cliPath: ctx.cliPath,
-  });
-  parts.push(temporal.part);
+export async function startSagaStack(ctx: StackContext, parts: Stoppable[]): Promise<SagaStack> {
+  const temporal = ctx.options.temporal === 'cluster' ? await startBenchCluster(ctx, parts) : await startDevServer(ctx, parts);
   const env = { ...commonEnv(ctx), TEMPORAL_ADDRESS: temporal.address };
   const dataPlatform = await startDataPlatform(ctx, env, parts);
   const workerEnv = await workerEnvironment(ctx, env, dataPlatform.url);
   const api = await startApiAndWorker(ctx, env, workerEnv, parts);
   const groups: ProcessGroup[] = [
     ...api.groups,
-    { name: 'temporal', pids: () => [temporal.part.pid], trackMemory: true },
-    { name: 'postgres', pids: ctx.db.postgresPids },
+    ...temporal.groups,
     { name: 'data-platform', pids: () => [dataPlatform.part.pid] },
     { name: 'loadgen', pids: () => [process.pid] },
   ];
-  return { temporalAddress: temporal.address, apiUrl: api.url, orderPath: api.orderPath, groups, workerSpawned: api.workerSpawned };
+  return { temporalAddress: temporal.address, temporalDbFile: temporal.dbFile, apiUrl: api.url, orderPath: api.orderPath, groups, workerSpawned: api.workerSpawned };
 }
 
-async function startDataPlatform(ctx: StackContext, env: Record<string, string>, parts: StackPart[]): Promise<{ part: StackPart; url: string }> {
+/** A started Temporal server: its frontend, its SQLite file (dev server only) and the process groups it adds to the report. */
+interface BenchTemporal {
+  address: string;
+  dbFile: string | undefined;
+  groups: ProcessGroup[];
+}
+
+/** The dev server of the run (SQLite file in the run's temporary folder); PostgreSQL serves the bench database only. */
+async function startDevServer(ctx: StackContext, parts: Stoppable[]): Promise<BenchTemporal> {
+  ctx.log('saga: starting the Temporal dev server, data platform, worker and API');
+  const dbFile = path.join(ctx.tmpDir, 'temporal.db');
+  const temporal = await startTemporal({ dbFile, namespace: BENCH_NAMESPACE, logDir: ctx.logDir, flags: ctx.options.temporalFlags, cliPath: ctx.cliPath });
+  parts.push(temporal.part);
+  return {
+    address: temporal.address,
+    dbFile,
+    groups: [
+      { name: 'temporal', pids: () => [temporal.part.pid], trackMemory: true },
+      { name: 'postgres', pids: ctx.db.postgresPids },
+    ],
+  };
+}
+
+/**
+ * The databases of the run's real Temporal server: `<bench db>_temporal` and
+ * `<bench db>_temporal_visibility` on the bench database's PostgreSQL server.
+ */
+export function benchClusterDatabases(benchDbUrl: string): { url: string; visibility: string } {
+  const name = new URL(benchDbUrl).pathname.slice(1);
+  return { url: withDatabase(benchDbUrl, `${name}_temporal`), visibility: `${name}_temporal_visibility` };
+}
+
+/** Nine free ports for the cluster's services (its frontend, history, matching and worker services and their gossip). */
+async function freeClusterPorts(): Promise<ClusterPorts> {
+  const keys = ['frontendGrpc', 'frontendHttp', 'frontendMembership', 'historyGrpc', 'historyMembership', 'matchingGrpc', 'matchingMembership', 'workerGrpc', 'workerMembership'] as const;
+  const ports = new Set<number>();
+  while (ports.size < keys.length) ports.add(await freePort());
+  const list = [...ports];
+  return Object.fromEntries(keys.map((k, i) => [k, list[i]!])) as ClusterPorts;
+}
+
+/**
+ * The real Temporal server on PostgreSQL (`--temporal cluster`, scripts/temporal-cluster.ts;
+ * built with Go when missing) on free ports and on databases of the run, dropped first so
+ * a run starts from nothing as the dev server's fresh SQLite file does; its log in
+ * `temporal.log`, no metrics endpoint. The report's `postgres` group stays the bench
+ * database's backends; `postgres-temporal` is those of the server's two databases.
+ */
+async function startBenchCluster(ctx: StackContext, parts: Stoppable[]): Promise<BenchTemporal> {
+  ctx.log('saga: starting the Temporal server on PostgreSQL, data platform, worker and API');
+  const databases = benchClusterDatabases(ctx.benchDbUrl);
+  const ports = await freeClusterPorts();
+  const log = pino({ level: 'info' }, pino.destination({ dest: path.join(ctx.logDir, 'temporal.log'), sync: true }));
+  const cluster = await startTemporalCluster({
+    log,
+    address: `127.0.0.1:${ports.frontendGrpc}`,
+    ports,
+    metricsAddress: null,
+    databases,
+    fresh: true,
+    namespace: BENCH_NAMESPACE,
+    serverLogLevel: 'warn',
+  });
+  parts.push({ name: 'temporal', stop: () => cluster.stop() });
+  ctx.log(`saga: Temporal server ${cluster.address} ready in ${cluster.startMs} ms (databases ${new URL(databases.url).pathname.slice(1)}, ${databases.visibility})`);
+  const { persistence, visibility } = databaseParts(databases);
+  return {
+    address: cluster.address,
+    dbFile: undefined,
+    groups: [
+      { name: 'temporal', pids: () => [cluster.pid], trackMemory: true },
+      { name: 'postgres', pids: ctx.db.postgresPids },
+      { name: 'postgres-temporal', pids: () => ctx.db.backendPids([persistence, visibility]) },
+    ],
+  };
+}
+
+async function startDataPlatform(ctx: StackContext, env: Record<string, string>, parts: Stoppable[]): Promise<{ part: StackPart; url: string }> {
   const port = await freePort();
   const part = spawnNodePart('data-platform', 'data-platform/main.ts', { ...env, DATA_PLATFORM_HOST: '127.0.0.1', DATA_PLATFORM_PORT: String(port) }, ctx.logDir);
   parts.push(part);
@@ -130,7 +208,7 @@ async function startApiAndWorker(
   ctx: StackContext,
   env: Record<string, string>,
   workerEnv: Record<string, string>,
-  parts: StackPart[],
+  parts: Stoppable[],
 ): Promise<{ url: string; orderPath: string; groups: ProcessGroup[]; workerSpawned: number }> {
   const { combined } = ctx.options;
   const apiPort = await freePort();

@@ -8,6 +8,7 @@ import { describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../config/index.ts';
 import { workerTuning } from '../../worker/worker.ts';
 import { CouponPool, orderMix } from '../../scripts/bench/order-mix.ts';
+import { parseBenchOptions } from '../../scripts/bench/options.ts';
 import { chart, markdown, type BenchResults, type MeasuredLevel } from '../../scripts/bench/report.ts';
 import { percentile, summarize } from '../../scripts/bench/stats.ts';
 
@@ -126,11 +127,28 @@ describe('report', () => {
     expect(md).toContain('| a target | 80/s | no |');
   });
 
+  test('on the real server the report says so and has a column for the Temporal databases\' backends', () => {
+    const onCluster = (l: MeasuredLevel): MeasuredLevel => ({ ...l, cpuMsPerOrder: { worker: 1, temporal: 2, postgres: 3, 'postgres-temporal': 4 } });
+    const md = markdown({ ...results, settings: { failShare: 0.1, temporal: 'cluster' }, saga: results.saga.map(onCluster) });
+    expect(md).toContain('Temporal: the real server on PostgreSQL');
+    expect(md).toContain('| CPU worker | CPU temporal | CPU postgres | CPU postgres-temporal |');
+    expect(md).toContain('| 1.00 | 2.00 | 3.00 | 4.00 |');
+    expect(markdown(results)).toContain('Temporal: a dev server of its own');
+  });
+
   test('the chart is an SVG with a series per system and loop', () => {
     const svg = chart(results);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('saga, closed loop');
     expect(svg).toContain('baseline, closed loop');
     expect(svg).not.toContain('NaN');
+  });
+});
+
+describe('bench options', () => {
+  test('--temporal picks the dev server (default) or the real server on PostgreSQL, nothing else', () => {
+    expect(parseBenchOptions([]).temporal).toBe('dev');
+    expect(parseBenchOptions(['--temporal', 'cluster']).temporal).toBe('cluster');
+    expect(() => parseBenchOptions(['--temporal', 'docker'])).toThrow(/--temporal expects dev or cluster/);
   });
 });
