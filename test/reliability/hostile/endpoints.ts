@@ -4,7 +4,8 @@
  * are almost valid: a real user with a bad quantity, a real reservation id with a body),
  * then adds noise that can never make a request valid: garbage and duplicated
  * `X-Request-Id`, unknown headers, an ignored query. The exceptions, valid requests
- * with an `expect`ed 200: a list's valid query (a page), and `GET /problems/:code`,
+ * with an `expect`ed 200: a list's valid query (a page), a valid query of `GET
+ * /products/popular` (its window, at most its limit), and `GET /problems/:code`,
  * fuzzed through its path, for a known code. Families:
  *
  * - body: out-of-range and huge numbers (1e308, 2^53+1, -0, 1e309), numbers as strings
@@ -14,6 +15,7 @@
  * - query (the paged lists, routes/lists.ts): a bad or repeated `limit` or `cursor`
  *   (random, garbage, another list's, respelled), an unknown parameter (the old
  *   `offset`), each with its exact answer (400 `ValidationFailed` at the bad parameters);
+ *   the same for GET /products/popular's `days` (1..30) and `limit` (1..50), popular.ts;
  * - path: ids that are not ids (signs, decimals, exponents, leading zeros, 2^31, unicode
  *   digits, NUL, lone surrogates, RTL and zero-width marks, encoded slashes, dot
  *   segments), very long ids (up to 12,000 characters, and past the 16 KiB header
@@ -42,14 +44,14 @@ import { reservationEndpoints } from './routes/reservations.ts';
 export function endpointGenerators(fx: Fixtures, host: string): EndpointGenerator[] {
   const kit = endpointKit(fx, host);
   const { orders, getOrder, userOrders } = orderEndpoints(kit);
-  const { products, getProduct } = productEndpoints(kit);
+  const { products, popular, getProduct } = productEndpoints(kit);
   const { getPoints, getLedger, topUps } = pointEndpoints(kit);
   const { concerts, getSeats } = concertEndpoints(kit);
   const { reservations, payment, deleteReservation, getReservation } = reservationEndpoints(kit);
   const { joinQueue, getQueueToken, cancelQueueToken } = queueEndpoints(kit);
   const { getProblem } = problemEndpoints(kit);
   return [
-    orders, getOrder, userOrders, products, getProduct, getPoints, getLedger, topUps, concerts, getSeats,
+    orders, getOrder, userOrders, products, popular, getProduct, getPoints, getLedger, topUps, concerts, getSeats,
     reservations, payment, deleteReservation, getReservation, joinQueue, getQueueToken, cancelQueueToken, getProblem,
   ];
 }

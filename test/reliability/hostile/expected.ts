@@ -2,13 +2,15 @@
  * Exact answers. Most families only know that a request is refused (any 4xx problem,
  * see `refusalProblems` in http.ts); some know the very answer, and say it in the
  * request's `expect`: a list query with one bad parameter is 400 `ValidationFailed` with
- * an error at exactly the bad parameters' paths, and a valid one a 200 page; `GET
+ * an error at exactly the bad parameters' paths, and a valid one a 200 page (for `GET
+ * /products/popular`, its window and at most its limit of products); `GET
  * /problems/<code>` is 404 `NotFound` for an unknown code and 200 with the contract's
  * document of a known one; a corrupted bearer token is 401 `InvalidToken` with the
  * `WWW-Authenticate` challenge (tokens.ts).
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Answer } from './http.ts';
+import { popularProblems } from './popular.ts';
 
 /** The answer a request must get: a problem with this status and code, or a 200 with this JSON body. */
 export type Expected =
@@ -22,7 +24,9 @@ export type Expected =
     }
   | { status: 200; body: unknown }
   /** A page of the list at `path` (as the list writes it in `next`) of at most `limit` items. */
-  | { status: 200; page: { path: string; limit: number } };
+  | { status: 200; page: { path: string; limit: number } }
+  /** The popular products over `days` days, at most `limit` of them (popular.ts). */
+  | { status: 200; popular: { days: number; limit: number } };
 
 type Acceptance = Exclude<Expected, { code: string }>;
 
@@ -32,6 +36,7 @@ export const isAcceptance = (expected: Expected | undefined): expected is Accept
 /** Short text of `expected`, for a request's description. */
 export function describeExpected(expected: Expected): string {
   if ('page' in expected) return `${expected.status} a page of ${expected.page.path} (limit ${expected.page.limit})`;
+  if ('popular' in expected) return `${expected.status} the popular products (days ${expected.popular.days}, limit ${expected.popular.limit})`;
   if ('body' in expected) return `${expected.status} ${JSON.stringify(expected.body).slice(0, 80)}`;
   const header = expected.header ? ` with ${expected.header.name} ${String(expected.header.pattern)}` : '';
   return `${expected.status} ${expected.code}${expected.errorPaths ? ` at ${JSON.stringify(expected.errorPaths)}` : ''}${header}`;
@@ -54,6 +59,7 @@ export function expectedProblems(answer: Answer, expected: Expected): string[] {
     if (!answer.headers['x-request-id']) problems.push('no X-Request-Id');
     if ('body' in expected && !isDeepStrictEqual(body, expected.body)) problems.push(`body is not ${JSON.stringify(expected.body).slice(0, 200)}`);
     if ('page' in expected) problems.push(...pageProblems(body, expected.page));
+    if ('popular' in expected) problems.push(...popularProblems(body, expected.popular));
     return problems;
   }
   const { code, errors } = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; errors?: unknown };

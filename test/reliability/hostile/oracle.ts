@@ -18,6 +18,7 @@ import zlib from 'node:zlib';
 import { routeAccess, type ProblemTypeDocument } from './contract.ts';
 import type { HostileRequest } from './http.ts';
 import { pageQueryErrors } from './pages.ts';
+import { popularQueryErrors } from './popular.ts';
 import { carriesValidToken } from './tokens.ts';
 import { MAX_INT32 } from './values.ts';
 
@@ -158,6 +159,8 @@ const ROUTES: Record<string, Route> = {
   },
   'GET /orders/:id': { method: 'GET', pattern: /^\/orders\/([^/]+)\/?$/i, accepts: (m) => pathUuid(m[1]!) },
   'GET /products': { method: 'GET', pattern: /^\/products\/?$/i, accepts: (_m, _req, _world, query) => pageQueryErrors('products', query).length === 0 },
+  // Before `:id`, which the path also matches (and which would refuse `popular` as an id).
+  'GET /products/popular': { method: 'GET', pattern: /^\/products\/popular\/?$/i, accepts: (_m, _req, _world, query) => popularQueryErrors(query).length === 0 },
   'GET /products/:id': {
     method: 'GET',
     pattern: /^\/products\/([^/]+)\/?$/i,
@@ -255,8 +258,6 @@ const OTHER_ROUTES: Record<string, Omit<Route, 'accepts'>> = {
   'GET /coupon-campaigns': { method: 'GET', pattern: /^\/coupon-campaigns\/?$/i },
   'POST /coupon-campaigns/:id/issues': { method: 'POST', pattern: /^\/coupon-campaigns\/[^/]+\/issues\/?$/i },
   'GET /users/:id/coupons': { method: 'GET', pattern: /^\/users\/[^/]+\/coupons\/?$/i },
-  // The ranking's bounds are refused with 400 by test/integration/popular-products.test.ts.
-  'GET /products/popular': { method: 'GET', pattern: /^\/products\/popular\/?$/i },
 };
 
 const ACCESS = routeAccess();

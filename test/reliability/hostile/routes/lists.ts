@@ -48,8 +48,8 @@ export function validPageQuery(list: ListName): fc.Arbitrary<{ query: string; li
     });
 }
 
-/** Values of `limit` a list refuses, as sent in the query. */
-const badLimit: fc.Arbitrary<string> = fc.oneof(
+/** Values of `limit` a list refuses, as sent in the query (refused as `days` and `limit` of GET /products/popular too). */
+export const badLimit: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
     '0', '00', '01', '010', '0100', '101', '150', '500', '1000', '-1', '-0', '+1', '%2B1', '%201', '1+', '1.0', '1.5', '1e2', '1E1', '0x10', '1_0',
     '%EF%BC%91', '%D9%A1', '%C2%B9', 'abc', '', 'NaN', 'Infinity', '1e308', '9007199254740993', '2147483648', '1%2C2', '1,2', '%00', '1%00',
@@ -124,7 +124,7 @@ function badCursor(list: ListName): fc.Arbitrary<{ value: string; defect: string
 }
 
 /** Parameters a list does not have, as query text: the old paging, misspellings, brackets, prototype names, unicode. */
-const unknownParam: fc.Arbitrary<string> = fc.oneof(
+export const unknownParam: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
     'offset=0', 'offset=20', 'page=2', 'per_page=10', 'sort=id', 'order=desc', 'next=1', 'items=1', 'Limit=10', 'LIMIT=1', 'Cursor=x',
     'limit[]=1', 'limit[0]=1', 'cursor[]=x', 'limit.x=1', '__proto__=1', '__proto__[limit]=1', 'constructor=1', 'toString=1',
