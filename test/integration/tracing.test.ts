@@ -10,15 +10,18 @@
  * One order must make ONE trace: the API's request span, the Temporal client's
  * Update-with-Start span, the workflow run, each step's activity span (local activities)
  * and the SQL of each step under it. With tracing off, the request id still reaches the
- * workflow's and the activities' log records.
+ * workflow's and the activities' log records. The recorded histories replay with both
+ * interceptor modules in the bundle.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import pino from 'pino';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { orderWorkflowId } from '../../common/ids.ts';
 import type { AppConfig } from '../../config/index.ts';
 import type { Orm } from '../../db/orm.ts';
@@ -26,6 +29,7 @@ import { createDataPlatformServer, type DataPlatformServer } from '../../data-pl
 import { createProduct, createUser, openTestOrm, testConfig } from '../helpers/db.ts';
 import { callApi } from '../helpers/stack.ts';
 import { startTestTemporal, uniqueTaskQueue } from '../helpers/temporal.ts';
+import { WORKFLOWS_PATH, workflowInterceptorModules } from '../../worker/worker.ts';
 import { killAllParts, type Part, type PartLine } from '../helpers/parts.ts';
 import { envFor, startApiProcess, startWorkerProcess, type ApiPart } from '../helpers/processes.ts';
 import { pollUntil } from '../helpers/waiting.ts';
@@ -242,5 +246,24 @@ describe('tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset)', () => {
       expect(activityLine.json).not.toHaveProperty('trace_id');
     }
     expect(collector.spans.filter((s) => ofSaga(s, orderWorkflowId(orderId)))).toEqual([]);
+  });
+});
+
+describe('recorded histories', () => {
+  it('replay with the request id and tracing interceptors in the bundle', async () => {
+    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: workflowInterceptorModules(true), logger: new DefaultLogger('ERROR') });
+    const dir = new URL('../histories/', import.meta.url);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    async function* histories() {
+      for (const file of files) yield { workflowId: file, history: JSON.parse(await readFile(new URL(file, dir), 'utf8')) };
+    }
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories())) {
+      replayed += 1;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    expect(failures).toEqual([]);
+    expect(replayed).toBe(files.length);
   });
 });
