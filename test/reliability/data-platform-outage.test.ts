@@ -2,7 +2,9 @@
  * A long data-platform outage: the platform is down for `DATA_PLATFORM_OUTAGE_MS` (default
  * 20 s; set it to 600000 for the ten-minute run of docs/operations.md) while orders confirm
  * at a steady `DATA_PLATFORM_OUTAGE_RATE` per second (default 2). Expected: every order is
- * answered 201 CONFIRMED as if nothing were wrong (the answer never waits for the platform),
+ * answered as if nothing were wrong, 201 CONFIRMED (or 202 PENDING on a machine too loaded
+ * for the saga to finish within ORDER_OUTCOME_WAIT_MS, the order confirming after; the
+ * answer never waits for the platform) and every order ends CONFIRMED,
  * the outbox backlog grows with every confirmed order, and once the platform returns the
  * relay delivers every event exactly once (the platform's own store counts each event id
  * once) and every invariant holds, the ranking included.
@@ -17,6 +19,7 @@ import { checkInvariants, formatInvariantReport } from '../../invariants/index.t
 import { createProduct, createUser } from '../helpers/db.ts';
 import { awaitOutboxDelivered } from '../helpers/outbox.ts';
 import { callApi, closeStack, startStack, type TestStack } from '../helpers/stack.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 
 /** How long the platform stays down, in ms (env `DATA_PLATFORM_OUTAGE_MS`, default 20 s). */
 const OUTAGE_MS = Number(process.env.DATA_PLATFORM_OUTAGE_MS ?? 20_000);
@@ -65,6 +68,15 @@ function latencyLine(name: string, placed: Placed[]): string {
   return `${name}: n=${ms.length} p50=${quantile(ms, 0.5).toFixed(0)}ms p99=${quantile(ms, 0.99).toFixed(0)}ms max=${Math.max(...ms).toFixed(0)}ms`;
 }
 
+/** CONFIRMED orders among the sagas `workflowIds`. */
+async function confirmedOf(workflowIds: string[]): Promise<number> {
+  const [row] = await stack.orm.em.fork().execute<{ n: number }[]>(
+    `select count(*)::int as n from orders where workflow_id in (?) and status = 'CONFIRMED'`,
+    [workflowIds],
+  );
+  return row!.n;
+}
+
 /** PENDING outbox rows of the sagas `workflowIds`. */
 async function pendingOf(workflowIds: string[]): Promise<number> {
   if (workflowIds.length === 0) return 0;
@@ -106,8 +118,11 @@ describe('a long data-platform outage', () => {
         await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
       }
       const during = await Promise.all(inFlight);
-      expect(during.map((p) => [p.status, p.orderStatus])).toEqual(during.map(() => [201, 'CONFIRMED']));
+      // 201 CONFIRMED, or 202 PENDING when the saga took longer than ORDER_OUTCOME_WAIT_MS
+      // (a loaded machine, not the platform: no step waits for it); every order confirms.
+      expect(during.filter((p) => !(p.status === 201 && p.orderStatus === 'CONFIRMED') && !(p.status === 202 && p.orderStatus === 'PENDING'))).toEqual([]);
       const workflowIds = during.map((p) => orderWorkflowId(p.orderId));
+      await pollUntil('every order of the outage to be CONFIRMED', async () => (await confirmedOf(workflowIds)) === workflowIds.length, { timeoutMs: 300_000 });
       // Nothing was delivered while the platform was down: every event waits in the outbox.
       const backlogAtReturn = await pendingOf(workflowIds);
       backlogPeak = Math.max(backlogPeak, backlogAtReturn);
@@ -145,6 +160,7 @@ describe('a long data-platform outage', () => {
           `data-platform outage: ${OUTAGE_MS} ms down, ${RATE_PER_S} orders/s, ${during.length} orders confirmed during it`,
           latencyLine('answers before the outage', before),
           latencyLine('answers during the outage', during),
+          `answers during the outage: ${during.filter((p) => p.status === 201).length} x 201 CONFIRMED, ${during.filter((p) => p.status === 202).length} x 202 PENDING (then CONFIRMED)`,
           `backlog peak=${backlogPeak} at return=${backlogAtReturn}; drained ${drainMs} ms after the return`,
           `delivered=${rows!.delivered} duplicates at the platform=${duplicates} POST attempts recorded=${rows!.attempts}`,
         ].join('\n'),
