@@ -79,6 +79,30 @@ export const EnvSchema = z.object({
   /** Path of a `temporal` CLI binary; else PATH, then the cached build in .tools/. */
   TEMPORAL_CLI_PATH: z.string().optional(),
   TASK_QUEUE: z.string().min(1).default('sagas'),
+  /** Path of a `temporal-server` binary (the real server, `npm run temporal:cluster`); else PATH, then the cached build in .tools/. */
+  TEMPORAL_SERVER_PATH: z.string().optional(),
+  /** Path of a `temporal-sql-tool` binary (creates and migrates the cluster's schemas); else PATH, then the cached build in .tools/. */
+  TEMPORAL_SQL_TOOL_PATH: z.string().optional(),
+  /**
+   * `npm run temporal:cluster`: `ip:port` of the real server's gRPC frontend. Its other
+   * ports follow from this one (scripts/temporal-cluster.ts `clusterPorts`); the default
+   * stays clear of the dev server's 7233, so both run side by side.
+   */
+  TEMPORAL_CLUSTER_ADDRESS: z.string().min(1).default('127.0.0.1:7235'),
+  /** The real server's Prometheus endpoint (`http://<address>/metrics`), `ip:port`; empty turns it off. */
+  TEMPORAL_CLUSTER_METRICS_ADDRESS: metricsAddress.default('127.0.0.1:9466'),
+  /** PostgreSQL server and database of the real server's persistence (both databases are created and migrated by `npm run temporal:cluster`). */
+  TEMPORAL_CLUSTER_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/temporal'),
+  /** Database of the real server's visibility store (SQL visibility), on the server of TEMPORAL_CLUSTER_DATABASE_URL. */
+  TEMPORAL_CLUSTER_VISIBILITY_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a lower-case SQL identifier').default('temporal_visibility'),
+  /**
+   * Tests: `host:port` of a running Temporal server that the suites use instead of a dev
+   * server per file (`npm run test:cluster` sets it to the cluster it starts); empty: a
+   * dev server per file.
+   */
+  TEST_TEMPORAL_ADDRESS: z.string().default(''),
+  /** Tests: the namespace on TEST_TEMPORAL_ADDRESS, registered with the sagas' search attributes. */
+  TEST_TEMPORAL_NAMESPACE: z.string().min(1).default('sagas'),
   /**
    * Connect to Temporal over TLS with the system's root certificates. Implied by
    * TEMPORAL_TLS_CERT_PATH/KEY_PATH, TEMPORAL_TLS_CA_PATH or TEMPORAL_API_KEY.

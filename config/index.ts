@@ -48,11 +48,29 @@ export type AppConfig = Readonly<{
     taskQueue: string;
     uiPort: number;
     cliPath: string | undefined;
+    /** Explicit `temporal-server` and `temporal-sql-tool` binaries (else PATH, then .tools/bin). */
+    serverPath: string | undefined;
+    sqlToolPath: string | undefined;
     /** TLS settings, or `undefined` for a plaintext connection (the dev server, docker-compose). */
     tls: TemporalTlsSettings | undefined;
     /** Temporal Cloud API key; a secret. */
     apiKey: string | undefined;
   }>;
+  /**
+   * The real Temporal server on PostgreSQL that `npm run temporal:cluster` and
+   * `npm run test:cluster` run (scripts/temporal-cluster.ts).
+   */
+  cluster: Readonly<{
+    /** `ip:port` of its gRPC frontend; the other service ports follow from it. */
+    address: string;
+    /** `ip:port` of its Prometheus endpoint; undefined when turned off. */
+    metricsAddress: string | undefined;
+    /** PostgreSQL URL of its persistence database; the visibility database is on the same server. */
+    databaseUrl: string;
+    visibilityDatabase: string;
+  }>;
+  /** Where the suites find Temporal: `address` undefined means a dev server per test file. */
+  testTemporal: Readonly<{ address: string | undefined; namespace: string }>;
   api: Readonly<{
     host: string;
     port: number;
@@ -249,9 +267,18 @@ export function loadConfig(
       taskQueue: e.TASK_QUEUE,
       uiPort: e.TEMPORAL_UI_PORT,
       cliPath: e.TEMPORAL_CLI_PATH || undefined,
+      serverPath: e.TEMPORAL_SERVER_PATH || undefined,
+      sqlToolPath: e.TEMPORAL_SQL_TOOL_PATH || undefined,
       tls: temporalTls(e),
       apiKey: e.TEMPORAL_API_KEY || undefined,
     },
+    cluster: {
+      address: e.TEMPORAL_CLUSTER_ADDRESS,
+      metricsAddress: e.TEMPORAL_CLUSTER_METRICS_ADDRESS || undefined,
+      databaseUrl: e.TEMPORAL_CLUSTER_DATABASE_URL,
+      visibilityDatabase: e.TEMPORAL_CLUSTER_VISIBILITY_DATABASE,
+    },
+    testTemporal: { address: e.TEST_TEMPORAL_ADDRESS || undefined, namespace: e.TEST_TEMPORAL_NAMESPACE },
     api: {
       host: e.API_HOST,
       port: e.API_PORT,

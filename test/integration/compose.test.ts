@@ -226,7 +226,7 @@ describe('docker-compose.yml', () => {
       expect({ service: name, ports: compose.services[name]?.ports }).toEqual({ service: name, ports: undefined });
     }
     expect(compose.services.postgres?.expose).toEqual(['5432']);
-    expect(compose.services.temporal?.expose).toEqual(['7233']);
+    expect(compose.services.temporal?.expose).toEqual(['7233', '8000']);
     expect(compose.services['data-platform']?.expose).toEqual(['4100']);
     // The API's metrics listener is reachable by a scraper on the network, never published.
     const api = compose.services.api!;
