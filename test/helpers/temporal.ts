@@ -1,7 +1,8 @@
 /**
  * Temporal for tests: a real dev server per test file (TestWorkflowEnvironment.createLocal
- * on the `temporal` binary that test/global-setup.ts found or built), the
- * workflow bundle built once per file, and a unique task queue per worker.
+ * on the `temporal` binary that test/global-setup.ts found or built) or, when
+ * TEST_TEMPORAL_ADDRESS is set (`npm run test:cluster`), the one running server there;
+ * the workflow bundle built once per file, and a unique task queue per worker.
  */
 import { randomUUID } from 'node:crypto';
 import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -36,9 +37,21 @@ export function testTemporalCli(config: Pick<AppConfig, 'temporal'> = loadConfig
   return findTemporalCli({ cliPath: config.temporal.cliPath, build: false });
 }
 
-/** Starts a local dev server (SQLite in memory) with the sagas' search attributes registered. */
+/**
+ * The Temporal server of a test file: with TEST_TEMPORAL_ADDRESS set in the
+ * environment (e.g. the real server on PostgreSQL that `npm run test:cluster`
+ * starts), that running server and its namespace (TEST_TEMPORAL_NAMESPACE, registered with
+ * the sagas' search attributes), shared by every file: `teardown()` only closes the
+ * connections, and no time skipping. Otherwise a local dev server (SQLite in memory) of
+ * this file alone, with the sagas' search attributes registered on `default`.
+ */
 export async function startTestTemporal(config: AppConfig): Promise<TestWorkflowEnvironment> {
   installQuietRuntime();
+  // From this process's environment: testConfig() builds `config` from a fixed set of variables.
+  const { testTemporal } = loadConfig();
+  if (testTemporal.address) {
+    return TestWorkflowEnvironment.createFromExistingServer({ address: testTemporal.address, namespace: testTemporal.namespace });
+  }
   const path = await testTemporalCli(config);
   return TestWorkflowEnvironment.createLocal({
     server: {
