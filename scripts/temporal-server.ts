@@ -3,11 +3,15 @@
  * that `npm run temporal:cluster` runs on PostgreSQL: `temporal-server` and
  * `temporal-sql-tool`, both of {@link TEMPORAL_SERVER_VERSION}, the release that
  * docker-compose.yml runs as images. The lookup chain is scripts/temporal-cli.ts's.
+ *
+ * Run as a script (`node scripts/temporal-server.ts`, as .ci/run does before the suites)
+ * it finds or builds both and prints their paths, one a line; progress goes to stderr.
  */
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import which from 'which';
 import { REPO_ROOT } from './temporal-cli.ts';
@@ -190,4 +194,18 @@ function installHint(go: readonly [number, number] | undefined, buildDisabled: b
     '    TEMPORAL_SERVER_PATH and TEMPORAL_SQL_TOOL_PATH',
     '  - or run the server in containers instead: docker compose up (docker-compose.yml)',
   ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { loadConfig } = await import('../config/index.ts');
+  const { temporal } = loadConfig();
+  const found = await findTemporalServer({ serverPath: temporal.serverPath, sqlToolPath: temporal.sqlToolPath });
+  process.stdout.write(`${found.server}\n${found.sqlTool}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
 }
