@@ -71,11 +71,15 @@ function expectStatus(what: string, answer: ApiAnswer, allowed: number[]): void 
   if (!allowed.includes(answer.status)) throw new Error(`${what}: answered ${answer.status} ${JSON.stringify(answer.body)}, expected ${allowed.join(' or ')}`);
 }
 
-/** POST /orders; 201 (ended within the wait) or 202 (still running). */
+/**
+ * POST /orders; 201 (confirmed within the wait) or 202 (still running), and for an order
+ * planned to fail also its refusal (409 `OutOfStock`, 422 `InsufficientPoints`: the
+ * problem carries the cancelled order).
+ */
 async function sendOrder(target: LoadTarget, req: OrderRequest): Promise<SentRequest> {
   const answer = await callApi(target, 'POST', '/orders', { userId: req.userId, items: req.items });
-  expectStatus('POST /orders', answer, [201, 202]);
-  const id = String(answer.body.orderId);
+  expectStatus('POST /orders', answer, req.plan === 'CANCELLED' ? [201, 202, 409, 422] : [201, 202]);
+  const id = String(answer.body.orderId ?? answer.body.order?.orderId);
   return { ...req, id, workflowId: orderWorkflowId(id) };
 }
 
