@@ -16,6 +16,8 @@ export default {
     '<rootDir>/test/integration/visibility.test.ts',
     '<rootDir>/test/integration/compensation-retry.test.ts',
     '<rootDir>/test/integration/replay.test.ts',
+    // Suites written for the real server only (skipped by plain `npm test`): scale-out, kills.
+    '<rootDir>/test/cluster/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/'],
   globalSetup: '<rootDir>/test/cluster-global-setup.ts',
