@@ -79,7 +79,7 @@ export interface QueueBenchOptions {
  * - `--env KEY=VALUE` (repeatable): settings of the worker and API processes;
  * - `--temporal dev|cluster` [dev]: the saga on a dev server of its own (SQLite), or on
  *   the real Temporal server on PostgreSQL (databases `<bench db>_temporal` and
- *   `<bench db>_temporal_visibility`, dropped first; free ports);
+ *   `<bench db>_temporal_visibility`, dropped first; free ports from 7395 up);
  * - `--temporal-flag '<flags>'` (repeatable, split at spaces): replaces the dev server's
  *   tuning flags;
  * - `--no-prebuilt-bundle`, `--skip-saga`, `--skip-baseline`;

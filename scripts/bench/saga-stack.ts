@@ -8,13 +8,14 @@
  * the order checkout benchmark (main.ts) and the waiting-queue benchmark (queue.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { pino } from 'pino';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { databaseParts } from '../temporal-cluster-setup.ts';
-import { startTemporalCluster, type ClusterPorts } from '../temporal-cluster.ts';
+import { clusterPorts, startTemporalCluster, type ClusterPorts } from '../temporal-cluster.ts';
 import { withDatabase, type BenchDatabase } from './bench-db.ts';
 import type { BenchOptions } from './options.ts';
 import { COMBINED_ORDERS_PATH } from './paths.ts';
@@ -135,18 +136,34 @@ export function benchClusterDatabases(benchDbUrl: string): { url: string; visibi
   return { url: withDatabase(benchDbUrl, `${name}_temporal`), visibility: `${name}_temporal_visibility` };
 }
 
-/** Nine free ports for the cluster's services (its frontend, history, matching and worker services and their gossip). */
+/**
+ * Ports for the cluster's services ({@link clusterPorts} of a frontend port F, all free
+ * now): F from 7395 up in steps of 20, clear of `npm run temporal:cluster` (7235) and of
+ * `npm run test:cluster` (7255). Kept below 32768: the server stores its membership
+ * (gossip) ports in a smallint column.
+ *
+ * @throws Error when no F up to 7995 has all its ports free.
+ */
 async function freeClusterPorts(): Promise<ClusterPorts> {
-  const keys = ['frontendGrpc', 'frontendHttp', 'frontendMembership', 'historyGrpc', 'historyMembership', 'matchingGrpc', 'matchingMembership', 'workerGrpc', 'workerMembership'] as const;
-  const ports = new Set<number>();
-  while (ports.size < keys.length) ports.add(await freePort());
-  const list = [...ports];
-  return Object.fromEntries(keys.map((k, i) => [k, list[i]!])) as ClusterPorts;
+  for (let frontend = 7395; frontend <= 7995; frontend += 20) {
+    const ports = clusterPorts(frontend);
+    if ((await Promise.all(Object.values(ports).map(isPortFree))).every(Boolean)) return ports;
+  }
+  throw new Error('no free ports for the Temporal server between 7095 and 8005');
+}
+
+/** Whether 127.0.0.1:`port` can be bound now. */
+async function isPortFree(port: number): Promise<boolean> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**
  * The real Temporal server on PostgreSQL (`--temporal cluster`, scripts/temporal-cluster.ts;
- * built with Go when missing) on free ports and on databases of the run, dropped first so
+ * built with Go when missing) on free ports below 8006 and on databases of the run, dropped first so
  * a run starts from nothing as the dev server's fresh SQLite file does; its log in
  * `temporal.log`, no metrics endpoint. The report's `postgres` group stays the bench
  * database's backends; `postgres-temporal` is those of the server's two databases.
