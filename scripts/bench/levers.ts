@@ -78,7 +78,7 @@ export const VARIANTS: Variant[] = [
   { name: 'no-prebuilt-bundle', change: 'worker bundles workflows/ at start-up', noPrebuiltBundle: true },
   { name: 'semi-space-64', change: 'NODE_OPTIONS=--max-semi-space-size=64 (API, worker: larger young generation)', env: { NODE_OPTIONS: '--max-semi-space-size=64' } },
   { name: 'one-process-update', change: 'API and worker in one process, update-with-start (bench-only route, no progress Query)', combined: 'update' },
-  { name: 'one-process-eager', change: 'API and worker in one process, eager workflow start + Update (bench-only route)', combined: 'eager' },
+  { name: 'one-process-eager', change: 'API and worker in one process, eager workflow start, then its result (bench-only route)', combined: 'eager' },
 ];
 
 /** The numbers of a run that the lever table compares. */

@@ -4,8 +4,9 @@
  *
  * Runs, for `--orders` confirmed two-line orders one after another (after 100 for
  * warm-up), the saga's activities in order (createOrder, reserveStock, payWithPoints,
- * confirmOrder, notifyDataPlatform with a data platform that answers at once) in
- * Temporal's mock activity environment, then the API's own reads of a POST /orders (the
+ * confirmOrder, which writes the data-platform event into the outbox in its transaction:
+ * sagas started now end there) in Temporal's mock activity environment, then the API's
+ * own reads of a POST /orders (the
  * reference check and the order read back). Prints wall time and CPU time per order of
  * this process and of the PostgreSQL backends serving the database, in ms.
  *
@@ -64,8 +65,6 @@ async function sagaSteps(acts: Activities, env: MockActivityEnvironment, userId:
   await env.run(acts.reserveStock, { orderId, lines });
   await env.run(acts.payWithPoints, { userId, amountPoints: order.totalWon, sagaId: workflowId, idempotencyKey: `${workflowId}:pay` });
   await env.run(acts.confirmOrder, { orderId });
-  const event = { eventId: `${workflowId}:confirmed`, type: 'OrderConfirmed', occurredAt: new Date().toISOString(), payload: {} };
-  await env.run(acts.notifyDataPlatform, { sagaId: workflowId, event });
   return orderId;
 }
 
@@ -93,7 +92,7 @@ try {
   const row = (name: string, c: StepCost) => `| ${name} | ${c.wallMs.toFixed(2)} | ${c.nodeCpuMs.toFixed(2)} | ${c.postgresCpuMs.toFixed(2)} |`;
   console.log(`${orders} orders in sequence against ${new URL(url).pathname.slice(1)}; ms per order\n`);
   console.log('| work | wall | CPU this process | CPU PostgreSQL |\n| --- | --- | --- | --- |');
-  console.log(row('saga steps (5 activities)', steps));
+  console.log(row('saga steps (4 activities)', steps));
   console.log(row('API reads (references + read-back)', reads));
 } finally {
   await admin.end();
