@@ -166,3 +166,69 @@ export function unrefundedPayments(where: SqlQuery = EVERY_ROW, options: { sagaN
     params: [...where.params, options.limit ?? null],
   };
 }
+
+/** A CONFIRMED saga without its outbox event, as {@link confirmedSagasWithoutEvent} returns it. */
+export interface SagaWithoutEventRow {
+  event_id: string;
+  saga_id: string;
+  event_type: string;
+  /** The event's payload, as the pivot writes it (activities/pivots.ts `writeOutboxEvent`). */
+  payload: Record<string, unknown>;
+  /** When the saga was confirmed: the pivot's transaction time, which the pivot writes as `occurred_at`. */
+  occurred_at: string;
+}
+
+/**
+ * CONFIRMED orders and reservations confirmed more than `graceMs` ms ago (and, with
+ * `lookbackMs`, less than that long ago) that have no outbox event
+ * (`data_platform_deliveries` row with their event id `<workflowId>:confirmed`,
+ * common/ids.ts `confirmedEventId`), oldest first, each with the event the pivot would
+ * have written: type `order.confirmed` with payload `{ orderId, userId, subtotalWon,
+ * discountWon, couponId, totalWon, lines: [{ productId, quantity, unitPriceWon }] }` by
+ * product id, or `reservation.confirmed` with `{ reservationId, userId, performanceId,
+ * seatIds, totalWon }`; `occurred_at` is `confirmed_at`. Such a saga was confirmed by a
+ * worker of code older than the outbox during a rolling deploy (its pivot wrote no event,
+ * and the saga, being new, never calls `notifyDataPlatform`). The window reads the partial
+ * indexes on `confirmed_at`. `whereOrders` may name the orders' alias `o`,
+ * `whereReservations` the reservations' alias `r`. Read-only.
+ */
+export function confirmedSagasWithoutEvent(
+  graceMs: number,
+  lookbackMs: number | null,
+  limit: number | null = null,
+  whereOrders: SqlQuery = EVERY_ROW,
+  whereReservations: SqlQuery = EVERY_ROW,
+): SqlQuery {
+  const window = `< now() - ?::double precision * interval '1 millisecond'
+                  and (?::double precision is null or %s >= now() - ?::double precision * interval '1 millisecond')`;
+  return {
+    text: `select * from (
+             select o.workflow_id || ':confirmed' as event_id, o.workflow_id as saga_id, 'order.confirmed' as event_type,
+                    jsonb_build_object('orderId', o.id, 'userId', o.user_id, 'subtotalWon', coalesce(o.subtotal_won, o.total_won),
+                      'discountWon', o.discount_won, 'couponId', o.coupon_id, 'totalWon', o.total_won,
+                      'lines', coalesce((select jsonb_agg(jsonb_build_object('productId', l.product_id, 'quantity', l.quantity, 'unitPriceWon', l.unit_price_won)
+                                                          order by l.product_id)
+                                         from order_lines l where l.order_id = o.id), '[]'::jsonb)) as payload,
+                    o.confirmed_at as occurred_at
+             from orders o
+             where o.status = 'CONFIRMED' and o.confirmed_at ${window.replace('%s', 'o.confirmed_at')} and (${whereOrders.text})
+               -- A primary-key probe per saga of the window, never a scan of the whole outbox.
+               and (select true from data_platform_deliveries d where d.event_id = o.workflow_id || ':confirmed') is null
+             union all
+             select r.workflow_id || ':confirmed', r.workflow_id, 'reservation.confirmed',
+                    jsonb_build_object('reservationId', r.id, 'userId', r.user_id, 'performanceId', r.performance_id,
+                      'seatIds', r.seat_ids, 'totalWon', r.total_won),
+                    r.confirmed_at
+             from reservations r
+             where r.status = 'CONFIRMED' and r.confirmed_at ${window.replace('%s', 'r.confirmed_at')} and (${whereReservations.text})
+               and (select true from data_platform_deliveries d where d.event_id = r.workflow_id || ':confirmed') is null
+           ) missing
+           order by occurred_at, event_id
+           limit ?`,
+    params: [
+      graceMs, lookbackMs, lookbackMs, ...whereOrders.params,
+      graceMs, lookbackMs, lookbackMs, ...whereReservations.params,
+      limit,
+    ],
+  };
+}

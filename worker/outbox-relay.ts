@@ -20,6 +20,15 @@
  * What wakes it (worker/listen-loop.ts): a pivot's NOTIFY on {@link OUTBOX_CHANNEL}, the
  * moment the next retry falls due, and a safety poll every `pollMs`.
  *
+ * The repair of missing events: at most once per `repair.everyMs` (default a minute), a
+ * pass first writes the outbox event of every CONFIRMED order and reservation confirmed
+ * between `repair.lookbackMs` (default an hour) and `repair.graceMs` (default a minute)
+ * ago that has none (worker/outbox-rows.ts `writeMissingEvents`: the pivot's event id,
+ * type and payload; `on conflict do nothing`). During a rolling deploy a new saga's pivot
+ * can run on a worker of code from before the outbox, which writes no event, and the saga,
+ * being new, never calls `notifyDataPlatform`: without the repair its event would never
+ * leave. The grace leaves an old-shape saga time to write its own row after its pivot.
+ *
  * Metrics (the worker's meter): `data_platform_outbox_backlog` (gauge, PENDING events),
  * `data_platform_delivery_lag_ms` (histogram, from the row's creation to DELIVERED) and
  * `data_platform_delivery_attempts_total` by `outcome` (activities/data-platform.ts).
@@ -43,6 +52,7 @@ import {
   pendingCount,
   releaseClaims,
   scheduleRetry,
+  writeMissingEvents,
   type ClaimedEvent,
   type RetryBackoff,
 } from './outbox-rows.ts';
@@ -59,6 +69,24 @@ const CONCURRENT_POSTS = 8;
 /** Least interval between two refreshes of the backlog gauge, in ms. */
 const BACKLOG_REFRESH_MS = 1_000;
 
+/** The repair of missing events (see the file's comment): its window, and how often it runs, in ms. */
+export interface OutboxRepairOptions {
+  /** Least interval between two repairs; default 60 s. */
+  everyMs?: number;
+  /** Sagas confirmed less than this long ago are left alone; default 60 s. */
+  graceMs?: number;
+  /** Sagas confirmed longer ago than this are not looked at; default 1 h; null: the whole history. */
+  lookbackMs?: number | null;
+  /** Most events one repair writes; default 500 (the next repair writes the rest). */
+  limit?: number;
+}
+
+/** Defaults of {@link OutboxRepairOptions}. */
+export const OUTBOX_REPAIR_DEFAULTS = Object.freeze({ everyMs: 60_000, graceMs: 60_000, lookbackMs: 3_600_000, limit: 500 });
+
+/** Name of the counter of events the repair wrote (CONFIRMED sagas found without one). */
+export const OUTBOX_REPAIRED_METRIC = 'data_platform_outbox_repaired';
+
 /** Settings of {@link startOutboxRelay}. */
 export interface OutboxRelayOptions {
   /** PostgreSQL URL to LISTEN on (the application database). */
@@ -71,6 +99,8 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** The safety poll, in ms; default 5 s. */
   pollMs?: number;
+  /** The repair of missing events; defaults {@link OUTBOX_REPAIR_DEFAULTS}. */
+  repair?: OutboxRepairOptions;
 }
 
 /** A running relay. */
@@ -90,9 +120,27 @@ export function startOutboxRelay(orm: Orm, log: Logger, options: OutboxRelayOpti
     attempts: meter.createCounter(DATA_PLATFORM_DELIVERY_ATTEMPTS_METRIC, 'attempts', 'POSTs of events to the data platform, by outcome'),
     lag: meter.createHistogram(DATA_PLATFORM_DELIVERY_LAG_METRIC, 'int', 'ms', 'From an event occurring to its delivery to the data platform, in ms'),
     backlog: meter.createGauge(OUTBOX_BACKLOG_METRIC, 'int', 'events', 'PENDING events in the data-platform outbox'),
+    repaired: meter.createCounter(OUTBOX_REPAIRED_METRIC, 'events', 'Outbox events written for CONFIRMED sagas found without one'),
   };
+  const repair = { ...OUTBOX_REPAIR_DEFAULTS, ...options.repair };
   let running = true;
   let lastBacklogAt = 0;
+  let lastRepairAt = 0;
+
+  /** Writes the missing events when a repair is due; a failure is logged and tried again at the next. */
+  const repairIfDue = async (): Promise<void> => {
+    if (Date.now() - lastRepairAt < repair.everyMs) return;
+    lastRepairAt = Date.now();
+    try {
+      const written = await writeMissingEvents(orm, repair);
+      if (written.length > 0) {
+        metrics?.repaired.add(written.length);
+        log.warn({ count: written.length, eventIds: written.slice(0, 10) }, 'outbox: wrote the missing events of confirmed sagas');
+      }
+    } catch (err) {
+      log.warn({ err }, 'outbox: the repair of missing events failed; trying again at the next');
+    }
+  };
 
   /** POSTs one claimed event and records its outcome. */
   const deliver = async (claim: ClaimedEvent): Promise<void> => {
@@ -144,8 +192,9 @@ export function startOutboxRelay(orm: Orm, log: Logger, options: OutboxRelayOpti
     await releaseClaims(orm, queue);
   };
 
-  /** One pass: batches while they come back full, then the backlog gauge and the next due moment. */
+  /** One pass: the repair when due, batches while they come back full, then the backlog gauge and the next due moment. */
   const pass = async (): Promise<Date | null> => {
+    await repairIfDue();
     for (;;) {
       const claims = await claimBatch(orm, batchSize, leaseMs);
       if (claims.length > 0) await deliverBatch(claims);

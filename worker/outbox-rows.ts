@@ -8,6 +8,7 @@
  */
 import type { DataPlatformEvent } from '../activities/data-platform.ts';
 import type { Orm } from '../db/orm.ts';
+import { confirmedSagasWithoutEvent } from '../db/orphans.ts';
 
 /** One event claimed by a relay: what to POST, and the lease that proves the claim. */
 export interface ClaimedEvent {
@@ -162,4 +163,37 @@ export async function nextDueAt(orm: Orm): Promise<Date | null> {
 export async function pendingCount(orm: Orm): Promise<number> {
   const [row] = await run<{ n: number }>(orm, `select count(*)::int as n from data_platform_deliveries where status = 'PENDING'`);
   return row?.n ?? 0;
+}
+
+/** Settings of {@link writeMissingEvents}, in ms, and the most rows one call writes. */
+export interface RepairWindow {
+  /** Sagas confirmed less than this long ago are left alone (an old-shape saga writes its own row after its pivot). */
+  graceMs: number;
+  /** Sagas confirmed longer ago than this are not looked at (null: the whole history, for an operator's one-off run). */
+  lookbackMs: number | null;
+  limit: number;
+}
+
+/**
+ * Writes the missing outbox events of CONFIRMED orders and reservations
+ * (db/orphans.ts {@link confirmedSagasWithoutEvent}): PENDING, due at once, with the event
+ * id, type, payload and `occurred_at` the pivot would have written, so the relay delivers
+ * them like any other. Idempotent: `on conflict (event_id) do nothing`, so replicas
+ * running it at once, or a pivot or `notifyDataPlatform` writing the same event
+ * meanwhile, leave one row.
+ *
+ * @returns the event ids written.
+ */
+export async function writeMissingEvents(orm: Orm, window: RepairWindow): Promise<string[]> {
+  const missing = confirmedSagasWithoutEvent(window.graceMs, window.lookbackMs, window.limit);
+  const rows = await run<{ event_id: string }>(
+    orm,
+    `insert into data_platform_deliveries (event_id, saga_id, event_type, status, attempts, payload, occurred_at, next_attempt_at, created_at)
+     select m.event_id, m.saga_id, m.event_type, 'PENDING', 0, m.payload, m.occurred_at, now(), now()
+     from (${missing.text}) m
+     on conflict (event_id) do nothing
+     returning event_id`,
+    missing.params,
+  );
+  return rows.map((r) => r.event_id);
 }

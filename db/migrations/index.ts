@@ -10,6 +10,7 @@ import { Migration20261205090000_queue_tokens } from './Migration20261205090000_
 import { Migration20261205120000_outbox } from './Migration20261205120000_outbox.ts';
 import { Migration20261205130000_product_sales } from './Migration20261205130000_product_sales.ts';
 import { Migration20261205140000_ranking_watermark } from './Migration20261205140000_ranking_watermark.ts';
+import { Migration20261205140100_outbox_repair_indexes } from './Migration20261205140100_outbox_repair_indexes.ts';
 
 export const MIGRATIONS = [
   { name: 'Migration20261121200510_initial', class: Migration20261121200510_initial },
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261205120000_outbox', class: Migration20261205120000_outbox },
   { name: 'Migration20261205130000_product_sales', class: Migration20261205130000_product_sales },
   { name: 'Migration20261205140000_ranking_watermark', class: Migration20261205140000_ranking_watermark },
+  { name: 'Migration20261205140100_outbox_repair_indexes', class: Migration20261205140100_outbox_repair_indexes },
 ];
