@@ -7,16 +7,18 @@
  *   once, on the day its event occurred. An event counted twice, a line left out or
  *   changed in the payload, or the aggregate changed behind the consumer's back all show.
  * - `ranking-events-belong-to-confirmed-orders`: every consumed event is an
- *   `order.confirmed` outbox row of a CONFIRMED order, and no order has two consumed events.
+ *   `order.confirmed` outbox row of a CONFIRMED order, and no order has two consumed events;
+ *   and the consumer's position (`ranking_consumer_position`) lies below every
+ *   `order.confirmed` row not consumed yet (a row it passed would never be counted).
  * Per-product sums always count every order of a product in scope. Skipped on a database
  * without the ranking tables.
  */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ORDER_CONFIRMED_EVENT } from '../common/outbox.ts';
-import { outboxLines } from '../db/ranking.ts';
+import { outboxLines, RANKING_CONSUMER } from '../db/ranking.ts';
 import type { ResolvedScope } from './scope.ts';
 import { raw, rows, sql, tableExists, within } from './sql.ts';
-import { result, type CheckResult, type Violation } from './types.ts';
+import { result, type CheckResult, type InvariantIds, type Violation } from './types.ts';
 
 /** The ranking checks' names, in the order they run. */
 const MATCHES = 'ranking-matches-confirmed-orders';
@@ -116,7 +118,41 @@ async function rankingEventsBelongToConfirmedOrders(em: EntityManager, scope: Re
       ...reason,
     });
   }
+  violations.push(...(await eventsPassedUnconsumed(em, scope)));
   return result(BELONG, violations);
+}
+
+/**
+ * The `order.confirmed` outbox rows in scope that are not consumed although the consumer's
+ * position has passed them (`recorded_xid` below `scanned_below_xid`): db/ranking.ts reads
+ * only from its position on, so it would never count them. None on a database without
+ * the position table.
+ */
+async function eventsPassedUnconsumed(em: EntityManager, scope: ResolvedScope | undefined): Promise<Violation[]> {
+  if (!(await tableExists(em, 'ranking_consumer_position'))) return [];
+  const onScopeProduct = scope
+    ? sql`exists (select 1 from jsonb_array_elements(${raw(outboxLines('d.payload'))}) x(line)
+                  where jsonb_typeof(x.line->'productId') = 'number'
+                    and ${within("(x.line->>'productId')::numeric::int", scope.products, 'int')})`
+    : raw('true');
+  const found = await rows<{ event_id: string; order_id: string | null; position: string }>(
+    em,
+    sql`select d.event_id, o.id as order_id, p.scanned_below_xid::text as position
+        from data_platform_deliveries d
+        join ranking_consumer_position p on p.consumer = ${RANKING_CONSUMER}
+        left join orders o on o.workflow_id = d.saga_id
+        where d.event_type = ${ORDER_CONFIRMED_EVENT} and d.recorded_xid < p.scanned_below_xid
+          and not exists (select 1 from ranking_consumed_events c where c.event_id = d.event_id)
+          and (${within('o.id', scope?.orders, 'uuid')} or ${onScopeProduct})
+        order by d.event_id`,
+  );
+  return found.map((e): Violation => ({
+    check: BELONG,
+    rule: `the ranking consumer's position passes only consumed ${ORDER_CONFIRMED_EVENT} events`,
+    ids: e.order_id === null ? { eventId: e.event_id } : ({ eventId: e.event_id, orderId: e.order_id } as InvariantIds),
+    expected: 'consumed, or at or above the consumer position',
+    found: `not consumed, below position ${e.position}`,
+  }));
 }
 
 /**

@@ -13,6 +13,7 @@ import { checkInvariants } from '../../invariants/index.ts';
 import { createProduct, createUser, openTestOrm } from '../helpers/db.ts';
 import { confirmOrderThroughActivities, isConsumed, salesOf, writePivotEvent, type ConfirmedOrder } from '../helpers/ranking.ts';
 import { expectOk, SagaRows, violationsOf } from '../helpers/saga-rows.ts';
+import { pollUntil } from '../helpers/waiting.ts';
 
 let orm: Orm;
 let sagas: SagaRows;
@@ -87,6 +88,29 @@ describe('the ranking checks', () => {
       ]);
     } finally {
       await sagas.sql('update product_sales_daily set units = units - 3, revenue_won = revenue_won - 3000 where product_id = ?', [productId]);
+    }
+    await expectOk(await check(productId));
+  });
+
+  it('report an event not consumed that the consumer position has passed (it would never count)', async () => {
+    const { productId, order } = await consumedOrder();
+    // The position passes the event once no transaction older than it is running anywhere.
+    await pollUntil('the consumer position past the event', async () => {
+      await drainRanking(orm);
+      const [row] = (await sagas.sql(
+        `select p.scanned_below_xid > d.recorded_xid as passed from ranking_consumer_position p, data_platform_deliveries d
+         where p.consumer = 'ranking' and d.event_id = ?`,
+        [order.eventId],
+      )) as { passed: boolean }[];
+      return row?.passed === true;
+    }, { timeoutMs: 30_000 });
+    await sagas.sql('delete from ranking_consumed_events where event_id = ?', [order.eventId]);
+    try {
+      expect(violationsOf(await check(productId), 'ranking-events-belong-to-confirmed-orders')).toEqual([
+        expect.objectContaining({ ids: { eventId: order.eventId, orderId: order.orderId }, found: expect.stringMatching(/^not consumed, below position \d+$/) }),
+      ]);
+    } finally {
+      await sagas.sql('insert into ranking_consumed_events (event_id, consumed_at) values (?, now())', [order.eventId]);
     }
     await expectOk(await check(productId));
   });
