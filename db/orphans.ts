@@ -183,9 +183,9 @@ export interface SagaWithoutEventRow {
  * `lookbackMs`, less than that long ago) that have no outbox event
  * (`data_platform_deliveries` row with their event id `<workflowId>:confirmed`,
  * common/ids.ts `confirmedEventId`), oldest first, each with the event the pivot would
- * have written: type `order.confirmed` with payload `{ orderId, userId, subtotalWon,
+ * have written: type `order.confirmed`, payload `{ orderId, userId, subtotalWon,
  * discountWon, couponId, totalWon, lines: [{ productId, quantity, unitPriceWon }] }` by
- * product id, or `reservation.confirmed` with `{ reservationId, userId, performanceId,
+ * product id, or type `reservation.confirmed`, payload `{ reservationId, userId, performanceId,
  * seatIds, totalWon }`; `occurred_at` is `confirmed_at`. Such a saga was confirmed by a
  * worker of code older than the outbox during a rolling deploy (its pivot wrote no event,
  * and the saga, being new, never calls `notifyDataPlatform`). The window reads the partial

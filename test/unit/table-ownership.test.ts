@@ -39,6 +39,7 @@ const NOT_OWNED_BY_ACTIVITIES: Record<string, string> = {
   queue_counters: "the waiting queue's per-performance counter: joins (the API) and admissions (the worker's driver) through db/queue.ts; a saga step only reads and ends its own token",
   product_sales_daily: "the Ranking read model: kept by the worker's ranking consumer of the outbox (db/ranking.ts), read by GET /products/popular; no saga step touches it",
   ranking_consumed_events: "the ranking consumer's record of the outbox events it counted (db/ranking.ts), written with product_sales_daily in one transaction",
+  ranking_consumer_position: "the ranking consumer's position in the outbox (db/ranking.ts); no saga step touches it",
 };
 
 /** Activity files of no context: plumbing, naming no table at all. */
