@@ -1,4 +1,4 @@
-/** Who owns a saga that has not written its row yet: the `UserId` search attribute its workflow sets on its first task. */
+/** Who owns a saga that has not written its row yet: the `UserId` search attribute the API gives at its start (sagas started before that set it on their first task). */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import { SagaSearchAttributes } from '../../common/index.ts';
 
