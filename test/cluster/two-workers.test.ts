@@ -187,7 +187,7 @@ describeOnCluster('two workers on the real Temporal server, one SIGKILLed mid-lo
     // The kill landed on sagas in flight, and the survivor closed each of them.
     const killedPrefix = `${killed.pid}@`;
     const traces = await Promise.all(all.map((s) => traceSaga(env.client, s.workflowId, killedPrefix)));
-    const cutOff = inFlightOnKilled(traces, killedAt);
+    const cutOff = inFlightOnKilled(traces, killedAt, killedPrefix);
     expect(cutOff.length).toBeGreaterThanOrEqual(BLOCKED);
     for (const t of cutOff) expect(t.closedBy).toMatch(new RegExp(`^${survivor.pid}@`));
     const timeouts = traces.reduce((n, t) => n + t.workflowTaskTimeouts, 0);

@@ -71,7 +71,12 @@ export async function traceSaga(client: Client, workflowId: string, killedPrefix
   return trace;
 }
 
-/** The sagas the killed worker had in flight at `killedAt`: it had started one of their tasks, and they closed after the kill. */
-export function inFlightOnKilled(traces: SagaTrace[], killedAt: number): SagaTrace[] {
-  return traces.filter((t) => t.lastStartedByKilled !== undefined && t.closedAt > killedAt);
+/**
+ * The sagas the kill cut off from the worker whose identity starts with `killedPrefix`:
+ * it had started one of their tasks, they closed after `killedAt`, and not by its hand (a
+ * workflow task it completed in the last milliseconds before the signal still counts as
+ * its own).
+ */
+export function inFlightOnKilled(traces: SagaTrace[], killedAt: number, killedPrefix: string): SagaTrace[] {
+  return traces.filter((t) => t.lastStartedByKilled !== undefined && t.closedAt > killedAt && !t.closedBy?.startsWith(killedPrefix));
 }

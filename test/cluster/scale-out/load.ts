@@ -3,15 +3,13 @@
  * reservations sent to a real API process by a few concurrent clients, each saga with
  * the outcome it is planned to have, and a client that rides out the moment a worker dies
  * (a payment or cancellation answered 202 or 503 `SagaUnavailable` is sent again until
- * the reservation reads as planned, as the API asks; a hold answered 202 is followed by
- * reading the reservation).
+ * the reservation reads as planned, as the API asks).
  */
 import type { OrderItem } from '../../../common/index.ts';
 import { orderWorkflowId, reservationWorkflowId } from '../../../common/ids.ts';
 import type { AppConfig } from '../../../config/index.ts';
 import type { Orm } from '../../../db/orm.ts';
 import { callApi, type ApiAnswer } from '../../helpers/stack.ts';
-import { pollUntil } from '../../helpers/waiting.ts';
 
 /** Where the load's requests go: the API process, and what `callApi` needs for tokens. */
 export interface LoadTarget {
@@ -49,22 +47,27 @@ const ATTEMPT_LIMIT = 60;
 /**
  * Sends `send()` (a payment or a cancellation, both safe to repeat) until the reservation
  * reads `want`: an answer of 200 or 409 `AlreadyConfirmed` ends it at once; 202 (not
- * decided within the wait) or 503 `SagaUnavailable` (e.g. the saga's worker just died) is
+ * decided within the wait), 503 `SagaUnavailable` (e.g. the saga's worker just died) or
+ * 409 `SeatUnavailable` while the seats are not held yet (a hold answered 202) is
  * followed by reading the reservation, and the request is sent again 0.5 s later while it
- * has not reached `want`.
+ * is still PENDING.
  *
- * @throws Error on any other answer, or after {@link ATTEMPT_LIMIT} attempts.
+ * @throws Error on any other answer, when the reservation ends otherwise, or after
+ *   {@link ATTEMPT_LIMIT} attempts.
  */
 async function untilReservation(target: LoadTarget, req: ReservationRequest, id: string, want: string, send: () => Promise<ApiAnswer>): Promise<void> {
+  let last: ApiAnswer | undefined;
   for (let attempt = 1; attempt <= ATTEMPT_LIMIT; attempt++) {
-    const answer = await send();
+    const answer = (last = await send());
     if (answer.status === 200 || (answer.status === 409 && answer.body?.code === 'AlreadyConfirmed')) return;
-    if (answer.status !== 202 && answer.status !== 503) throw new Error(`reservation ${id} towards ${want}: answered ${answer.status} ${JSON.stringify(answer.body)}`);
+    const notYet = answer.status === 202 || answer.status === 503 || (answer.status === 409 && answer.body?.code === 'SeatUnavailable');
+    if (!notYet) throw new Error(`reservation ${id} towards ${want}: answered ${answer.status} ${JSON.stringify(answer.body)}`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const view = await callApi(target, 'GET', `/reservations/${id}`, undefined, {}, { as: req.userId });
     if (view.status === 200 && view.body.status === want) return;
+    if (view.status === 200 && view.body.status !== 'PENDING') throw new Error(`reservation ${id} ended ${view.body.status} (${view.body.reason}), planned ${want}`);
   }
-  throw new Error(`reservation ${id} not ${want} after ${ATTEMPT_LIMIT} attempts`);
+  throw new Error(`reservation ${id} not ${want} after ${ATTEMPT_LIMIT} attempts; last answer ${last?.status} ${JSON.stringify(last?.body)}`);
 }
 
 function expectStatus(what: string, answer: ApiAnswer, allowed: number[]): void {
@@ -84,20 +87,13 @@ async function sendOrder(target: LoadTarget, req: OrderRequest): Promise<SentReq
 }
 
 /**
- * POST /reservations, then (once the seats are held) POST .../payment or DELETE; a 202
- * hold is followed by reading the reservation until its seats are held.
+ * POST /reservations, then POST .../payment or DELETE (after a 202 hold, sent again until
+ * the seats are held, see {@link untilReservation}).
  */
 async function sendReservation(target: LoadTarget, req: ReservationRequest): Promise<SentRequest> {
   const hold = await callApi(target, 'POST', '/reservations', { userId: req.userId, performanceId: req.performanceId, seatIds: req.seatIds, holdSeconds: 600 });
   expectStatus('POST /reservations', hold, [201, 202]);
   const id = String(hold.body.reservationId);
-  if (hold.status === 202) {
-    await pollUntil(`reservation ${id} to hold its seats`, async () => {
-      const view = await callApi(target, 'GET', `/reservations/${id}`, undefined, {}, { as: req.userId });
-      if (view.status === 200 && view.body.status !== 'PENDING') throw new Error(`reservation ${id} ended ${view.body.status} before payment`);
-      return view.status === 200 && view.body.holdExpiresAt !== null;
-    }, { timeoutMs: 90_000, intervalMs: 200 });
-  }
   if (req.plan === 'CONFIRMED') {
     await untilReservation(target, req, id, 'CONFIRMED', () => callApi(target, 'POST', `/reservations/${id}/payment`, undefined, {}, { as: req.userId }));
   } else {
