@@ -46,6 +46,7 @@ import { computeRatios, newResults } from './results.ts';
 import { BENCH_NAMESPACE, commonEnv, startSagaStack, type StackContext, type Stoppable } from './saga-stack.ts';
 import { freePort, prepareBenchDatabase, spawnNodePart, waitForPart } from './stack.ts';
 import { runSteady, writeSteady } from './steady.ts';
+import { outboxLatency, outboxLatencyLine } from './outbox-latency.ts';
 
 const options = parseBenchOptions();
 const config = loadConfig();
@@ -175,5 +176,13 @@ if (results.saga.length + results.baseline.length > 0) {
   log('');
   log(markdown(results));
   log(`written: ${files.json}, ${files.md}, ${files.svg} (and ${path.join(options.out, 'latest.*')})`);
+}
+if (!options.skipSaga) {
+  // The relay's commit-to-delivered latency over the run's events (the bench database is kept).
+  try {
+    log(outboxLatencyLine(await outboxLatency(benchDbUrl, startedAt)));
+  } catch (err) {
+    log(`outbox latency: not read (${(err as Error).message})`);
+  }
 }
 process.exit(failed ? 1 : 0);
