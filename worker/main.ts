@@ -12,7 +12,7 @@
  * read model, until it stops.
  *
  * Tracing (config/tracing.ts) starts first, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set: the
- * rest of the process (worker/run.ts) is imported after it, so that pg, loaded by that
+ * rest of the process (worker/process.ts) is imported after it, so that pg, loaded by that
  * import, is instrumented.
  */
 import { loadConfig } from '../config/index.ts';
@@ -23,5 +23,5 @@ const config = loadConfig();
 const log = createLogger(config, 'worker');
 const tracing = await startTracing(config.tracing, { service: 'sagas-worker', instrument: ['pg', 'undici'] });
 if (tracing) log.info({ endpoint: config.tracing.endpoint, protocol: config.tracing.protocol }, 'tracing on');
-const { runWorker } = await import('./run.ts');
+const { runWorker } = await import('./process.ts');
 await runWorker(config, log, tracing);
