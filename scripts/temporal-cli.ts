@@ -3,12 +3,10 @@
  * Temporal dev server, so that `npm start`, `npm test` and `.ci/run` work on a machine
  * without Docker or a pre-installed Temporal.
  */
-import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import which from 'which';
+import { atLeast, exeName, goInstall, goVersion, isExecutable } from './go-install.ts';
 
 /** Module path of the CLI, pinned so every machine runs the same dev server. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -18,8 +16,6 @@ export const MIN_GO_VERSION: readonly [number, number] = [1, 25];
 
 /** Root of this repository (the folder holding package.json). */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..');
-
-const execFileAsync = promisify(execFile);
 
 /** Options of {@link findTemporalCli}. */
 export type FindTemporalCliOptions = {
@@ -69,69 +65,21 @@ export async function findTemporalCli(opts: FindTemporalCliOptions = {}): Promis
   if (opts.build === false || !go || !atLeast(go, MIN_GO_VERSION)) {
     throw new Error(installHint(go, opts.build === false));
   }
-  await goInstall(binDir, go, progress);
+  await buildCli(binDir, go, progress);
   if (!(await isExecutable(cached))) {
     throw new Error(`go install finished but ${cached} is missing.\n${installHint(go, false)}`);
   }
   return cached;
 }
 
-/** Runs `go install` with GOBIN=binDir, streaming Go's output to stderr and a heartbeat to `progress`. */
-async function goInstall(binDir: string, go: readonly [number, number], progress: (m: string) => void) {
+/** Builds the CLI into `binDir` with `go install` (progress and Go's output on stderr). */
+async function buildCli(binDir: string, go: readonly [number, number], progress: (m: string) => void) {
   await mkdir(binDir, { recursive: true });
   progress(
     `Building the Temporal CLI (${TEMPORAL_CLI_MODULE}) with Go ${go.join('.')} into ${binDir}; ` +
       'this takes a few minutes the first time and is cached afterwards.',
   );
-  const started = Date.now();
-  const heartbeat = setInterval(() => {
-    progress(`  still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`);
-  }, 30_000);
-  try {
-    // Go's output goes to our stderr so that stdout stays clean for callers that capture it.
-    const child = spawn('go', ['install', TEMPORAL_CLI_MODULE], {
-      env: { ...process.env, GOBIN: binDir },
-      stdio: ['ignore', 2, 2],
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (c, signal) => resolve(signal ? null : c));
-    });
-    if (code !== 0) {
-      throw new Error(`go install ${TEMPORAL_CLI_MODULE} failed (exit ${code ?? 'by signal'}).`);
-    }
-    progress(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s.`);
-  } finally {
-    clearInterval(heartbeat);
-  }
-}
-
-/** The [major, minor] of `go version`, or `undefined` when Go is not installed or unreadable. */
-async function goVersion(): Promise<[number, number] | undefined> {
-  try {
-    const { stdout } = await execFileAsync('go', ['version'], { timeout: 30_000 });
-    const m = /go(\d+)\.(\d+)/.exec(stdout.replace(/^go version /, ''));
-    return m ? [Number(m[1]), Number(m[2])] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function atLeast(v: readonly [number, number], min: readonly [number, number]): boolean {
-  return v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, process.platform === 'win32' ? constants.F_OK : constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exeName(name: string): string {
-  return process.platform === 'win32' ? `${name}.exe` : name;
+  await goInstall([TEMPORAL_CLI_MODULE], binDir, 'the Temporal CLI', progress);
 }
 
 function installHint(go: readonly [number, number] | undefined, buildDisabled: boolean): string {

@@ -7,13 +7,11 @@
  * Run as a script (`node scripts/temporal-server.ts`, as .ci/run does before the suites)
  * it finds or builds both and prints their paths, one a line; progress goes to stderr.
  */
-import { execFile, spawn } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import which from 'which';
+import { atLeast, exeName, goInstall, goVersion, isExecutable } from './go-install.ts';
 import { REPO_ROOT } from './temporal-cli.ts';
 
 /**
@@ -60,8 +58,6 @@ const BINARIES = [
   { key: 'sqlTool', built: 'sql', name: 'temporal-sql-tool', variable: 'TEMPORAL_SQL_TOOL_PATH' },
 ] as const;
 
-const execFileAsync = promisify(execFile);
-
 /**
  * Returns the absolute paths of `temporal-server` and `temporal-sql-tool`, each looked up
  * in this order:
@@ -104,7 +100,7 @@ export async function findTemporalServer(opts: FindTemporalServerOptions = {}): 
   if (opts.build === false || !go || !atLeast(go, MIN_SERVER_GO_VERSION)) {
     throw new Error(installHint(go, opts.build === false));
   }
-  await goInstall(repoRoot, binDir, go, progress);
+  await buildServer(repoRoot, binDir, go, progress);
   for (const b of BINARIES) {
     const cached = path.join(binDir, exeName(b.name));
     if (!found[b.key]) {
@@ -120,7 +116,7 @@ export async function findTemporalServer(opts: FindTemporalServerOptions = {}): 
  * Go's output on stderr and a heartbeat to `progress`, then renames the binaries into
  * `binDir` under their released names.
  */
-async function goInstall(repoRoot: string, binDir: string, go: readonly [number, number], progress: (m: string) => void) {
+async function buildServer(repoRoot: string, binDir: string, go: readonly [number, number], progress: (m: string) => void) {
   await mkdir(binDir, { recursive: true });
   // Under .tools/, on the same file system as binDir, so the rename below is atomic.
   const gobin = await mkdtemp(path.join(repoRoot, '.tools', 'build-temporal-server-'));
@@ -128,54 +124,12 @@ async function goInstall(repoRoot: string, binDir: string, go: readonly [number,
     `Building the Temporal server ${TEMPORAL_SERVER_VERSION} (temporal-server, temporal-sql-tool) with Go ${go.join('.')} ` +
       `into ${binDir}; this takes several minutes the first time and is cached afterwards.`,
   );
-  const started = Date.now();
-  const heartbeat = setInterval(() => {
-    progress(`  still building the Temporal server (${Math.round((Date.now() - started) / 1000)} s)...`);
-  }, 30_000);
   try {
-    const child = spawn('go', ['install', ...TEMPORAL_SERVER_PACKAGES], {
-      env: { ...process.env, GOBIN: gobin },
-      stdio: ['ignore', 2, 2],
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('exit', (c, signal) => resolve(signal ? null : c));
-    });
-    if (code !== 0) throw new Error(`go install ${TEMPORAL_SERVER_PACKAGES.join(' ')} failed (exit ${code ?? 'by signal'}).`);
+    await goInstall(TEMPORAL_SERVER_PACKAGES, gobin, 'the Temporal server', progress);
     for (const b of BINARIES) await rename(path.join(gobin, exeName(b.built)), path.join(binDir, exeName(b.name)));
-    progress(`Built the Temporal server in ${Math.round((Date.now() - started) / 1000)} s.`);
   } finally {
-    clearInterval(heartbeat);
     await rm(gobin, { recursive: true, force: true });
   }
-}
-
-/** The [major, minor] of `go version`, or `undefined` when Go is not installed or unreadable. */
-async function goVersion(): Promise<[number, number] | undefined> {
-  try {
-    const { stdout } = await execFileAsync('go', ['version'], { timeout: 30_000 });
-    const m = /go(\d+)\.(\d+)/.exec(stdout.replace(/^go version /, ''));
-    return m ? [Number(m[1]), Number(m[2])] : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function atLeast(v: readonly [number, number], min: readonly [number, number]): boolean {
-  return v[0] > min[0] || (v[0] === min[0] && v[1] >= min[1]);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, process.platform === 'win32' ? constants.F_OK : constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function exeName(name: string): string {
-  return process.platform === 'win32' ? `${name}.exe` : name;
 }
 
 function installHint(go: readonly [number, number] | undefined, buildDisabled: boolean): string {
